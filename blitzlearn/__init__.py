@@ -1,0 +1,29 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""blitzlearn: certified sparse linear models and large-batch training.
+
+Estimators are imported on first use, so ``import blitzlearn`` stays fast and
+never imports CuPy or torch.
+"""
+
+import importlib
+
+__version__ = "0.1.0.dev0"
+
+_LAZY = {
+    "BlitzLasso": "blitzlearn.linear_model",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'blitzlearn' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

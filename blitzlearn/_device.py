@@ -1,0 +1,53 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The ``device`` parameter: where a fit runs.
+
+``"auto"`` follows the input (a CuPy array selects the GPU), ``"cpu"`` runs the
+Numba kernels, ``"cuda"`` or ``"cuda:N"`` selects the CuPy backend.  CuPy is
+never imported to make this decision.
+"""
+
+import re
+
+GPU_INSTALL_HINT = "pip install blitzlearn[gpu]"
+_CUDA = re.compile(r"^cuda(:\d+)?$")
+
+
+def is_cupy_object(X):
+    """Whether ``X`` is a CuPy array or ``cupyx.scipy.sparse`` matrix."""
+    return type(X).__module__.split(".")[0] in ("cupy", "cupyx")
+
+
+def resolve_device(device, X, estimator_name):
+    """Return the device a fit on ``X`` runs on (``"cpu"`` or ``"cuda[:N]"``).
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    NotImplementedError
+        If the fit would run on the GPU: the CuPy backend is not available in
+        this version.
+    """
+    if not isinstance(device, str) or not (
+        device in ("auto", "cpu") or _CUDA.match(device)
+    ):
+        raise ValueError(
+            f"{estimator_name}: device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; "
+            f"got {device!r}."
+        )
+    if device == "auto":
+        device = "cuda" if is_cupy_object(X) else "cpu"
+    if device != "cpu":
+        source = " (X is a CuPy array)" if is_cupy_object(X) else ""
+        raise NotImplementedError(
+            f"{estimator_name}: device={device!r}{source} needs the GPU backend, "
+            "which this version of blitzlearn does not provide yet. Fit with "
+            "device='cpu' on NumPy/SciPy input (for CuPy input, pass X.get())."
+        )
+    if is_cupy_object(X):
+        raise NotImplementedError(
+            f"{estimator_name}: device='cpu' with CuPy input is not supported yet; "
+            "pass X.get()."
+        )
+    return device

@@ -1,0 +1,224 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The BlitzWS outer loop, shared by every problem and backend.
+
+BlitzWS (Johnson & Guestrin, 2018) minimises ``f(z) = psi(z) + sum_i phi_i(z)``
+with ``psi`` ``gamma``-strongly convex and each *component* ``phi_i`` piecewise.
+Each outer iteration
+
+1. moves the upper point ``y`` towards the last subproblem solution and
+   certifies the current model with a gap ``Delta = f(y) - l`` against a
+   quadratic minorant ``l + gamma/2 ||z - x||^2`` (``Problem.refresh``);
+2. computes capsules for a grid of progress targets (``capsules``) and, per
+   component, the smallest capsule that reaches its boundary
+   (``Problem.priorities``); components that even the safe ball misses are
+   screened for good (``Problem.discard``);
+3. lets a deterministic cost model choose the working set and the subproblem
+   tolerance (``WorkScheduler``) and solves the relaxed problem on it
+   (``Problem.solve``).
+
+A problem plug-in implements the methods of :class:`Problem`; the engine never
+looks at the data, so the same loop serves the Lasso and L1-logistic duals
+(features as components) and the hinge-loss SVM (examples as components), on
+any array backend.
+"""
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._capsule import XI_GRID, capsules
+from ._scheduler import WorkScheduler
+
+logger = logging.getLogger("blitzlearn")
+
+
+@dataclass
+class Certificate:
+    """What ``Problem.refresh`` reports about the current iterates.
+
+    Attributes
+    ----------
+    gap : float
+        ``Delta = f(y) - l`` in the problem's internal units.
+    lower : float
+        ``l``, the minimum of the quadratic minorant.
+    dist : float
+        ``||x - y||``, distance between the minorant's centre and ``y``.
+    """
+
+    gap: float
+    lower: float
+    dist: float
+
+
+@dataclass
+class SolveResult:
+    """Outcome of :func:`blitzws`."""
+
+    n_iter: int
+    gap: float
+    converged: bool
+    working_set: np.ndarray
+    history: list = field(default_factory=list)
+
+
+class Problem:
+    """Interface of a BlitzWS problem plug-in.
+
+    Attributes
+    ----------
+    gamma : float
+        Strong-convexity modulus of ``psi``.
+    n_components : int
+        Number of components ``phi_i``.
+    costs : ndarray of shape (n_components,)
+        Work of one subproblem pass over each component (e.g. its nnz).
+    """
+
+    gamma = 1.0
+    n_components = 0
+    costs = None
+
+    def alive(self):
+        """Indices (host ndarray) of the components not screened yet."""
+        raise NotImplementedError
+
+    def refresh(self, working_set):
+        """Update ``y`` from the last subproblem and return a :class:`Certificate`.
+
+        ``working_set`` is the last subproblem's working set (None at the start).
+        """
+        raise NotImplementedError
+
+    def priorities(self, beta_lo, beta_hi, rho):
+        """Host int array: smallest capsule index reaching each alive component.
+
+        Entries equal ``len(rho)`` for components no capsule reaches; components
+        that must stay in every working set (e.g. nonzero weights) get 0.
+        Entries of screened components are ignored.
+        """
+        raise NotImplementedError
+
+    def discard(self, components):
+        """Screen ``components`` (host indices) for good."""
+        raise NotImplementedError
+
+    def overhead(self):
+        """Work of one outer iteration outside the subproblem."""
+        raise NotImplementedError
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        """Solve the relaxed problem on ``working_set`` to gap ``eps * gap``.
+
+        Returns ``(n_epochs, work, subproblem_gap)``.
+        """
+        raise NotImplementedError
+
+    def full_gap(self):
+        """Gap of the current model on the full problem, no screening assumed."""
+        raise NotImplementedError
+
+    def restore(self):
+        """Undo all screening (used if the full certificate disagrees)."""
+        raise NotImplementedError
+
+
+def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5):
+    """Run BlitzWS until the certified gap is at most ``tol``.
+
+    Parameters
+    ----------
+    problem : Problem
+        The problem plug-in, holding the data and a (possibly warm) model.
+    tol : float
+        Absolute gap tolerance in the problem's internal units.
+    max_iter : int
+        Maximum number of outer iterations.
+    max_epochs : int
+        Maximum number of passes over the working set per subproblem.
+    verbose : int, default=0
+        Log each outer iteration at INFO level when positive.
+    stall_limit : int, default=5
+        Stop after this many consecutive iterations in which neither the lower
+        bound nor the gap improved (machine precision reached).
+
+    Returns
+    -------
+    result : SolveResult
+    """
+    scheduler = WorkScheduler(XI_GRID)
+    n_targets = XI_GRID.shape[0]
+    working_set = None
+    history = []
+    best_lower = -np.inf
+    best_gap = np.inf
+    stalled = 0
+    screening = True
+    cert = None
+    converged = False
+    pending = None  # the last subproblem, scored once the next gap is known
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        cert = problem.refresh(working_set)
+        history.append(cert.gap)
+        if pending is not None:
+            scheduler.record(*pending, gap_after=cert.gap)
+        if cert.gap <= tol:
+            full = problem.full_gap()
+            if full <= tol:
+                cert.gap = full
+                converged = True
+                break
+            # A screened constraint is violated: fall back to the full problem.
+            problem.restore()
+            screening = False
+            continue
+        if cert.lower > best_lower or cert.gap < best_gap:
+            stalled = 0
+        else:
+            stalled += 1
+            if stalled >= stall_limit:
+                break
+        best_lower = max(best_lower, cert.lower)
+        best_gap = min(best_gap, cert.gap)
+
+        beta_lo, beta_hi, rho = capsules(problem.gamma, cert.gap, cert.dist)
+        alive = problem.alive()
+        prio = problem.priorities(beta_lo, beta_hi, rho)[alive]
+        if screening:
+            out = prio >= n_targets
+            if out.any():
+                problem.discard(alive[out])
+                alive, prio = alive[~out], prio[~out]
+
+        overhead = problem.overhead()
+        if working_set is None:
+            # First iteration: one cheap pass over every surviving component.
+            k, eps = n_targets - 1, 0.5
+            min_work, max_work, epochs = 0.0, np.inf, 1
+        else:
+            per_target = np.bincount(np.minimum(prio, n_targets - 1),
+                                     weights=problem.costs[alive],
+                                     minlength=n_targets)
+            sizes = np.cumsum(per_target)
+            k, eps, min_work, max_work = scheduler.choose(sizes, overhead)
+            epochs = max_epochs
+        working_set = alive[prio <= k]
+        size = float(problem.costs[working_set].sum())
+        n_epochs, work, sub_gap = problem.solve(
+            working_set, eps, cert.gap, min_work, max_work, epochs)
+        if verbose:
+            logger.info(
+                "iter %d  gap %.3e  alive %d  working set %d  eps %.2f  "
+                "epochs %d", n_iter, cert.gap, alive.shape[0],
+                working_set.shape[0], eps, n_epochs)
+        pending = (size, max(sub_gap, 0.0) / cert.gap, work, cert.gap,
+                   XI_GRID[k])
+    if cert is not None and not converged:
+        cert.gap = problem.full_gap()
+    if working_set is None:
+        working_set = np.empty(0, dtype=np.intp)
+    return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,
+                       working_set=working_set, history=history)

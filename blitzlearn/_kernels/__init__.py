@@ -1,0 +1,3 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Numba kernels (CPU backend)."""

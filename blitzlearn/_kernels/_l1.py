@@ -1,0 +1,335 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Numba kernels of the L1-regularised problems (features are the components).
+
+In the dual of an L1 problem, feature ``j`` is the slab constraint
+``|a_j^T theta| <= lam`` (one-sided ``a_j^T theta <= lam`` when the weights are
+constrained to be positive).  These kernels implement the capsule membership
+test, the feasible line search of the upper point, and the coordinate-descent
+subproblem solver of the Lasso with Anderson acceleration.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._columns import JIT, col_axpy, col_dot, col_nnz
+
+
+@njit(**JIT)
+def constraint_value(v, positive):
+    """Value of the dual constraint function: ``v`` if positive else ``|v|``."""
+    if positive:
+        return v
+    return abs(v)
+
+
+@njit(**JIT)
+def _soft_threshold(z, thr, positive):
+    """Proximal operator of ``thr * |.|`` (plus the constraint ``>= 0``)."""
+    if positive:
+        return max(z - thr, 0.0)
+    if z > thr:
+        return z - thr
+    if z < -thr:
+        return z + thr
+    return 0.0
+
+
+@njit(**JIT)
+def slab_priorities(aty, atx, norms, lam, positive, beta_lo, beta_hi, rho, forced,
+                    cols, out):
+    """Smallest capsule index whose capsule reaches each feature's constraint.
+
+    Capsule ``k`` is the tube around the segment ``y + beta (x - y)`` for ``beta``
+    in ``[beta_lo[k], beta_hi[k]]`` with radius ``rho[k]``; capsules grow with
+    ``k``.  Feature ``j`` belongs to capsule ``k`` when
+    ``max(|v_lo|, |v_hi|) + rho[k] * norms[j] >= lam`` with
+    ``v = a_j^T y + beta (a_j^T x - a_j^T y)``.  Features in no capsule get
+    ``len(rho)``; features with ``forced[j]`` get 0.
+    """
+    n_caps = rho.shape[0]
+    for t in range(cols.shape[0]):
+        j = cols[t]
+        if forced[j]:
+            out[j] = 0
+            continue
+        u = aty[j]
+        slope = atx[j] - u
+        lo = 0
+        hi = n_caps  # answer lies in [lo, hi]; hi means "in no capsule"
+        while lo < hi:
+            k = (lo + hi) // 2
+            reach = max(constraint_value(u + beta_lo[k] * slope, positive),
+                        constraint_value(u + beta_hi[k] * slope, positive))
+            if reach + rho[k] * norms[j] >= lam:
+                hi = k
+            else:
+                lo = k + 1
+        out[j] = lo
+
+
+@njit(**JIT)
+def slab_step(aty, atz, lam, positive, cols, skip):
+    """Largest ``s`` in [0, 1] keeping ``(1 - s) y + s z`` inside every slab.
+
+    ``y`` is feasible; only the features in ``cols`` with ``skip[j]`` false are
+    tested (the caller skips constraints that hold by construction).
+    """
+    step = 1.0
+    for t in range(cols.shape[0]):
+        j = cols[t]
+        if skip[j]:
+            continue
+        z = atz[j]
+        if constraint_value(z, positive) <= lam:
+            continue
+        u = aty[j]
+        bound = lam if z > 0 else -lam
+        s = (bound - u) / (z - u)
+        if s < step:
+            step = max(s, 0.0)
+    return step
+
+
+@njit(**JIT)
+def _solve_small(a, b):
+    """Solve the small system ``a x = b`` by Gaussian elimination; ``ok`` flag."""
+    m = b.shape[0]
+    a = a.copy()
+    x = b.copy()
+    scale = 0.0
+    for i in range(m):
+        scale = max(scale, abs(a[i, i]))
+    if scale == 0.0:
+        return x, False
+    for col in range(m):
+        piv = col
+        for i in range(col + 1, m):
+            if abs(a[i, col]) > abs(a[piv, col]):
+                piv = i
+        if abs(a[piv, col]) <= 1e-14 * scale:
+            return x, False
+        if piv != col:
+            for k in range(m):
+                a[col, k], a[piv, k] = a[piv, k], a[col, k]
+            x[col], x[piv] = x[piv], x[col]
+        for i in range(col + 1, m):
+            f = a[i, col] / a[col, col]
+            for k in range(col, m):
+                a[i, k] -= f * a[col, k]
+            x[i] -= f * x[col]
+    for i in range(m - 1, -1, -1):
+        acc = x[i]
+        for k in range(i + 1, m):
+            acc -= a[i, k] * x[k]
+        x[i] = acc / a[i, i]
+    return x, True
+
+
+@njit(**JIT)
+def anderson_weights(hist):
+    """Anderson extrapolation weights from ``K + 1`` stored iterates (rows).
+
+    Returns weights ``c`` summing to one such that ``sum_k c_k hist[k + 1]``
+    minimises the norm of the combined differences, and an ``ok`` flag.
+    """
+    n_diff = hist.shape[0] - 1
+    gram = np.empty((n_diff, n_diff))
+    for a in range(n_diff):
+        for b in range(a, n_diff):
+            acc = 0.0
+            for i in range(hist.shape[1]):
+                acc += ((hist[a + 1, i] - hist[a, i])
+                        * (hist[b + 1, i] - hist[b, i]))
+            gram[a, b] = acc
+            gram[b, a] = acc
+    z, ok = _solve_small(gram, np.ones(n_diff))
+    total = z.sum()
+    if not ok or total == 0.0 or not np.isfinite(total):
+        return z, False
+    return z / total, True
+
+
+@njit(**JIT)
+def lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
+                   fit_intercept, w, ws, r):
+    """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``."""
+    r[:] = y
+    for t in range(ws.shape[0]):
+        j = ws[t]
+        if w[j] != 0.0:
+            col_axpy(data, indices, indptr, n, sparse, j, -w[j], r)
+    if fit_intercept:
+        shift = 0.0
+        for i in range(n):
+            shift += d[i] * r[i]
+        shift *= inv_d_norm2
+        for i in range(n):
+            r[i] -= shift * d[i]
+
+
+@njit(**JIT)
+def lasso_primal(r, w, ws, lam):
+    """``0.5 ||r||^2 + lam ||w||_1`` with ``w`` supported on ``ws``."""
+    l1 = 0.0
+    for t in range(ws.shape[0]):
+        l1 += abs(w[ws[t]])
+    return 0.5 * np.dot(r, r) + lam * l1
+
+
+@njit(**JIT)
+def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
+    """Dual value of the rescaled residual restricted to ``ws``'s constraints.
+
+    Returns ``(D(kappa r), kappa)`` with ``D(theta) = y^T theta - ||theta||^2 / 2``
+    and ``kappa = min(1, lam / max_j constraint(a_j^T r))`` over ``ws``.
+    """
+    top = 0.0
+    for t in range(ws.shape[0]):
+        g = col_dot(data, indices, indptr, n, sparse, ws[t], r)
+        top = max(top, constraint_value(g, positive))
+    kappa = 1.0 if top <= lam else lam / top
+    return kappa * np.dot(y, r) - 0.5 * kappa * kappa * np.dot(r, r), kappa
+
+
+@njit(**JIT)
+def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
+                   fit_intercept, w, r, ws, lam, positive, hist, r_acc):
+    """Replace ``w[ws]`` by the Anderson extrapolation of ``hist`` if it is better.
+
+    Returns the work spent (one residual recomputation).
+    """
+    coefs, ok = anderson_weights(hist)
+    if not ok:
+        return 0.0
+    n_ws = ws.shape[0]
+    p_cur = lasso_primal(r, w, ws, lam)
+    w_old = np.empty(n_ws)
+    cost = float(n)
+    for t in range(n_ws):
+        j = ws[t]
+        acc = 0.0
+        for k in range(coefs.shape[0]):
+            acc += coefs[k] * hist[k + 1, t]
+        w_old[t] = w[j]
+        w[j] = max(acc, 0.0) if positive else acc
+        cost += col_nnz(indptr, n, sparse, j)
+    lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
+                   fit_intercept, w, ws, r_acc)
+    if lasso_primal(r_acc, w, ws, lam) < p_cur:
+        r[:] = r_acc
+    else:
+        for t in range(n_ws):
+            w[ws[t]] = w_old[t]
+    return cost
+
+
+@njit(**JIT)
+def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
+                     fit_intercept, sq_norms_c, d_dots, w, r, ws, lam, positive,
+                     eps, delta, min_work, max_work, max_epochs, n_anderson,
+                     check_every):
+    """Coordinate descent on the Lasso restricted to the working set ``ws``.
+
+    Minimises ``0.5 ||y - X w - c d||^2 + lam ||w||_1`` over ``w[ws]`` (and the
+    unpenalised ``c`` when ``fit_intercept``), keeping ``r`` the residual at the
+    optimal ``c``.  The intercept is eliminated with centred columns without
+    centring the data: a step on ``w_j`` moves ``c`` by ``delta * d_dots[j] /
+    ||d||^2``, applied to ``r`` once per pass.  Every ``n_anderson`` passes the
+    last iterates are extrapolated (Anderson) and the result kept when it lowers
+    the objective; every ``check_every`` passes the subproblem gap is checked.
+
+    Stops once at least ``min_work`` entries were touched and both hold:
+    ``gap_W <= eps * delta`` and the lower bound rose by at least
+    ``(1 - eps) / 2 ||r_start - kappa r||^2``; or after ``max_work`` entries or
+    ``max_epochs`` passes.
+
+    Returns
+    -------
+    n_epochs : int
+    work : float
+        Matrix entries touched (a deterministic cost measure).
+    gap : float
+        Final subproblem duality gap.
+    """
+    n_ws = ws.shape[0]
+    pass_cost = 0.0
+    for t in range(n_ws):
+        pass_cost += col_nnz(indptr, n, sparse, ws[t])
+    pass_cost += n
+    r_start = r.copy()
+    p_start = lasso_primal(r, w, ws, lam)
+    hist = np.empty((n_anderson + 1, n_ws))
+    n_hist = 0
+    r_acc = np.empty(n)
+    work = 0.0
+    gap = np.inf
+    epoch = 0
+    checked = False
+    while epoch < max_epochs:
+        shift = 0.0
+        for t in range(n_ws):
+            j = ws[t]
+            lip = sq_norms_c[j]
+            old = w[j]
+            if lip <= 0.0:
+                # a null (centred) column: its optimal weight is zero
+                if old == 0.0:
+                    continue
+                new = 0.0
+            else:
+                grad = col_dot(data, indices, indptr, n, sparse, j, r)
+                if fit_intercept:
+                    grad -= shift * d_dots[j]
+                z = old + grad / lip
+                thr = lam / lip
+                new = _soft_threshold(z, thr, positive)
+            if new != old:
+                step = new - old
+                col_axpy(data, indices, indptr, n, sparse, j, -step, r)
+                if fit_intercept:
+                    shift -= step * d_dots[j] * inv_d_norm2
+                w[j] = new
+        if fit_intercept and shift != 0.0:
+            for i in range(n):
+                r[i] -= shift * d[i]
+        epoch += 1
+        work += pass_cost
+        checked = False
+        if n_anderson > 0:
+            for t in range(n_ws):
+                hist[n_hist, t] = w[ws[t]]
+            n_hist += 1
+            if n_hist == n_anderson + 1:
+                work += _anderson_step(data, indices, indptr, n, sparse, y, d,
+                                       inv_d_norm2, fit_intercept, w, r, ws, lam,
+                                       positive, hist, r_acc)
+                # the current iterate opens the next window
+                for t in range(n_ws):
+                    hist[0, t] = w[ws[t]]
+                n_hist = 1
+        if epoch % check_every and epoch < max_epochs and work < max_work:
+            continue
+
+        p_now = lasso_primal(r, w, ws, lam)
+        d_now, kappa = lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws,
+                                     lam, positive)
+        work += pass_cost
+        checked = True
+        gap = p_now - d_now
+        if work >= max_work:
+            break
+        if work >= min_work and gap <= eps * delta:
+            dist2 = 0.0
+            for i in range(n):
+                diff = r_start[i] - kappa * r[i]
+                dist2 += diff * diff
+            if p_start - p_now >= 0.5 * (1.0 - eps) * dist2:
+                break
+    if not checked:
+        p_now = lasso_primal(r, w, ws, lam)
+        d_now, kappa = lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws,
+                                     lam, positive)
+        work += pass_cost
+        gap = p_now - d_now
+    return epoch, work, gap

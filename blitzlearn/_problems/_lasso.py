@@ -1,0 +1,206 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The Lasso as a BlitzWS problem (dual problem, features as components).
+
+Internally the Lasso is solved in lambda units,
+
+.. math::
+
+    P(w, c) = \\tfrac12 \\|y - X w - c\\,d\\|_2^2 + \\lambda \\|w\\|_1,
+
+where rows of ``X`` and ``y`` are already scaled by the square roots of the
+sample weights and ``d`` is that scaling vector (all ones without weights).  Its
+dual is
+
+.. math::
+
+    D(\\theta) = y^\\top\\theta - \\tfrac12\\|\\theta\\|^2
+    \\quad\\text{s.t.}\\quad |x_j^\\top\\theta| \\le \\lambda,\\;
+    d^\\top\\theta = 0 \\text{ (with an intercept)}.
+
+BlitzWS works on ``f = -D`` (``gamma = 1``): the residual ``r`` at the current
+weights is the minorant's centre with ``l = -P(w, c)``, the upper point is a
+feasible ``theta`` and the gap is ``P(w, c) - D(theta)``.
+"""
+
+import numpy as np
+
+from .._engine import Certificate, Problem
+from .._kernels._columns import as_columns, column_stats, xt_dot
+from .._kernels._l1 import (
+    lasso_primal,
+    lasso_residual,
+    lasso_subproblem,
+    slab_priorities,
+    slab_step,
+)
+
+# Anderson extrapolation window (also the gap-check period) of the inner solver.
+N_ANDERSON = 5
+
+
+def _constraint_max(values, positive):
+    """``max_j constraint(values_j)`` (0 for an empty set)."""
+    if values.size == 0:
+        return 0.0
+    top = values.max() if positive else np.abs(values).max()
+    return max(float(top), 0.0)
+
+
+class LassoProblem(Problem):
+    """BlitzWS plug-in of the (weighted) Lasso on the CPU.
+
+    Parameters
+    ----------
+    X : ndarray (Fortran-ordered) or CSC matrix of shape (n_samples, n_features)
+        Design matrix, rows scaled by ``d``.
+    y : ndarray of shape (n_samples,)
+        Target, scaled by ``d``.
+    d : ndarray of shape (n_samples,)
+        Intercept direction (square roots of the sample weights).
+    lam : float
+        Penalty in lambda units.
+    fit_intercept : bool
+        Whether ``c`` is fitted (unpenalised).
+    positive : bool
+        Constrain ``w >= 0``.
+    w0 : ndarray of shape (n_features,)
+        Starting weights.
+    """
+
+    gamma = 1.0
+
+    def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0):
+        self.cols = as_columns(X)
+        self.n, self.n_components = X.shape
+        self.y = y
+        self.d = d
+        self.d_norm2 = float(d @ d)
+        self.lam = float(lam)
+        self.fit_intercept = fit_intercept
+        self.positive = positive
+        data, indices, indptr, sparse = self.cols
+        p = self.n_components
+        sq = np.empty(p)
+        self.d_dots = np.empty(p)
+        nnz = np.empty(p, dtype=np.int64)
+        column_stats(data, indices, indptr, self.n, sparse, d, sq, self.d_dots, nnz)
+        if fit_intercept:
+            sq_c = np.maximum(sq - self.d_dots ** 2 / self.d_norm2, 0.0)
+        else:
+            sq_c = sq
+            self.d_dots[:] = 0.0
+        # Columns that are (numerically) constant once centred never enter.
+        sq_c[sq_c <= 1e-12 * sq] = 0.0
+        self.sq_norms = sq_c
+        self.norms = np.sqrt(sq_c)
+        self.costs = nnz.astype(np.float64)
+        self.w = np.array(w0, dtype=np.float64)
+        self._usable = np.flatnonzero((sq_c > 0) | (self.w != 0))
+        self._alive = self._usable.copy()
+        everything = np.arange(p)
+        self.r = np.empty(self.n)
+        self._residual(everything)
+        self.theta = np.zeros(self.n)  # feasible dual point: the upper point
+        self.aty = np.zeros(p)  # X^T theta on alive features
+        self.atx = np.zeros(p)  # X^T r on alive features
+
+    # -- helpers ---------------------------------------------------------------
+    def _residual(self, cols):
+        data, indices, indptr, sparse = self.cols
+        lasso_residual(data, indices, indptr, self.n, sparse, self.y, self.d,
+                       1.0 / self.d_norm2, self.fit_intercept, self.w, cols, self.r)
+
+    def _dual(self, theta):
+        return float(self.y @ theta - 0.5 * (theta @ theta))
+
+    def _xt(self, v, cols, out):
+        data, indices, indptr, sparse = self.cols
+        xt_dot(data, indices, indptr, self.n, sparse, v, cols, out)
+
+    def primal(self):
+        """``P(w, c)`` in lambda units."""
+        return float(lasso_primal(self.r, self.w, self._usable, self.lam))
+
+    def intercept(self):
+        """Optimal intercept for the current weights."""
+        if not self.fit_intercept:
+            return 0.0
+        return float((self.d @ self.y - self.d_dots @ self.w) / self.d_norm2)
+
+    # -- Problem interface -----------------------------------------------------
+    def alive(self):
+        return self._alive
+
+    def refresh(self, working_set):
+        alive, lam, pos = self._alive, self.lam, self.positive
+        self._xt(self.r, alive, self.atx)
+        primal = self.primal()
+        # Candidate 1: the residual rescaled into the feasible set.
+        top = _constraint_max(self.atx[alive], pos)
+        kappa = 1.0 if top <= lam else lam / top
+        best = (self._dual(kappa * self.r), kappa, 0.0)
+        # Candidate 2: the largest feasible step from theta towards the residual
+        # rescaled for the last working set (whose constraints it satisfies).
+        if working_set is not None and working_set.size:
+            top_ws = _constraint_max(self.atx[working_set], pos)
+            kappa_ws = 1.0 if top_ws <= lam else lam / top_ws
+            skip = np.zeros(self.n_components, dtype=np.bool_)
+            skip[working_set] = True
+            step = slab_step(self.aty, kappa_ws * self.atx, lam, pos, alive, skip)
+            cand = (1.0 - step) * self.theta + (step * kappa_ws) * self.r
+            value = self._dual(cand)
+            if value > best[0]:
+                best = (value, kappa_ws * step, 1.0 - step)
+        # Candidate 3: keep theta.
+        current = self._dual(self.theta)
+        if current >= best[0]:
+            best = (current, 0.0, 1.0)
+        value, a, b = best
+        # theta <- b * theta + a * r, and X^T theta alike.
+        self.theta = b * self.theta + a * self.r
+        self.aty[alive] = b * self.aty[alive] + a * self.atx[alive]
+        gap = max(primal - value, 0.0)
+        dist = float(np.linalg.norm(self.r - self.theta))
+        return Certificate(gap=gap, lower=-primal, dist=dist)
+
+    def priorities(self, beta_lo, beta_hi, rho):
+        out = np.empty(self.n_components, dtype=np.intp)
+        slab_priorities(self.aty, self.atx, self.norms, self.lam, self.positive,
+                        beta_lo, beta_hi, rho, self.w != 0, self._alive, out)
+        return out
+
+    def discard(self, components):
+        keep = np.ones(self.n_components, dtype=np.bool_)
+        keep[components] = False
+        self._alive = self._alive[keep[self._alive]]
+
+    def overhead(self):
+        return float(self.costs[self._alive].sum()) + self.n + self._alive.size
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        data, indices, indptr, sparse = self.cols
+        return lasso_subproblem(
+            data, indices, indptr, self.n, sparse, self.y, self.d,
+            1.0 / self.d_norm2, self.fit_intercept, self.sq_norms, self.d_dots,
+            self.w, self.r, working_set, self.lam, self.positive, eps, gap,
+            min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
+
+    def full_gap(self):
+        everything = np.arange(self.n_components)
+        self._residual(everything)  # drop any drift of the incremental residual
+        primal = self.primal()
+        atr = np.empty(self.n_components)
+        att = np.empty(self.n_components)
+        self._xt(self.r, everything, atr)
+        self._xt(self.theta, everything, att)
+        best = -np.inf
+        for vec, prods in ((self.r, atr), (self.theta, att)):
+            top = _constraint_max(prods, self.positive)
+            scale = 1.0 if top <= self.lam else self.lam / top
+            best = max(best, self._dual(scale * vec))
+        return max(primal - best, 0.0)
+
+    def restore(self):
+        self._alive = self._usable.copy()
+        self._xt(self.theta, self._alive, self.aty)

@@ -1,0 +1,55 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Input checks shared by the estimators (beyond ``validate_data``)."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight
+
+SPARSE_FORMATS = ("csc", "csr", "coo")
+
+
+def check_sparse_format(X, estimator_name):
+    """Refuse sparse formats the kernels cannot read without a silent rewrite."""
+    if sp.issparse(X) and X.format not in SPARSE_FORMATS:
+        raise TypeError(
+            f"{estimator_name} accepts sparse X in CSC, CSR or COO format; got a "
+            f"sparse matrix in {X.format.upper()} format. Convert it first, for "
+            "example with X.tocsc()."
+        )
+
+
+def check_single_target(y, estimator_name):
+    """Refuse multi-output targets with a message that says so."""
+    shape = np.shape(y)
+    if len(shape) == 2 and shape[1] != 1:
+        raise ValueError(
+            f"{estimator_name} does not support multi-output targets: y has shape "
+            f"{shape}. Fit one estimator per output."
+        )
+
+
+def normalized_sample_weight(sample_weight, X):
+    """Sample weights as float64 rescaled to sum to ``n_samples`` (or None).
+
+    As in scikit-learn's ``ElasticNet``, the rescaling keeps the meaning of the
+    penalty: the objective's ``1 / n_samples`` factor then equals
+    ``1 / sum(sample_weight)``.
+    """
+    if sample_weight is None:
+        return None
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                              ensure_non_negative=True)
+    total = sw.sum()
+    if not total > 0:
+        raise ValueError("sample_weight must have a positive sum; got all zeros.")
+    return sw * (X.shape[0] / total)
+
+
+def scale_rows(X, scale):
+    """Return ``diag(scale) @ X`` as a new matrix of X's kind, dtype and layout."""
+    if sp.issparse(X):
+        out = X.copy()
+        out.data = (out.data * scale[out.indices]).astype(X.dtype, copy=False)
+        return out
+    return np.asfortranarray((X * scale[:, None]).astype(X.dtype, copy=False))
