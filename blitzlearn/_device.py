@@ -7,6 +7,7 @@ Numba kernels, ``"cuda"`` or ``"cuda:N"`` selects the CuPy backend.  CuPy is
 never imported to make this decision.
 """
 
+import functools
 import re
 
 GPU_INSTALL_HINT = "pip install blitzlearn[gpu]"
@@ -51,3 +52,20 @@ def resolve_device(device, X, estimator_name):
             "pass X.get()."
         )
     return device
+
+
+@functools.cache
+def _threadpool_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
+    """Context manager limiting BLAS to one thread during a CPU solve.
+
+    The solver's BLAS calls are small matrix-vector products interleaved with
+    Numba kernels; a multi-threaded BLAS spins its threads between calls and
+    slows the kernels down on small machines.
+    """
+    return _threadpool_controller().limit(limits=1, user_api="blas")

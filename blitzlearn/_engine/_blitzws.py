@@ -125,7 +125,8 @@ class Problem:
         raise NotImplementedError
 
 
-def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5):
+def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
+            min_ws_size=100):
     """Run BlitzWS until the certified gap is at most ``tol``.
 
     Parameters
@@ -143,6 +144,9 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5):
     stall_limit : int, default=5
         Stop after this many consecutive iterations in which neither the lower
         bound nor the gap improved (machine precision reached).
+    min_ws_size : int, default=100
+        The working set holds at most ``max(min_ws_size, 2 * n_forced)``
+        components, where ``n_forced`` components must stay (Blitz's rule).
 
     Returns
     -------
@@ -193,22 +197,21 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5):
                 problem.discard(alive[out])
                 alive, prio = alive[~out], prio[~out]
 
-        overhead = problem.overhead()
-        if working_set is None:
-            # First iteration: one cheap pass over every surviving component.
-            k, eps = n_targets - 1, 0.5
-            min_work, max_work, epochs = 0.0, np.inf, 1
-        else:
-            per_target = np.bincount(np.minimum(prio, n_targets - 1),
-                                     weights=problem.costs[alive],
-                                     minlength=n_targets)
-            sizes = np.cumsum(per_target)
-            k, eps, min_work, max_work = scheduler.choose(sizes, overhead)
-            epochs = max_epochs
+        counts = np.bincount(np.minimum(prio, n_targets - 1), minlength=n_targets)
+        sizes = np.cumsum(np.bincount(np.minimum(prio, n_targets - 1),
+                                      weights=problem.costs[alive],
+                                      minlength=n_targets))
+        # Blitz's growth rule bounds the working set; the cost model picks
+        # within the bound (capsules rank the components).
+        cap = max(min_ws_size, 2 * counts[0])
+        allowed = np.cumsum(counts) <= cap
+        allowed[0] = True
+        k, eps, min_work, max_work = scheduler.choose(
+            sizes, problem.overhead(), allowed)
         working_set = alive[prio <= k]
         size = float(problem.costs[working_set].sum())
         n_epochs, work, sub_gap = problem.solve(
-            working_set, eps, cert.gap, min_work, max_work, epochs)
+            working_set, eps, cert.gap, min_work, max_work, max_epochs)
         if verbose:
             logger.info(
                 "iter %d  gap %.3e  alive %d  working set %d  eps %.2f  "

@@ -24,7 +24,7 @@ XI_GRID = np.sort(np.concatenate([
 ]))
 
 # Points of the bisection-free search over the ball parameter theta in [0, xi].
-_N_THETA = 96
+_N_THETA = 48
 
 
 def capsules(gamma, gap, dist, xi=XI_GRID):

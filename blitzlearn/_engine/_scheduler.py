@@ -21,6 +21,15 @@ import numpy as np
 
 EPS_GRID = np.array([0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2, 0.3, 0.5, 0.7])
 
+# Fixed cost of one outer iteration (driver, capsules, vector updates), in
+# matrix entries: about what the kernels touch in the time the Python driver
+# needs for one iteration.  Without it, small problems would be split into
+# many cheap subproblems whose fixed cost the model cannot see.
+FIXED_OVERHEAD = 3e5
+
+# Bounds of the progress correction C_prog (the authors keep C_prog >= 1).
+C_PROG_RANGE = (0.1, 100.0)
+
 
 class WorkScheduler:
     """Running cost model of the outer loop.
@@ -47,9 +56,11 @@ class WorkScheduler:
         if not self._progress:
             return 1.0
         value = float(np.median(self._progress[-2:]))
-        return value if np.isfinite(value) and value >= 1.0 else 1.0
+        if not np.isfinite(value):
+            return 1.0
+        return float(np.clip(value, *C_PROG_RANGE))
 
-    def choose(self, sizes, overhead):
+    def choose(self, sizes, overhead, allowed):
         """Pick a target index, a tolerance and work bounds.
 
         Parameters
@@ -58,6 +69,8 @@ class WorkScheduler:
             Work of one pass over ``W(xi_k)`` for each target.
         overhead : float
             Work of one outer iteration outside the subproblem.
+        allowed : ndarray of bool of shape (n_targets,)
+            Targets the caller permits.
 
         Returns
         -------
@@ -68,12 +81,14 @@ class WorkScheduler:
         min_work, max_work : float
             Bounds on the subproblem's work.
         """
+        overhead = overhead + FIXED_OVERHEAD
         eps = EPS_GRID[None, :]
         xi = self.xi[:, None]
         ratio = np.maximum(eps, 1.0 - (1.0 - eps) * xi * self.c_prog)
         ratio = np.clip(ratio, 1e-12, 1.0 - 1e-12)
         cost = self.c_solve * sizes[:, None] / eps
         rate = -np.log(ratio) / (overhead + cost)
+        rate[~allowed] = -np.inf
         k, e = np.unravel_index(np.argmax(rate), rate.shape)
         predicted = cost[k, e]
         max_work = min(max(predicted, 0.5 * overhead), 15.0 * overhead)

@@ -45,11 +45,18 @@ def as_columns(X):
 @njit(**JIT)
 def col_dot_dense(data, n, j, v):
     """Return ``X[:, j] @ v`` for a Fortran-flattened dense matrix."""
-    acc = 0.0
+    # Four independent accumulators break the add-latency chain (no fastmath).
     off = j * n
-    for i in range(n):
-        acc += data[off + i] * v[i]
-    return acc
+    a0 = a1 = a2 = a3 = 0.0
+    stop = n - n % 4
+    for i in range(0, stop, 4):
+        a0 += data[off + i] * v[i]
+        a1 += data[off + i + 1] * v[i + 1]
+        a2 += data[off + i + 2] * v[i + 2]
+        a3 += data[off + i + 3] * v[i + 3]
+    for i in range(stop, n):
+        a0 += data[off + i] * v[i]
+    return (a0 + a1) + (a2 + a3)
 
 
 @njit(**JIT)

@@ -72,6 +72,8 @@ class LassoProblem(Problem):
 
     def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0):
         self.cols = as_columns(X)
+        # float64 dense X also goes through BLAS for products with many columns
+        self._dense = X if not self.cols[3] and X.dtype == np.float64 else None
         self.n, self.n_components = X.shape
         self.y = y
         self.d = d
@@ -116,7 +118,11 @@ class LassoProblem(Problem):
 
     def _xt(self, v, cols, out):
         data, indices, indptr, sparse = self.cols
-        xt_dot(data, indices, indptr, self.n, sparse, v, cols, out)
+        if self._dense is not None and 2 * cols.size > self.n_components:
+            # Most columns wanted: one BLAS product beats a column loop.
+            np.dot(v, self._dense, out=out)
+        else:
+            xt_dot(data, indices, indptr, self.n, sparse, v, cols, out)
 
     def primal(self):
         """``P(w, c)`` in lambda units."""

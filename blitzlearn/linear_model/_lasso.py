@@ -13,7 +13,7 @@ from sklearn.linear_model._base import LinearModel
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
-from .._device import resolve_device
+from .._device import resolve_device, single_threaded_blas
 from .._engine import blitzws
 from .._problems._lasso import LassoProblem
 from .._validation import (
@@ -191,8 +191,10 @@ class BlitzLasso(RegressorMixin, LinearModel):
                                positive=self.positive, w0=w0)
         y_c = y - (d @ y / (d @ d)) * d if self.fit_intercept else y
         tol_scale = float(y_c @ y_c)
-        result = blitzws(problem, tol=self.tol * tol_scale, max_iter=self.max_iter,
-                         max_epochs=self.max_epochs, verbose=self.verbose)
+        with single_threaded_blas():
+            result = blitzws(problem, tol=self.tol * tol_scale,
+                             max_iter=self.max_iter, max_epochs=self.max_epochs,
+                             verbose=self.verbose)
 
         self.coef_ = problem.w.astype(X.dtype)
         if not np.all(np.isfinite(self.coef_)):
