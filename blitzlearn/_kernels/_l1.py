@@ -12,7 +12,7 @@ subproblem solver of the Lasso with Anderson acceleration.
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot, col_nnz
+from ._columns import JIT, col_axpy, col_dot, copy_into, vdot
 
 
 @njit(**JIT)
@@ -21,18 +21,6 @@ def constraint_value(v, positive):
     if positive:
         return v
     return abs(v)
-
-
-@njit(**JIT)
-def _soft_threshold(z, thr, positive):
-    """Proximal operator of ``thr * |.|`` (plus the constraint ``>= 0``)."""
-    if positive:
-        return max(z - thr, 0.0)
-    if z > thr:
-        return z - thr
-    if z < -thr:
-        return z + thr
-    return 0.0
 
 
 @njit(**JIT)
@@ -92,69 +80,66 @@ def slab_step(aty, atz, lam, positive, cols, skip):
 
 
 @njit(**JIT)
-def _solve_small(a, b):
-    """Solve the small system ``a x = b`` by Gaussian elimination; ``ok`` flag."""
-    m = b.shape[0]
-    a = a.copy()
-    x = b.copy()
-    scale = 0.0
-    for i in range(m):
-        scale = max(scale, abs(a[i, i]))
-    if scale == 0.0:
-        return x, False
-    for col in range(m):
-        piv = col
-        for i in range(col + 1, m):
-            if abs(a[i, col]) > abs(a[piv, col]):
-                piv = i
-        if abs(a[piv, col]) <= 1e-14 * scale:
-            return x, False
-        if piv != col:
-            for k in range(m):
-                a[col, k], a[piv, k] = a[piv, k], a[col, k]
-            x[col], x[piv] = x[piv], x[col]
-        for i in range(col + 1, m):
-            f = a[i, col] / a[col, col]
-            for k in range(col, m):
-                a[i, k] -= f * a[col, k]
-            x[i] -= f * x[col]
-    for i in range(m - 1, -1, -1):
-        acc = x[i]
-        for k in range(i + 1, m):
-            acc -= a[i, k] * x[k]
-        x[i] = acc / a[i, i]
-    return x, True
-
-
-@njit(**JIT)
 def anderson_weights(hist):
     """Anderson extrapolation weights from ``K + 1`` stored iterates (rows).
 
     Returns weights ``c`` summing to one such that ``sum_k c_k hist[k + 1]``
-    minimises the norm of the combined differences, and an ``ok`` flag.
+    minimises the norm of the combined differences, and an ``ok`` flag (False
+    when the differences are numerically dependent).
     """
-    n_diff = hist.shape[0] - 1
-    gram = np.empty((n_diff, n_diff))
-    for a in range(n_diff):
-        for b in range(a, n_diff):
+    m = hist.shape[0] - 1
+    gram = np.empty((m, m))
+    for a in range(m):
+        for b in range(a, m):
             acc = 0.0
             for i in range(hist.shape[1]):
                 acc += ((hist[a + 1, i] - hist[a, i])
                         * (hist[b + 1, i] - hist[b, i]))
             gram[a, b] = acc
             gram[b, a] = acc
-    z, ok = _solve_small(gram, np.ones(n_diff))
-    total = z.sum()
-    if not ok or total == 0.0 or not np.isfinite(total):
+    z = np.empty(m)
+    scale = 0.0
+    for a in range(m):
+        z[a] = 1.0
+        scale = max(scale, gram[a, a])
+    if scale == 0.0:
         return z, False
-    return z / total, True
+    # Gaussian elimination with partial pivoting on gram z = 1.
+    for col in range(m):
+        piv = col
+        for i in range(col + 1, m):
+            if abs(gram[i, col]) > abs(gram[piv, col]):
+                piv = i
+        if abs(gram[piv, col]) <= 1e-14 * scale:
+            return z, False
+        if piv != col:
+            for k in range(m):
+                gram[col, k], gram[piv, k] = gram[piv, k], gram[col, k]
+            z[col], z[piv] = z[piv], z[col]
+        for i in range(col + 1, m):
+            f = gram[i, col] / gram[col, col]
+            for k in range(col, m):
+                gram[i, k] -= f * gram[col, k]
+            z[i] -= f * z[col]
+    total = 0.0
+    for i in range(m - 1, -1, -1):
+        acc = z[i]
+        for k in range(i + 1, m):
+            acc -= gram[i, k] * z[k]
+        z[i] = acc / gram[i, i]
+        total += z[i]
+    if total == 0.0 or not abs(total) < np.inf:
+        return z, False
+    for a in range(m):
+        z[a] /= total
+    return z, True
 
 
 @njit(**JIT)
 def lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                    fit_intercept, w, ws, r):
     """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``."""
-    r[:] = y
+    copy_into(y, r)
     for t in range(ws.shape[0]):
         j = ws[t]
         if w[j] != 0.0:
@@ -174,7 +159,7 @@ def lasso_primal(r, w, ws, lam):
     l1 = 0.0
     for t in range(ws.shape[0]):
         l1 += abs(w[ws[t]])
-    return 0.5 * np.dot(r, r) + lam * l1
+    return 0.5 * vdot(r, r) + lam * l1
 
 
 @njit(**JIT)
@@ -189,7 +174,7 @@ def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
         g = col_dot(data, indices, indptr, n, sparse, ws[t], r)
         top = max(top, constraint_value(g, positive))
     kappa = 1.0 if top <= lam else lam / top
-    return kappa * np.dot(y, r) - 0.5 * kappa * kappa * np.dot(r, r), kappa
+    return kappa * vdot(y, r) - 0.5 * kappa * kappa * vdot(r, r), kappa
 
 
 @njit(**JIT)
@@ -213,11 +198,11 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
             acc += coefs[k] * hist[k + 1, t]
         w_old[t] = w[j]
         w[j] = max(acc, 0.0) if positive else acc
-        cost += col_nnz(indptr, n, sparse, j)
+        cost += indptr[j + 1] - indptr[j] if sparse else n
     lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                    fit_intercept, w, ws, r_acc)
     if lasso_primal(r_acc, w, ws, lam) < p_cur:
-        r[:] = r_acc
+        copy_into(r_acc, r)
     else:
         for t in range(n_ws):
             w[ws[t]] = w_old[t]
@@ -255,9 +240,11 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     n_ws = ws.shape[0]
     pass_cost = 0.0
     for t in range(n_ws):
-        pass_cost += col_nnz(indptr, n, sparse, ws[t])
+        j = ws[t]
+        pass_cost += indptr[j + 1] - indptr[j] if sparse else n
     pass_cost += n
-    r_start = r.copy()
+    r_start = np.empty(n)
+    copy_into(r, r_start)
     p_start = lasso_primal(r, w, ws, lam)
     hist = np.empty((n_anderson + 1, n_ws))
     n_hist = 0
@@ -283,7 +270,12 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                     grad -= shift * d_dots[j]
                 z = old + grad / lip
                 thr = lam / lip
-                new = _soft_threshold(z, thr, positive)
+                if z > thr:
+                    new = z - thr
+                elif z < -thr and not positive:
+                    new = z + thr
+                else:
+                    new = 0.0
             if new != old:
                 step = new - old
                 col_axpy(data, indices, indptr, n, sparse, j, -step, r)
