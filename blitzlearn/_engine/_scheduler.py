@@ -25,10 +25,11 @@ EPS_GRID = np.array([0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2, 0.3, 0.5, 0.7])
 # matrix entries: about what the kernels touch in the time the Python driver
 # needs for one iteration.  Without it, small problems would be split into
 # many cheap subproblems whose fixed cost the model cannot see.
-FIXED_OVERHEAD = 3e5
+FIXED_OVERHEAD = 1e6
 
-# Bounds of the progress correction C_prog (the authors keep C_prog >= 1).
-C_PROG_RANGE = (0.1, 100.0)
+# Bounds of the progress correction C_prog (the authors keep C_prog >= 1; the
+# upper bound stops one lucky iteration from shrinking the next working set).
+C_PROG_RANGE = (1.0, 100.0)
 
 
 class WorkScheduler:

@@ -19,6 +19,12 @@ from numba import njit
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 
+# Dot products may be reassociated (and use fused multiply-adds) so that LLVM
+# vectorises the reduction: the freedom every BLAS ``ddot`` takes, about 4x
+# faster on short columns.  No flag that assumes finite values is set, so NaN
+# and inf still propagate and ``isfinite`` checks keep working.
+JIT_DOT = dict(JIT, fastmath={"reassoc", "contract"})
+
 EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
 
@@ -42,26 +48,18 @@ def as_columns(X):
     return X.ravel(order="F"), EMPTY_INDEX, EMPTY_INDEX, False
 
 
-@njit(**JIT)
+@njit(**JIT_DOT)
 def col_dot(data, indices, indptr, n, sparse, j, v):
-    """Return ``X[:, j] @ v`` (both layouts; four accumulators when dense)."""
+    """Return ``X[:, j] @ v`` (both layouts)."""
+    acc = 0.0
     if sparse:
-        acc = 0.0
         for k in range(indptr[j], indptr[j + 1]):
             acc += data[k] * v[indices[k]]
-        return acc
-    # Independent accumulators break the add-latency chain (no fastmath).
-    off = j * n
-    a0 = a1 = a2 = a3 = 0.0
-    stop = n - n % 4
-    for i in range(0, stop, 4):
-        a0 += data[off + i] * v[i]
-        a1 += data[off + i + 1] * v[i + 1]
-        a2 += data[off + i + 2] * v[i + 2]
-        a3 += data[off + i + 3] * v[i + 3]
-    for i in range(stop, n):
-        a0 += data[off + i] * v[i]
-    return (a0 + a1) + (a2 + a3)
+    else:
+        col = data[j * n:(j + 1) * n]
+        for i in range(n):
+            acc += col[i] * v[i]
+    return acc
 
 
 @njit(**JIT)
@@ -71,9 +69,9 @@ def col_axpy(data, indices, indptr, n, sparse, j, a, v):
         for k in range(indptr[j], indptr[j + 1]):
             v[indices[k]] += a * data[k]
     else:
-        off = j * n
+        col = data[j * n:(j + 1) * n]
         for i in range(n):
-            v[i] += a * data[off + i]
+            v[i] += a * col[i]
 
 
 @njit(**JIT)
@@ -84,20 +82,13 @@ def xt_dot(data, indices, indptr, n, sparse, v, cols, out):
         out[j] = col_dot(data, indices, indptr, n, sparse, j, v)
 
 
-@njit(**JIT)
+@njit(**JIT_DOT)
 def vdot(a, b):
-    """``a @ b`` for two vectors of the same length (four accumulators)."""
-    n = a.shape[0]
-    a0 = a1 = a2 = a3 = 0.0
-    stop = n - n % 4
-    for i in range(0, stop, 4):
-        a0 += a[i] * b[i]
-        a1 += a[i + 1] * b[i + 1]
-        a2 += a[i + 2] * b[i + 2]
-        a3 += a[i + 3] * b[i + 3]
-    for i in range(stop, n):
-        a0 += a[i] * b[i]
-    return (a0 + a1) + (a2 + a3)
+    """``a @ b`` for two vectors of the same length."""
+    acc = 0.0
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
+    return acc
 
 
 @njit(**JIT)

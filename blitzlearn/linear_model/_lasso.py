@@ -214,6 +214,7 @@ class BlitzLasso(RegressorMixin, LinearModel):
                 f"after {result.n_iter} outer iterations (max_iter="
                 f"{self.max_iter}). Increase max_iter or tol, or scale the data.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 
