@@ -80,54 +80,53 @@ def slab_step(aty, atz, lam, positive, cols, skip):
 
 
 @njit(**JIT)
-def anderson_weights(hist):
-    """Anderson extrapolation weights from ``K + 1`` stored iterates (rows).
+def anderson_weights(hist, m, width):
+    """Anderson extrapolation weights from ``m + 1`` stored iterates.
 
-    Returns weights ``c`` summing to one such that ``sum_k c_k hist[k + 1]``
-    minimises the norm of the combined differences, and an ``ok`` flag (False
-    when the differences are numerically dependent).
+    ``hist`` holds the iterates one after the other (``hist[k * width + i]`` is
+    entry ``i`` of iterate ``k``).  Returns weights ``c`` (length ``m``) summing
+    to one such that ``sum_k c_k iterate_{k+1}`` minimises the norm of the
+    combined differences, and an ``ok`` flag, False when the differences are
+    numerically dependent.  The normal equations ``U U^T z = 1`` are solved by
+    Cholesky.
     """
-    m = hist.shape[0] - 1
-    gram = np.empty((m, m))
+    chol = np.zeros(m * m)
     for a in range(m):
-        for b in range(a, m):
+        for b in range(a + 1):
             acc = 0.0
-            for i in range(hist.shape[1]):
-                acc += ((hist[a + 1, i] - hist[a, i])
-                        * (hist[b + 1, i] - hist[b, i]))
-            gram[a, b] = acc
-            gram[b, a] = acc
-    z = np.empty(m)
+            for i in range(width):
+                acc += ((hist[(a + 1) * width + i] - hist[a * width + i])
+                        * (hist[(b + 1) * width + i] - hist[b * width + i]))
+            chol[a * m + b] = acc
     scale = 0.0
     for a in range(m):
-        z[a] = 1.0
-        scale = max(scale, gram[a, a])
-    if scale == 0.0:
+        scale = max(scale, chol[a * m + a])
+    z = np.ones(m)
+    if not scale > 0.0:
         return z, False
-    # Gaussian elimination with partial pivoting on gram z = 1.
-    for col in range(m):
-        piv = col
-        for i in range(col + 1, m):
-            if abs(gram[i, col]) > abs(gram[piv, col]):
-                piv = i
-        if abs(gram[piv, col]) <= 1e-14 * scale:
-            return z, False
-        if piv != col:
-            for k in range(m):
-                gram[col, k], gram[piv, k] = gram[piv, k], gram[col, k]
-            z[col], z[piv] = z[piv], z[col]
-        for i in range(col + 1, m):
-            f = gram[i, col] / gram[col, col]
-            for k in range(col, m):
-                gram[i, k] -= f * gram[col, k]
-            z[i] -= f * z[col]
+    for a in range(m):  # in-place lower Cholesky factor
+        for b in range(a + 1):
+            acc = chol[a * m + b]
+            for k in range(b):
+                acc -= chol[a * m + k] * chol[b * m + k]
+            if a == b:
+                if acc <= 1e-12 * scale:
+                    return z, False
+                chol[a * m + a] = np.sqrt(acc)
+            else:
+                chol[a * m + b] = acc / chol[b * m + b]
+    for a in range(m):  # forward then backward substitution
+        acc = z[a]
+        for k in range(a):
+            acc -= chol[a * m + k] * z[k]
+        z[a] = acc / chol[a * m + a]
     total = 0.0
-    for i in range(m - 1, -1, -1):
-        acc = z[i]
-        for k in range(i + 1, m):
-            acc -= gram[i, k] * z[k]
-        z[i] = acc / gram[i, i]
-        total += z[i]
+    for a in range(m - 1, -1, -1):
+        acc = z[a]
+        for k in range(a + 1, m):
+            acc -= chol[k * m + a] * z[k]
+        z[a] = acc / chol[a * m + a]
+        total += z[a]
     if total == 0.0 or not abs(total) < np.inf:
         return z, False
     for a in range(m):
@@ -184,18 +183,19 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
 
     Returns the work spent (one residual recomputation).
     """
-    coefs, ok = anderson_weights(hist)
+    n_ws = ws.shape[0]
+    m = hist.shape[0] // n_ws - 1
+    coefs, ok = anderson_weights(hist, m, n_ws)
     if not ok:
         return 0.0
-    n_ws = ws.shape[0]
     p_cur = lasso_primal(r, w, ws, lam)
     w_old = np.empty(n_ws)
     cost = float(n)
     for t in range(n_ws):
         j = ws[t]
         acc = 0.0
-        for k in range(coefs.shape[0]):
-            acc += coefs[k] * hist[k + 1, t]
+        for k in range(m):
+            acc += coefs[k] * hist[(k + 1) * n_ws + t]
         w_old[t] = w[j]
         w[j] = max(acc, 0.0) if positive else acc
         cost += indptr[j + 1] - indptr[j] if sparse else n
@@ -246,7 +246,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     r_start = np.empty(n)
     copy_into(r, r_start)
     p_start = lasso_primal(r, w, ws, lam)
-    hist = np.empty((n_anderson + 1, n_ws))
+    hist = np.empty((n_anderson + 1) * n_ws)  # iterates one after the other
     n_hist = 0
     r_acc = np.empty(n)
     work = 0.0
@@ -290,7 +290,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
         checked = False
         if n_anderson > 0:
             for t in range(n_ws):
-                hist[n_hist, t] = w[ws[t]]
+                hist[n_hist * n_ws + t] = w[ws[t]]
             n_hist += 1
             if n_hist == n_anderson + 1:
                 work += _anderson_step(data, indices, indptr, n, sparse, y, d,
@@ -298,7 +298,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                                        positive, hist, r_acc)
                 # the current iterate opens the next window
                 for t in range(n_ws):
-                    hist[0, t] = w[ws[t]]
+                    hist[t] = w[ws[t]]
                 n_hist = 1
         if epoch % check_every and epoch < max_epochs and work < max_work:
             continue

@@ -24,6 +24,7 @@ feasible ``theta`` and the gap is ``P(w, c) - D(theta)``.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._engine import Certificate, Problem
 from .._kernels._columns import as_columns, column_stats, xt_dot
@@ -34,9 +35,15 @@ from .._kernels._l1 import (
     slab_priorities,
     slab_step,
 )
+from .._kernels._lasso_gram import lasso_gram_subproblem
 
 # Anderson extrapolation window (also the gap-check period) of the inner solver.
 N_ANDERSON = 5
+
+# Working sets of m features are solved in Gram form when m^2 is at most this
+# many times their nnz: a Gram pass costs m^2 contiguous updates against nnz
+# latency-bound column operations.
+GRAM_FACTOR = 2.0
 
 
 def _constraint_max(values, positive):
@@ -71,6 +78,7 @@ class LassoProblem(Problem):
     gamma = 1.0
 
     def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0):
+        self.X = X
         self.cols = as_columns(X)
         # float64 dense X also goes through BLAS for products with many columns
         self._dense = X if not self.cols[3] and X.dtype == np.float64 else None
@@ -185,12 +193,43 @@ class LassoProblem(Problem):
         return float(self.costs[self._alive].sum()) + self.n + self._alive.size
 
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        m = working_set.size
+        if m * m <= GRAM_FACTOR * self.costs[working_set].sum():
+            return self._solve_gram(working_set, eps, gap, min_work, max_work,
+                                    max_epochs)
         data, indices, indptr, sparse = self.cols
         return lasso_subproblem(
             data, indices, indptr, self.n, sparse, self.y, self.d,
             1.0 / self.d_norm2, self.fit_intercept, self.sq_norms, self.d_dots,
             self.w, self.r, working_set, self.lam, self.positive, eps, gap,
             min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
+
+    def _solve_gram(self, ws, eps, gap, min_work, max_work, max_epochs):
+        """Solve the working-set subproblem in Gram form (small working sets)."""
+        x_ws = self.X[:, ws]
+        if sp.issparse(x_ws):
+            gram = (x_ws.T @ x_ws).toarray().astype(np.float64)
+        else:
+            x_ws = x_ws.astype(np.float64, copy=False)
+            gram = x_ws.T @ x_ws
+        b = x_ws.T @ self.y
+        dy = float(self.d @ self.y)
+        yy = float(self.y @ self.y)
+        if self.fit_intercept:
+            m_ws = self.d_dots[ws]
+            gram -= np.outer(m_ws, m_ws) / self.d_norm2
+            b -= m_ws * (dy / self.d_norm2)
+            yy -= dy * dy / self.d_norm2
+        w_ws = self.w[ws]
+        g_start = b - gram @ w_ws
+        build = ws.size * float(self.costs[ws].sum()) / 8 + self.costs[ws].sum()
+        epochs, work, sub_gap = lasso_gram_subproblem(
+            np.ascontiguousarray(gram), b, w_ws, yy, self.lam, self.positive, eps,
+            gap, g_start, float(self.r @ self.r), float(self.y @ self.r),
+            min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
+        self.w[ws] = w_ws
+        self._residual(ws)
+        return epochs, work + build, sub_gap
 
     def full_gap(self):
         everything = np.arange(self.n_components)
