@@ -96,21 +96,3 @@ def copy_into(src, dst):
     """``dst[:] = src`` as a loop (cheaper to compile than slice assignment)."""
     for i in range(src.shape[0]):
         dst[i] = src[i]
-
-
-@njit(**JIT)
-def column_stats(data, indices, indptr, n, sparse, d, out_sq, out_d, out_nnz):
-    """Squared norms, products with the intercept direction ``d`` and nnz per column."""
-    n_cols = out_sq.shape[0]
-    for j in range(n_cols):
-        sq = 0.0
-        if sparse:
-            for k in range(indptr[j], indptr[j + 1]):
-                sq += data[k] * data[k]
-        else:
-            off = j * n
-            for i in range(n):
-                sq += data[off + i] * data[off + i]
-        out_sq[j] = sq
-        out_d[j] = col_dot(data, indices, indptr, n, sparse, j, d)
-        out_nnz[j] = indptr[j + 1] - indptr[j] if sparse else n

@@ -5,8 +5,8 @@
 In the dual of an L1 problem, feature ``j`` is the slab constraint
 ``|a_j^T theta| <= lam`` (one-sided ``a_j^T theta <= lam`` when the weights are
 constrained to be positive).  These kernels implement the capsule membership
-test, the feasible line search of the upper point, and the coordinate-descent
-subproblem solver of the Lasso with Anderson acceleration.
+test and the coordinate-descent subproblem solver of the Lasso (column form)
+with Anderson acceleration.
 """
 
 import numpy as np
@@ -54,29 +54,6 @@ def slab_priorities(aty, atx, norms, lam, positive, beta_lo, beta_hi, rho, force
             else:
                 lo = k + 1
         out[j] = lo
-
-
-@njit(**JIT)
-def slab_step(aty, atz, lam, positive, cols, skip):
-    """Largest ``s`` in [0, 1] keeping ``(1 - s) y + s z`` inside every slab.
-
-    ``y`` is feasible; only the features in ``cols`` with ``skip[j]`` false are
-    tested (the caller skips constraints that hold by construction).
-    """
-    step = 1.0
-    for t in range(cols.shape[0]):
-        j = cols[t]
-        if skip[j]:
-            continue
-        z = atz[j]
-        if constraint_value(z, positive) <= lam:
-            continue
-        u = aty[j]
-        bound = lam if z > 0 else -lam
-        s = (bound - u) / (z - u)
-        if s < step:
-            step = max(s, 0.0)
-    return step
 
 
 @njit(**JIT)

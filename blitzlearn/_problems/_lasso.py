@@ -27,13 +27,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._engine import Certificate, Problem
-from .._kernels._columns import as_columns, column_stats, xt_dot
+from .._kernels._columns import as_columns, xt_dot
 from .._kernels._l1 import (
-    lasso_primal,
-    lasso_residual,
     lasso_subproblem,
     slab_priorities,
-    slab_step,
 )
 from .._kernels._lasso_gram import lasso_gram_subproblem
 
@@ -52,6 +49,45 @@ def _constraint_max(values, positive):
         return 0.0
     top = values.max() if positive else np.abs(values).max()
     return max(float(top), 0.0)
+
+
+def _as_float64(block):
+    """A dense or sparse block as float64 (no copy when it already is)."""
+    return block.astype(np.float64, copy=False)
+
+
+def _column_stats(X, d, block=256):
+    """Squared norms and products with ``d`` of every column, in float64.
+
+    Dense columns are processed in blocks so that float32 input is never
+    upcast whole.
+    """
+    if sp.issparse(X):
+        return (np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel(),
+                np.asarray(X.T @ d, dtype=np.float64))
+    p = X.shape[1]
+    sq = np.empty(p)
+    dd = np.empty(p)
+    for start in range(0, p, block):
+        part = _as_float64(X[:, start:start + block])
+        sq[start:start + block] = np.einsum("ij,ij->j", part, part)
+        dd[start:start + block] = d @ part
+    return sq, dd
+
+
+def _slab_step(aty, atz, lam, positive):
+    """Largest ``s`` in [0, 1] keeping ``(1 - s) y + s z`` inside every slab.
+
+    ``aty`` and ``atz`` are the constraint products of the feasible point ``y``
+    and the target ``z`` on the constraints to check.
+    """
+    bound = lam if positive else -lam
+    over = atz > lam if positive else np.abs(atz) > lam
+    if not over.any():
+        return 1.0
+    z, u = atz[over], aty[over]
+    target = np.where(z > 0, lam, bound)
+    return float(np.clip((target - u) / (z - u), 0.0, 1.0).min())
 
 
 class LassoProblem(Problem):
@@ -80,8 +116,10 @@ class LassoProblem(Problem):
     def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0):
         self.X = X
         self.cols = as_columns(X)
-        # float64 dense X also goes through BLAS for products with many columns
-        self._dense = X if not self.cols[3] and X.dtype == np.float64 else None
+        sparse = self.cols[3]
+        # Products with most columns go through BLAS / scipy (float32 dense X
+        # would be upcast by numpy, so it keeps the column loop).
+        self._full_product = sparse or X.dtype == np.float64
         self.n, self.n_components = X.shape
         self.y = y
         self.d = d
@@ -89,12 +127,9 @@ class LassoProblem(Problem):
         self.lam = float(lam)
         self.fit_intercept = fit_intercept
         self.positive = positive
-        data, indices, indptr, sparse = self.cols
         p = self.n_components
-        sq = np.empty(p)
-        self.d_dots = np.empty(p)
-        nnz = np.empty(p, dtype=np.int64)
-        column_stats(data, indices, indptr, self.n, sparse, d, sq, self.d_dots, nnz)
+        sq, self.d_dots = _column_stats(X, d)
+        nnz = np.diff(X.indptr) if sparse else np.full(p, self.n)
         if fit_intercept:
             sq_c = np.maximum(sq - self.d_dots ** 2 / self.d_norm2, 0.0)
         else:
@@ -108,33 +143,34 @@ class LassoProblem(Problem):
         self.w = np.array(w0, dtype=np.float64)
         self._usable = np.flatnonzero((sq_c > 0) | (self.w != 0))
         self._alive = self._usable.copy()
-        everything = np.arange(p)
-        self.r = np.empty(self.n)
-        self._residual(everything)
+        self._residual()
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
         self.aty = np.zeros(p)  # X^T theta on alive features
         self.atx = np.zeros(p)  # X^T r on alive features
 
     # -- helpers ---------------------------------------------------------------
-    def _residual(self, cols):
-        data, indices, indptr, sparse = self.cols
-        lasso_residual(data, indices, indptr, self.n, sparse, self.y, self.d,
-                       1.0 / self.d_norm2, self.fit_intercept, self.w, cols, self.r)
+    def _residual(self):
+        """``r = y - X w - c d`` with the optimal ``c``, recomputed exactly."""
+        nz = np.flatnonzero(self.w)
+        r = self.y - _as_float64(self.X[:, nz]) @ self.w[nz]
+        if self.fit_intercept:
+            r -= (self.d @ r / self.d_norm2) * self.d
+        self.r = r
 
     def _dual(self, theta):
         return float(self.y @ theta - 0.5 * (theta @ theta))
 
     def _xt(self, v, cols, out):
         data, indices, indptr, sparse = self.cols
-        if self._dense is not None and 2 * cols.size > self.n_components:
-            # Most columns wanted: one BLAS product beats a column loop.
-            np.dot(v, self._dense, out=out)
+        if self._full_product and 2 * cols.size > self.n_components:
+            # Most columns wanted: one BLAS / scipy product beats a column loop.
+            out[:] = self.X.T @ v
         else:
             xt_dot(data, indices, indptr, self.n, sparse, v, cols, out)
 
     def primal(self):
         """``P(w, c)`` in lambda units."""
-        return float(lasso_primal(self.r, self.w, self._usable, self.lam))
+        return 0.5 * float(self.r @ self.r) + self.lam * float(np.abs(self.w).sum())
 
     def intercept(self):
         """Optimal intercept for the current weights."""
@@ -159,9 +195,11 @@ class LassoProblem(Problem):
         if working_set is not None and working_set.size:
             top_ws = _constraint_max(self.atx[working_set], pos)
             kappa_ws = 1.0 if top_ws <= lam else lam / top_ws
-            skip = np.zeros(self.n_components, dtype=np.bool_)
-            skip[working_set] = True
-            step = slab_step(self.aty, kappa_ws * self.atx, lam, pos, alive, skip)
+            outside = np.ones(self.n_components, dtype=np.bool_)
+            outside[working_set] = False
+            outside = alive[outside[alive]]
+            step = _slab_step(self.aty[outside], kappa_ws * self.atx[outside], lam,
+                              pos)
             cand = (1.0 - step) * self.theta + (step * kappa_ws) * self.r
             value = self._dual(cand)
             if value > best[0]:
@@ -228,12 +266,12 @@ class LassoProblem(Problem):
             gap, g_start, float(self.r @ self.r), float(self.y @ self.r),
             min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
         self.w[ws] = w_ws
-        self._residual(ws)
+        self._residual()
         return epochs, work + build, sub_gap
 
     def full_gap(self):
         everything = np.arange(self.n_components)
-        self._residual(everything)  # drop any drift of the incremental residual
+        self._residual()  # drop any drift of the incremental residual
         primal = self.primal()
         atr = np.empty(self.n_components)
         att = np.empty(self.n_components)
