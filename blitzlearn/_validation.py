@@ -4,7 +4,7 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 SPARSE_FORMATS = ("csc", "csr", "coo")
 
@@ -19,14 +19,17 @@ def check_sparse_format(X, estimator_name):
         )
 
 
-def check_single_target(y, estimator_name):
-    """Refuse multi-output targets with a message that says so."""
-    shape = np.shape(y)
-    if len(shape) == 2 and shape[1] != 1:
+def single_target(y, estimator_name):
+    """Return a validated ``y`` as 1-D, refusing multi-output targets clearly.
+
+    A column vector is flattened with scikit-learn's DataConversionWarning.
+    """
+    if y.ndim == 2 and y.shape[1] != 1:
         raise ValueError(
             f"{estimator_name} does not support multi-output targets: y has shape "
-            f"{shape}. Fit one estimator per output."
+            f"{y.shape}. Fit one estimator per output."
         )
+    return column_or_1d(y, warn=True)
 
 
 def normalized_sample_weight(sample_weight, X):

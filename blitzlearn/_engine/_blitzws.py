@@ -33,6 +33,10 @@ from ._scheduler import WorkScheduler
 
 logger = logging.getLogger("blitzlearn")
 
+# Largest factor by which the subproblem's work budget grows, doubling each
+# time a subproblem misses its target or the gap stalls with nothing to add.
+MAX_BOOST = 1024
+
 
 @dataclass
 class Certificate:
@@ -125,7 +129,7 @@ class Problem:
         raise NotImplementedError
 
 
-def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
+def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
             min_ws_size=100):
     """Run BlitzWS until the certified gap is at most ``tol``.
 
@@ -141,9 +145,13 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
         Maximum number of passes over the working set per subproblem.
     verbose : int, default=0
         Log each outer iteration at INFO level when positive.
-    stall_limit : int, default=5
+    stall_limit : int, default=12
         Stop after this many consecutive iterations in which neither the lower
-        bound nor the gap improved (machine precision reached).
+        bound nor the gap improved (machine precision reached).  An iteration
+        that shrinks the gap by less than 1% forces the next working set to be
+        larger than the last one, beyond the cap if needed; when it cannot
+        grow, or when a subproblem missed its gap target, the next subproblem's
+        work budget doubles.
     min_ws_size : int, default=100
         The working set holds at most ``max(min_ws_size, 2 * n_forced)``
         components, where ``n_forced`` components must stay (Blitz's rule).
@@ -159,6 +167,8 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
     best_lower = -np.inf
     best_gap = np.inf
     stalled = 0
+    boost = 1
+    missed = False
     screening = True
     cert = None
     converged = False
@@ -179,6 +189,8 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
             problem.restore()
             screening = False
             continue
+        # Little progress with the last working set: the next one must grow.
+        grow = working_set is not None and cert.gap > 0.99 * history[-2]
         if cert.lower > best_lower or cert.gap < best_gap:
             stalled = 0
         else:
@@ -204,10 +216,19 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
         # Blitz's growth rule bounds the working set; the cost model picks
         # within the bound (capsules rank the components).
         cap = max(min_ws_size, 2 * counts[0])
-        allowed = np.cumsum(counts) <= cap
-        allowed[0] = True
+        cumulative = np.cumsum(counts)
+        can_grow = working_set is None or cumulative[-1] > working_set.size
+        if grow and can_grow:
+            allowed = cumulative > working_set.size
+        else:
+            allowed = cumulative <= cap
+            allowed[0] = True
+        # A subproblem that ran out of work before its target, or no progress
+        # with nothing left to add: give the next subproblem twice the work.
+        boost = min(2 * boost, MAX_BOOST) if missed or (grow and not can_grow) else 1
         k, eps, min_work, max_work = scheduler.choose(
             sizes, problem.overhead(), allowed)
+        max_work *= boost
         working_set = alive[prio <= k]
         size = float(problem.costs[working_set].sum())
         n_epochs, work, sub_gap = problem.solve(
@@ -219,8 +240,10 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=5,
                 working_set.shape[0], eps, n_epochs)
         pending = (size, max(sub_gap, 0.0) / cert.gap, work, cert.gap,
                    XI_GRID[k])
+        missed = sub_gap > eps * cert.gap
     if cert is not None and not converged:
         cert.gap = problem.full_gap()
+        converged = cert.gap <= tol
     if working_set is None:
         working_set = np.empty(0, dtype=np.intp)
     return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,

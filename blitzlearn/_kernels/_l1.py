@@ -14,6 +14,11 @@ from numba import njit
 
 from ._columns import JIT, col_axpy, col_dot, copy_into, vdot
 
+# An extrapolated point is kept only if it lowers the objective by more than
+# this relative amount: below it the comparison is rounding noise, and noisy
+# acceptances move the weights away from the optimality conditions.
+ROUNDING = 1e-13
+
 
 @njit(**JIT)
 def constraint_value(v, positive):
@@ -178,7 +183,7 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
         cost += indptr[j + 1] - indptr[j] if sparse else n
     lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                    fit_intercept, w, ws, r_acc)
-    if lasso_primal(r_acc, w, ws, lam) < p_cur:
+    if lasso_primal(r_acc, w, ws, lam) < p_cur - ROUNDING * p_cur:
         copy_into(r_acc, r)
     else:
         for t in range(n_ws):

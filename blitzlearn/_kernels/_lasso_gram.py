@@ -13,56 +13,60 @@ to the column lengths, and free of the add-latency chain of short dot products.
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, JIT_DOT
-from ._l1 import anderson_weights, constraint_value
-
-
-@njit(**JIT_DOT)
-def _quad_terms(b, g, w):
-    """Return ``(b @ w, g @ w)``."""
-    bw = 0.0
-    gw = 0.0
-    for t in range(w.shape[0]):
-        bw += b[t] * w[t]
-        gw += g[t] * w[t]
-    return bw, gw
+from ._columns import JIT
+from ._l1 import ROUNDING, anderson_weights, constraint_value
 
 
 @njit(**JIT)
-def _gram_state(gram, b, w, g, yy, lam):
-    """Recompute ``g = b - G w``; return ``(P(w), ||r||^2, y^T r)``."""
-    m = w.shape[0]
-    l1 = 0.0
+def _move(gram, b, g, delta, g_out):
+    """Effect of ``w += delta`` on the state, relative to the current one.
+
+    Writes ``g - G delta`` to ``g_out`` and returns the changes of ``||r||^2`` and
+    ``y^T r``: ``-2 delta^T g + delta^T G delta`` and ``-b^T delta``.
+    """
+    m = delta.shape[0]
+    d_r2 = 0.0
+    d_ry = 0.0
     for a in range(m):
-        acc = b[a]
+        acc = 0.0
         for t in range(m):
-            acc -= gram[a, t] * w[t]
-        g[a] = acc
-        l1 += abs(w[a])
-    bw, gw = _quad_terms(b, g, w)
-    r2 = max(yy - bw - gw, 0.0)
-    return 0.5 * r2 + lam * l1, r2, yy - bw
+            acc += gram[a, t] * delta[t]
+        g_out[a] = g[a] - acc
+        d_r2 += delta[a] * (acc - 2.0 * g[a])
+        d_ry -= b[a] * delta[a]
+    return d_r2, d_ry
 
 
 @njit(**JIT)
-def lasso_gram_subproblem(gram, b, w, yy, lam, positive, eps, delta, g_start,
-                          r2_start, ry_start, min_work, max_work, max_epochs,
-                          n_anderson, check_every):
+def _l1(w):
+    acc = 0.0
+    for t in range(w.shape[0]):
+        acc += abs(w[t])
+    return acc
+
+
+@njit(**JIT)
+def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
+                          min_work, max_work, max_epochs, n_anderson,
+                          check_every):
     """Coordinate descent with Anderson acceleration on the Gram form.
 
-    Minimises ``0.5 (yy - 2 b^T w + w^T G w) + lam ||w||_1`` (the Lasso
-    restricted to the working set; ``yy = ||P y||^2``) over ``w`` in place.
-    ``g_start = b - G w_start``, ``r2_start`` and ``ry_start`` describe the
-    residual at the start, for the lower-bound progress test.  Stopping rules
-    and returned values are those of ``lasso_subproblem``; work is counted in
-    Gram entries touched.
+    Minimises ``0.5 ||r||^2 + lam ||w||_1`` with ``r = P (y - X_W w)`` over ``w``
+    in place.  ``g = X_W^T r``, ``r2 = ||r||^2`` and ``ry = y^T r`` must be exact
+    at the start (computed from the residual); they are then updated by exact
+    increments (``||r - s x_t||^2 = ||r||^2 - 2 s g_t + s^2 G_tt``), never
+    recomputed from ``b - G w``, whose cancellation would cap the accuracy.
+    Stopping rules and returned values are those of ``lasso_subproblem``; work
+    is counted in Gram entries touched.
     """
     m = w.shape[0]
-    g = np.empty(m)
     hist = np.empty((n_anderson + 1) * m)
-    w_save = np.empty(m)
+    step_acc = np.empty(m)
     g_acc = np.empty(m)
-    p_start, r2, ry = _gram_state(gram, b, w, g, yy, lam)
+    w_start = w.copy()
+    g_start = g.copy()
+    r2_start = r2
+    p_start = 0.5 * r2 + lam * _l1(w)
     pass_cost = float(m * m + m)
     n_hist = 0
     work = 0.0
@@ -85,6 +89,8 @@ def lasso_gram_subproblem(gram, b, w, yy, lam, positive, eps, delta, g_start,
                     new = 0.0
             if new != old:
                 step = new - old
+                r2 += step * (step * lip - 2.0 * g[t])
+                ry -= step * b[t]
                 for a in range(m):
                     g[a] -= step * gram[t, a]
                 w[t] = new
@@ -97,41 +103,43 @@ def lasso_gram_subproblem(gram, b, w, yy, lam, positive, eps, delta, g_start,
             if n_hist == n_anderson + 1:
                 coefs, ok = anderson_weights(hist, n_anderson, m)
                 if ok:
-                    p_cur, r2, ry = _gram_state(gram, b, w, g, yy, lam)
                     for t in range(m):
-                        w_save[t] = w[t]
                         acc = 0.0
                         for k in range(n_anderson):
                             acc += coefs[k] * hist[(k + 1) * m + t]
-                        w[t] = max(acc, 0.0) if positive else acc
-                    p_acc, r2, ry = _gram_state(gram, b, w, g_acc, yy, lam)
-                    work += 2 * pass_cost
-                    if p_acc < p_cur:
+                        step_acc[t] = (max(acc, 0.0) if positive else acc) - w[t]
+                    d_r2, d_ry = _move(gram, b, g, step_acc, g_acc)
+                    work += pass_cost
+                    l1_now = _l1(w)
+                    l1_acc = 0.0
+                    for t in range(m):
+                        l1_acc += abs(w[t] + step_acc[t])
+                    p_now = 0.5 * r2 + lam * l1_now
+                    if 0.5 * d_r2 + lam * (l1_acc - l1_now) < -ROUNDING * p_now:
                         for t in range(m):
+                            w[t] += step_acc[t]
                             g[t] = g_acc[t]
-                    else:
-                        for t in range(m):
-                            w[t] = w_save[t]
+                        r2 += d_r2
+                        ry += d_ry
                 for t in range(m):
                     hist[t] = w[t]
                 n_hist = 1
         if epoch % check_every and epoch < max_epochs and work < max_work:
             continue
-        # exact gradient (no drift), objective and the rescaled-residual dual
-        p_now, r2, ry = _gram_state(gram, b, w, g, yy, lam)
-        work += pass_cost
+        p_now = 0.5 * r2 + lam * _l1(w)
         top = 0.0
         for t in range(m):
             top = max(top, constraint_value(g[t], positive))
         kappa = 1.0 if top <= lam else lam / top
         gap = p_now - (kappa * ry - 0.5 * kappa * kappa * r2)
+        work += m
         if work >= max_work:
             break
         if work >= min_work and gap <= eps * delta:
-            # ||r_start - kappa r||^2 with r_start^T r = ry_start - g_start^T w
-            cross = ry_start
+            # ||r_start - kappa r||^2 with r_start^T r = r2_start - g_start^T dw
+            cross = r2_start
             for t in range(m):
-                cross -= g_start[t] * w[t]
+                cross -= g_start[t] * (w[t] - w_start[t])
             dist2 = r2_start - 2.0 * kappa * cross + kappa * kappa * r2
             if p_start - p_now >= 0.5 * (1.0 - eps) * dist2:
                 break

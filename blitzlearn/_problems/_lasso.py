@@ -144,6 +144,7 @@ class LassoProblem(Problem):
         self._usable = np.flatnonzero((sq_c > 0) | (self.w != 0))
         self._alive = self._usable.copy()
         self._residual()
+        self._gram_allowed, self._gram_gap = True, None
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
         self.aty = np.zeros(p)  # X^T theta on alive features
         self.atx = np.zeros(p)  # X^T r on alive features
@@ -232,7 +233,15 @@ class LassoProblem(Problem):
 
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         m = working_set.size
-        if m * m <= GRAM_FACTOR * self.costs[working_set].sum():
+        if self._gram_gap is not None and gap > 0.99 * self._gram_gap:
+            # The last Gram-form solve did not shrink the gap: the incremental
+            # gradient has reached its rounding floor (ill-conditioned Gram
+            # matrix), so finish with the exact column form.
+            self._gram_allowed = False
+        self._gram_gap = None
+        if (self._gram_allowed
+                and m * m <= GRAM_FACTOR * self.costs[working_set].sum()):
+            self._gram_gap = gap
             return self._solve_gram(working_set, eps, gap, min_work, max_work,
                                     max_epochs)
         data, indices, indptr, sparse = self.cols
@@ -244,27 +253,22 @@ class LassoProblem(Problem):
 
     def _solve_gram(self, ws, eps, gap, min_work, max_work, max_epochs):
         """Solve the working-set subproblem in Gram form (small working sets)."""
-        x_ws = self.X[:, ws]
-        if sp.issparse(x_ws):
-            gram = (x_ws.T @ x_ws).toarray().astype(np.float64)
-        else:
-            x_ws = x_ws.astype(np.float64, copy=False)
-            gram = x_ws.T @ x_ws
+        x_ws = _as_float64(self.X[:, ws])
+        gram = x_ws.T @ x_ws
+        if sp.issparse(gram):
+            gram = gram.toarray()
         b = x_ws.T @ self.y
-        dy = float(self.d @ self.y)
-        yy = float(self.y @ self.y)
         if self.fit_intercept:
             m_ws = self.d_dots[ws]
             gram -= np.outer(m_ws, m_ws) / self.d_norm2
-            b -= m_ws * (dy / self.d_norm2)
-            yy -= dy * dy / self.d_norm2
+            b -= m_ws * (float(self.d @ self.y) / self.d_norm2)
         w_ws = self.w[ws]
-        g_start = b - gram @ w_ws
-        build = ws.size * float(self.costs[ws].sum()) / 8 + self.costs[ws].sum()
+        g = x_ws.T @ self.r  # exact gradient from the exact residual
+        build = ws.size * float(self.costs[ws].sum()) / 8 + 2 * self.costs[ws].sum()
         epochs, work, sub_gap = lasso_gram_subproblem(
-            np.ascontiguousarray(gram), b, w_ws, yy, self.lam, self.positive, eps,
-            gap, g_start, float(self.r @ self.r), float(self.y @ self.r),
-            min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
+            np.ascontiguousarray(gram), b, w_ws, g, float(self.r @ self.r),
+            float(self.y @ self.r), self.lam, self.positive, eps, gap, min_work,
+            max_work, max_epochs, N_ANDERSON, N_ANDERSON)
         self.w[ws] = w_ws
         self._residual()
         return epochs, work + build, sub_gap

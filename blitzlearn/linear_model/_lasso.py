@@ -17,10 +17,10 @@ from .._device import resolve_device, single_threaded_blas
 from .._engine import blitzws
 from .._problems._lasso import LassoProblem
 from .._validation import (
-    check_single_target,
     check_sparse_format,
     normalized_sample_weight,
     scale_rows,
+    single_target,
 )
 
 
@@ -164,13 +164,23 @@ class BlitzLasso(RegressorMixin, LinearModel):
             Fitted estimator.
         """
         name = type(self).__name__
+        if self.alpha == 0:
+            warnings.warn(
+                f"With alpha=0 {name} solves unpenalised least squares, for which "
+                "the rescaled-residual duality gap is no certificate and the "
+                "solver will not report convergence; use "
+                "sklearn.linear_model.LinearRegression instead.",
+                UserWarning,
+                stacklevel=2,
+            )
         device = resolve_device(self.device, X, name)
         check_sparse_format(X, name)
-        check_single_target(y, name)
         X, y = validate_data(
             self, X, y, accept_sparse=["csc", "csr", "coo"],
             dtype=[np.float64, np.float32], order="F", y_numeric=True,
+            multi_output=True,
         )
+        y = single_target(y, name)
         if sp.issparse(X):
             X = X.tocsc()
         n_samples, n_features = X.shape

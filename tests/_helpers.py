@@ -1,0 +1,139 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Shared helpers of the test suite: data sets, random problems, references.
+
+Objectives and references are computed independently of blitzlearn (plain
+NumPy/SciPy and scikit-learn), so that the tests check the library against
+them; only the reading of the LIBSVM files goes through
+``blitzlearn.datasets`` (a thin wrapper of ``load_svmlight_file``).
+"""
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_diabetes
+
+from blitzlearn.datasets import load_libsvm
+
+# ../shared/datasets relative to the repository root (see its README.md).
+DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+# The LIBSVM sets the comparisons use (read by blitzlearn.datasets).
+_LIBSVM_SETS = ("leukemia", "colon-cancer", "gisette")
+
+DATASET_NAMES = ("diabetes", *_LIBSVM_SETS)
+
+
+@functools.cache
+def _load_libsvm(name):
+    X, y = load_libsvm(name, data_home=DATASETS)
+    X = np.asfortranarray(X, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    # the arrays are shared by every test of the session: nobody may write
+    X.flags.writeable = False
+    y.flags.writeable = False
+    return X, y
+
+
+def load_dataset(name):
+    """``(X, y)`` of a real data set as dense Fortran float64 (cached, read-only).
+
+    ``"diabetes"`` is scikit-learn's bundled set; the others are read from
+    ``../shared/datasets``.  When that folder is absent the calling test is
+    skipped; when it exists but a file is missing, the error propagates.
+    """
+    if name == "diabetes":
+        X, y = load_diabetes(return_X_y=True)
+        return np.asfortranarray(X, dtype=np.float64), y.astype(np.float64)
+    if name not in _LIBSVM_SETS:
+        raise KeyError(f"unknown data set {name!r}")
+    if not DATASETS.is_dir():
+        pytest.skip(f"../shared/datasets not found: {DATASETS} does not exist, "
+                    f"so the {name} comparison cannot run")
+    return _load_libsvm(name)
+
+
+def make_data(n_samples, n_features, sparse=False, dtype=np.float64,
+              random_state=0, density=0.3, noise=0.1):
+    """A random regression problem with a sparse ground truth.
+
+    Returns ``(X, y)`` with X Fortran-ordered dense or CSC of ``dtype`` and y
+    float64 (``y = X w + 1.5 + noise``, about a third of ``w`` nonzero).
+    """
+    rng = np.random.default_rng(random_state)
+    if sparse:
+        X = sp.random(n_samples, n_features, density=density, format="csc",
+                      random_state=rng, data_rvs=rng.standard_normal)
+        X = X.astype(dtype)
+        X.sort_indices()
+    else:
+        X = np.asfortranarray(rng.standard_normal((n_samples, n_features)),
+                              dtype=dtype)
+    w = np.zeros(n_features)
+    support = rng.choice(n_features, size=max(1, n_features // 3), replace=False)
+    w[support] = rng.uniform(1.0, 3.0, support.size) * rng.choice([-1, 1],
+                                                                  support.size)
+    y = np.asarray(X.astype(np.float64) @ w).ravel() + 1.5
+    y += noise * rng.standard_normal(n_samples)
+    return X, y
+
+
+def _weights(n, sample_weight):
+    """Sample weights rescaled to sum to ``n`` (all ones by default)."""
+    if sample_weight is None:
+        return np.ones(n)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    return sw * (n / sw.sum())
+
+
+def lasso_objective(X, y, w, b, alpha, sample_weight=None):
+    """``(1/(2n)) sum_i s_i (y_i - x_i.w - b)^2 + alpha ||w||_1`` in float64.
+
+    ``s`` are the sample weights rescaled to sum to ``n``, as in sklearn's Lasso.
+    """
+    # everything in float64: a float32 coef_ must not round the sums
+    w = np.asarray(w, dtype=np.float64)
+    if sp.issparse(X):
+        pred = np.asarray(X.astype(np.float64) @ w).ravel()
+    else:
+        pred = np.asarray(X, dtype=np.float64) @ w
+    y = np.asarray(y, dtype=np.float64)
+    n = y.shape[0]
+    s = _weights(n, sample_weight)
+    r = y - pred - float(b)
+    return float(s @ (r * r)) / (2 * n) + alpha * float(np.abs(w).sum())
+
+
+def centred_target(y, fit_intercept, sample_weight=None):
+    """``y - mean_s(y)`` (weighted mean) with an intercept, ``y`` otherwise."""
+    y = np.asarray(y, dtype=np.float64)
+    if not fit_intercept:
+        return y
+    s = _weights(y.shape[0], sample_weight)
+    return y - (s @ y) / s.sum()
+
+
+def alpha_max(X, y, fit_intercept=True, sample_weight=None):
+    """Smallest alpha with ``w = 0`` optimal: ``||X^T S (y - ybar)||_inf / n``."""
+    n = X.shape[0]
+    s = _weights(n, sample_weight)
+    yc = centred_target(y, fit_intercept, sample_weight)
+    if sp.issparse(X):
+        X = X.astype(np.float64)
+        # centring X is not needed: X^T S (y - ybar) with sum(S (y - ybar)) = 0
+        corr = np.asarray(X.T @ (s * yc)).ravel()
+    else:
+        corr = np.asarray(X, dtype=np.float64).T @ (s * yc)
+    return float(np.abs(corr).max()) / n
+
+
+def tol_bound(y, tol, fit_intercept, sample_weight=None):
+    """The documented stop rule: ``tol * sum_i s_i (y_i - ybar)^2 / n``."""
+    y = np.asarray(y, dtype=np.float64)
+    n = y.shape[0]
+    s = _weights(n, sample_weight)
+    yc = centred_target(y, fit_intercept, sample_weight)
+    return tol * float(s @ (yc * yc)) / n

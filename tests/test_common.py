@@ -1,0 +1,21 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""scikit-learn's common estimator checks."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from blitzlearn import BlitzLasso
+
+# {EstimatorClass: {"check_name": "reason"}}: each entry needs a reason a
+# reviewer would accept.  Library bugs are not listed here: they must fail.
+EXPECTED_FAILED = {}
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED.get(type(estimator), {})
+
+
+@parametrize_with_checks([BlitzLasso(tol=1e-6)],
+                         expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
