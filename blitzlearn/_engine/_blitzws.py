@@ -209,9 +209,10 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
                 problem.discard(alive[out])
                 alive, prio = alive[~out], prio[~out]
 
-        counts = np.bincount(np.minimum(prio, n_targets - 1), minlength=n_targets)
-        sizes = np.cumsum(np.bincount(np.minimum(prio, n_targets - 1),
-                                      weights=problem.costs[alive],
+        # (without screening, unreached components join the last target)
+        target = np.minimum(prio, n_targets - 1)
+        counts = np.bincount(target, minlength=n_targets)
+        sizes = np.cumsum(np.bincount(target, weights=problem.costs[alive],
                                       minlength=n_targets))
         # Blitz's growth rule bounds the working set; the cost model picks
         # within the bound (capsules rank the components).

@@ -11,12 +11,11 @@ component whose boundary misses ``S(xi)`` can be left out of the working set;
 one whose boundary misses ``S(1)``, the safe ball
 ``||z* - (x + y)/2||^2 <= Delta/gamma - ||x - y||^2/4``, is screened for good.
 
-Everything here is O(number of targets) scalar work done on the host (a small
-Numba loop, whatever the backend of the data).
+Everything here is O(number of targets) scalar work done on the host with
+NumPy, whatever the backend of the data.
 """
 
 import numpy as np
-from numba import njit
 
 # Progress targets: 24 values log-spaced from 1e-6 (ratio 10**(1/6)), then 101
 # values log-spaced from 1e-2 to 1 (1e-2 appears twice), sorted ascending.
@@ -64,38 +63,24 @@ def capsules(gamma, gap, dist, xi=XI_GRID):
     The capsule is the thinnest tube around the axis containing them all.  The
     last target (``xi = 1``) is set to the safe ball in closed form.
     """
-    lo = np.empty_like(xi)
-    hi = np.empty_like(xi)
-    rho = np.empty_like(xi)
-    _capsule_table(float(gamma), max(float(gap), 0.0), float(dist), xi, _N_THETA,
-                   lo, hi, rho)
-    return lo, hi, rho
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _capsule_table(gamma, gap, dist, xi, n_theta, lo, hi, rho):
-    """Fill ``lo``, ``hi``, ``rho`` for every target (host scalar work)."""
-    for k in range(xi.shape[0]):
-        target = xi[k]
-        r_max = 0.0
-        h_hi = 0.0
-        h_lo = 0.0
-        for g in range(n_theta):
-            theta = target * g / (n_theta - 1)
-            inner = (2.0 * gap / gamma) * (target - theta) / max(1.0 - theta, 1e-300)
-            inner -= theta * dist * dist / (1.0 + theta)
-            radius = theta * np.sqrt(max(inner, 0.0) / (1.0 + theta))
-            offset = theta * dist / (1.0 + theta)
-            r_max = max(r_max, radius)
-            h_hi = max(h_hi, offset + radius)
-            h_lo = min(h_lo, offset - radius)
-        b_lo = (h_lo + r_max) / dist if dist > 0.0 else 0.0
-        b_hi = (h_hi - r_max) / dist if dist > 0.0 else 0.0
-        lo[k] = min(b_lo, b_hi)
-        hi[k] = max(b_lo, b_hi)
-        rho[k] = r_max
+    gap = max(float(gap), 0.0)
+    dist = float(dist)
+    theta = xi[:, None] * np.linspace(0.0, 1.0, _N_THETA)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = (2.0 * gap / gamma) * (xi[:, None] - theta) / (1.0 - theta)
+    inner = np.nan_to_num(inner, nan=0.0, posinf=0.0)  # theta = xi = 1
+    inner -= theta * dist * dist / (1.0 + theta)
+    radius = theta * np.sqrt(np.maximum(inner, 0.0) / (1.0 + theta))
+    offset = theta * dist / (1.0 + theta)
+    rho = radius.max(axis=1)
+    h_hi = (offset + radius).max(axis=1)
+    h_lo = np.minimum((offset - radius).min(axis=1), 0.0)
+    if dist > 0.0:
+        ends = np.stack([(h_lo + rho) / dist, (h_hi - rho) / dist])
+    else:
+        ends = np.zeros((2, xi.size))
+    lo, hi = ends.min(axis=0), ends.max(axis=0)
     # xi = 1: the safe ball, exactly.
-    last = xi.shape[0] - 1
-    lo[last] = 0.5
-    hi[last] = 0.5
-    rho[last] = np.sqrt(max(gap / gamma - dist * dist / 4.0, 0.0))
+    lo[-1] = hi[-1] = 0.5
+    rho[-1] = np.sqrt(max(gap / gamma - dist * dist / 4.0, 0.0))
+    return lo, hi, rho

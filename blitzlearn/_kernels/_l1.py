@@ -21,14 +21,6 @@ ROUNDING = 1e-13
 
 
 @njit(**JIT)
-def constraint_value(v, positive):
-    """Value of the dual constraint function: ``v`` if positive else ``|v|``."""
-    if positive:
-        return v
-    return abs(v)
-
-
-@njit(**JIT)
 def slab_priorities(aty, atx, norms, lam, positive, beta_lo, beta_hi, rho, forced,
                     cols, out):
     """Smallest capsule index whose capsule reaches each feature's constraint.
@@ -52,8 +44,12 @@ def slab_priorities(aty, atx, norms, lam, positive, beta_lo, beta_hi, rho, force
         hi = n_caps  # answer lies in [lo, hi]; hi means "in no capsule"
         while lo < hi:
             k = (lo + hi) // 2
-            reach = max(constraint_value(u + beta_lo[k] * slope, positive),
-                        constraint_value(u + beta_hi[k] * slope, positive))
+            v_lo = u + beta_lo[k] * slope
+            v_hi = u + beta_hi[k] * slope
+            if positive:  # one-sided constraint a_j^T theta <= lam
+                reach = max(v_lo, v_hi)
+            else:
+                reach = max(abs(v_lo), abs(v_hi))
             if reach + rho[k] * norms[j] >= lam:
                 hi = k
             else:
@@ -153,7 +149,7 @@ def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
     top = 0.0
     for t in range(ws.shape[0]):
         g = col_dot(data, indices, indptr, n, sparse, ws[t], r)
-        top = max(top, constraint_value(g, positive))
+        top = max(top, g if positive else abs(g))
     kappa = 1.0 if top <= lam else lam / top
     return kappa * vdot(y, r) - 0.5 * kappa * kappa * vdot(r, r), kappa
 

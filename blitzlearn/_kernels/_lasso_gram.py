@@ -14,35 +14,7 @@ import numpy as np
 from numba import njit
 
 from ._columns import JIT
-from ._l1 import ROUNDING, anderson_weights, constraint_value
-
-
-@njit(**JIT)
-def _move(gram, b, g, delta, g_out):
-    """Effect of ``w += delta`` on the state, relative to the current one.
-
-    Writes ``g - G delta`` to ``g_out`` and returns the changes of ``||r||^2`` and
-    ``y^T r``: ``-2 delta^T g + delta^T G delta`` and ``-b^T delta``.
-    """
-    m = delta.shape[0]
-    d_r2 = 0.0
-    d_ry = 0.0
-    for a in range(m):
-        acc = 0.0
-        for t in range(m):
-            acc += gram[a, t] * delta[t]
-        g_out[a] = g[a] - acc
-        d_r2 += delta[a] * (acc - 2.0 * g[a])
-        d_ry -= b[a] * delta[a]
-    return d_r2, d_ry
-
-
-@njit(**JIT)
-def _l1(w):
-    acc = 0.0
-    for t in range(w.shape[0]):
-        acc += abs(w[t])
-    return acc
+from ._l1 import ROUNDING, anderson_weights
 
 
 @njit(**JIT)
@@ -63,10 +35,15 @@ def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
     hist = np.empty((n_anderson + 1) * m)
     step_acc = np.empty(m)
     g_acc = np.empty(m)
-    w_start = w.copy()
-    g_start = g.copy()
+    w_start = np.empty(m)
+    g_start = np.empty(m)
+    l1 = 0.0
+    for t in range(m):
+        w_start[t] = w[t]
+        g_start[t] = g[t]
+        l1 += abs(w[t])
     r2_start = r2
-    p_start = 0.5 * r2 + lam * _l1(w)
+    p_start = 0.5 * r2 + lam * l1
     pass_cost = float(m * m + m)
     n_hist = 0
     work = 0.0
@@ -103,17 +80,28 @@ def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
             if n_hist == n_anderson + 1:
                 coefs, ok = anderson_weights(hist, n_anderson, m)
                 if ok:
+                    l1_now = 0.0
+                    l1_acc = 0.0
                     for t in range(m):
                         acc = 0.0
                         for k in range(n_anderson):
                             acc += coefs[k] * hist[(k + 1) * m + t]
-                        step_acc[t] = (max(acc, 0.0) if positive else acc) - w[t]
-                    d_r2, d_ry = _move(gram, b, g, step_acc, g_acc)
+                        acc = max(acc, 0.0) if positive else acc
+                        step_acc[t] = acc - w[t]
+                        l1_now += abs(w[t])
+                        l1_acc += abs(acc)
+                    # effect of w += step: g - G step, and the exact changes
+                    # of ||r||^2 and y^T r
+                    d_r2 = 0.0
+                    d_ry = 0.0
+                    for a in range(m):
+                        acc = 0.0
+                        for t in range(m):
+                            acc += gram[a, t] * step_acc[t]
+                        g_acc[a] = g[a] - acc
+                        d_r2 += step_acc[a] * (acc - 2.0 * g[a])
+                        d_ry -= b[a] * step_acc[a]
                     work += pass_cost
-                    l1_now = _l1(w)
-                    l1_acc = 0.0
-                    for t in range(m):
-                        l1_acc += abs(w[t] + step_acc[t])
                     p_now = 0.5 * r2 + lam * l1_now
                     if 0.5 * d_r2 + lam * (l1_acc - l1_now) < -ROUNDING * p_now:
                         for t in range(m):
@@ -126,10 +114,12 @@ def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
                 n_hist = 1
         if epoch % check_every and epoch < max_epochs and work < max_work:
             continue
-        p_now = 0.5 * r2 + lam * _l1(w)
+        l1 = 0.0
         top = 0.0
         for t in range(m):
-            top = max(top, constraint_value(g[t], positive))
+            l1 += abs(w[t])
+            top = max(top, g[t] if positive else abs(g[t]))
+        p_now = 0.5 * r2 + lam * l1
         kappa = 1.0 if top <= lam else lam / top
         gap = p_now - (kappa * ry - 0.5 * kappa * kappa * r2)
         work += m
