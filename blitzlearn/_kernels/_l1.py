@@ -21,6 +21,24 @@ ROUNDING = 1e-13
 
 
 @njit(**JIT)
+def l1_coordinate_step(old, grad, lip, lam, positive):
+    """Minimiser in ``u`` of ``lip/2 (u - old - grad/lip)^2 + lam |u|``.
+
+    With ``positive`` the minimiser is taken over ``u >= 0``; a null curvature
+    (an all-zero centred column) gives 0.
+    """
+    if lip <= 0.0:
+        return 0.0
+    z = old + grad / lip
+    thr = lam / lip
+    if z > thr:
+        return z - thr
+    if z < -thr and not positive:
+        return z + thr
+    return 0.0
+
+
+@njit(**JIT)
 def slab_priorities(aty, atx, norms, lam, positive, beta_lo, beta_hi, rho, forced,
                     cols, out):
     """Smallest capsule index whose capsule reaches each feature's constraint.
@@ -237,23 +255,14 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
             j = ws[t]
             lip = sq_norms_c[j]
             old = w[j]
-            if lip <= 0.0:
-                # a null (centred) column: its optimal weight is zero
-                if old == 0.0:
-                    continue
-                new = 0.0
-            else:
+            if lip <= 0.0 and old == 0.0:
+                continue  # a null (centred) column stays at zero
+            grad = 0.0
+            if lip > 0.0:
                 grad = col_dot(data, indices, indptr, n, sparse, j, r)
                 if fit_intercept:
                     grad -= shift * d_dots[j]
-                z = old + grad / lip
-                thr = lam / lip
-                if z > thr:
-                    new = z - thr
-                elif z < -thr and not positive:
-                    new = z + thr
-                else:
-                    new = 0.0
+            new = l1_coordinate_step(old, grad, lip, lam, positive)
             if new != old:
                 step = new - old
                 col_axpy(data, indices, indptr, n, sparse, j, -step, r)

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from ._columns import JIT
-from ._l1 import ROUNDING, anderson_weights
+from ._l1 import ROUNDING, anderson_weights, l1_coordinate_step
 
 
 @njit(**JIT)
@@ -53,17 +53,7 @@ def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
         for t in range(m):
             lip = gram[t, t]
             old = w[t]
-            if lip <= 0.0:
-                new = 0.0
-            else:
-                z = old + g[t] / lip
-                thr = lam / lip
-                if z > thr:
-                    new = z - thr
-                elif z < -thr and not positive:
-                    new = z + thr
-                else:
-                    new = 0.0
+            new = l1_coordinate_step(old, g[t], lip, lam, positive)
             if new != old:
                 step = new - old
                 r2 += step * (step * lip - 2.0 * g[t])
