@@ -216,7 +216,6 @@ class BlitzLasso(RegressorMixin, LinearModel):
         self.dual_gap_ = result.gap / n_samples
         self.n_iter_ = result.n_iter
         self.device_ = device
-        self._working_set = result.working_set
         if not result.converged:
             warnings.warn(
                 f"{name} did not converge: the duality gap {self.dual_gap_:.3e} is "
