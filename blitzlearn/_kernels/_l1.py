@@ -248,8 +248,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     work = 0.0
     gap = np.inf
     epoch = 0
-    checked = False
-    while epoch < max_epochs:
+    while epoch < max_epochs:  # the last pass always checks the gap
         shift = 0.0
         for t in range(n_ws):
             j = ws[t]
@@ -274,7 +273,6 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                 r[i] -= shift * d[i]
         epoch += 1
         work += pass_cost
-        checked = False
         if n_anderson > 0:
             for t in range(n_ws):
                 hist[n_hist * n_ws + t] = w[ws[t]]
@@ -294,7 +292,6 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
         d_now, kappa = lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws,
                                      lam, positive)
         work += pass_cost
-        checked = True
         gap = p_now - d_now
         if work >= max_work:
             break
@@ -305,10 +302,4 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                 dist2 += diff * diff
             if p_start - p_now >= 0.5 * (1.0 - eps) * dist2:
                 break
-    if not checked:
-        p_now = lasso_primal(r, w, ws, lam)
-        d_now, kappa = lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws,
-                                     lam, positive)
-        work += pass_cost
-        gap = p_now - d_now
     return epoch, work, gap
