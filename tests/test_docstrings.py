@@ -1,0 +1,18 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The Examples sections of the public docstrings run and print what they say."""
+
+import doctest
+import importlib
+
+import pytest
+
+PUBLIC_MODULES = ["blitzlearn.linear_model._lasso"]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
