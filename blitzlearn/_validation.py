@@ -50,8 +50,13 @@ def normalized_sample_weight(sample_weight, X):
 
 
 def scale_rows(X, scale):
-    """Return ``diag(scale) @ X`` as a new matrix of X's kind, dtype and layout."""
+    """Return ``diag(scale) @ X`` as a new matrix of X's kind, dtype and layout.
+
+    Sparse ``X`` must be CSC (its ``indices`` are then row indices).
+    """
     if sp.issparse(X):
+        if X.format != "csc":
+            raise ValueError(f"scale_rows needs a CSC matrix, got {X.format}")
         out = X.copy()
         out.data = (out.data * scale[out.indices]).astype(X.dtype, copy=False)
         return out
