@@ -43,12 +43,15 @@ N_ANDERSON = 5
 GRAM_FACTOR = 2.0
 
 
-def _constraint_max(values, positive):
-    """``max_j constraint(values_j)`` (0 for an empty set)."""
-    if values.size == 0:
-        return 0.0
-    top = values.max() if positive else np.abs(values).max()
-    return max(float(top), 0.0)
+def _feasible_scale(products, lam, positive):
+    """Largest ``kappa <= 1`` putting ``kappa * v`` inside every slab.
+
+    ``products`` holds ``a_j^T v`` for the constraints to satisfy.
+    """
+    if products.size == 0:
+        return 1.0
+    top = float(products.max() if positive else np.abs(products).max())
+    return 1.0 if top <= lam else lam / top
 
 
 def _as_float64(block):
@@ -81,12 +84,11 @@ def _slab_step(aty, atz, lam, positive):
     ``aty`` and ``atz`` are the constraint products of the feasible point ``y``
     and the target ``z`` on the constraints to check.
     """
-    bound = lam if positive else -lam
     over = atz > lam if positive else np.abs(atz) > lam
     if not over.any():
         return 1.0
     z, u = atz[over], aty[over]
-    target = np.where(z > 0, lam, bound)
+    target = np.where(z > 0, lam, -lam)  # the boundary the segment crosses
     return float(np.clip((target - u) / (z - u), 0.0, 1.0).min())
 
 
@@ -188,14 +190,12 @@ class LassoProblem(Problem):
         self._xt(self.r, alive, self.atx)
         primal = self.primal()
         # Candidate 1: the residual rescaled into the feasible set.
-        top = _constraint_max(self.atx[alive], pos)
-        kappa = 1.0 if top <= lam else lam / top
+        kappa = _feasible_scale(self.atx[alive], lam, pos)
         best = (self._dual(kappa * self.r), kappa, 0.0)
         # Candidate 2: the largest feasible step from theta towards the residual
         # rescaled for the last working set (whose constraints it satisfies).
         if working_set is not None and working_set.size:
-            top_ws = _constraint_max(self.atx[working_set], pos)
-            kappa_ws = 1.0 if top_ws <= lam else lam / top_ws
+            kappa_ws = _feasible_scale(self.atx[working_set], lam, pos)
             outside = np.ones(self.n_components, dtype=np.bool_)
             outside[working_set] = False
             outside = alive[outside[alive]]
@@ -283,8 +283,7 @@ class LassoProblem(Problem):
         self._xt(self.theta, everything, att)
         best = -np.inf
         for vec, prods in ((self.r, atr), (self.theta, att)):
-            top = _constraint_max(prods, self.positive)
-            scale = 1.0 if top <= self.lam else self.lam / top
+            scale = _feasible_scale(prods, self.lam, self.positive)
             best = max(best, self._dual(scale * vec))
         return max(primal - best, 0.0)
 
