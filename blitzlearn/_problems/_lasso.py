@@ -26,13 +26,9 @@ feasible ``theta`` and the gap is ``P(w, c) - D(theta)``.
 import numpy as np
 import scipy.sparse as sp
 
-from .._engine import Certificate, Problem
-from .._kernels._columns import as_columns, xt_dot
-from .._kernels._l1 import (
-    lasso_subproblem,
-    slab_priorities,
-)
+from .._kernels._l1 import lasso_subproblem
 from .._kernels._lasso_gram import lasso_gram_subproblem
+from ._l1 import L1DualProblem, _as_float64
 
 # Anderson extrapolation window (also the gap-check period) of the inner solver.
 N_ANDERSON = 5
@@ -43,56 +39,7 @@ N_ANDERSON = 5
 GRAM_FACTOR = 2.0
 
 
-def _feasible_scale(products, lam, positive):
-    """Largest ``kappa <= 1`` putting ``kappa * v`` inside every slab.
-
-    ``products`` holds ``a_j^T v`` for the constraints to satisfy.
-    """
-    if products.size == 0:
-        return 1.0
-    top = float(products.max() if positive else np.abs(products).max())
-    return 1.0 if top <= lam else lam / top
-
-
-def _as_float64(block):
-    """A dense or sparse block as float64 (no copy when it already is)."""
-    return block.astype(np.float64, copy=False)
-
-
-def _column_stats(X, d, block=256):
-    """Squared norms and products with ``d`` of every column, in float64.
-
-    Dense columns are processed in blocks so that float32 input is never
-    upcast whole.
-    """
-    if sp.issparse(X):
-        return (np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel(),
-                np.asarray(X.T @ d, dtype=np.float64))
-    p = X.shape[1]
-    sq = np.empty(p)
-    dd = np.empty(p)
-    for start in range(0, p, block):
-        part = _as_float64(X[:, start:start + block])
-        sq[start:start + block] = np.einsum("ij,ij->j", part, part)
-        dd[start:start + block] = d @ part
-    return sq, dd
-
-
-def _slab_step(aty, atz, lam, positive):
-    """Largest ``s`` in [0, 1] keeping ``(1 - s) y + s z`` inside every slab.
-
-    ``aty`` and ``atz`` are the constraint products of the feasible point ``y``
-    and the target ``z`` on the constraints to check.
-    """
-    over = atz > lam if positive else np.abs(atz) > lam
-    if not over.any():
-        return 1.0
-    z, u = atz[over], aty[over]
-    target = np.where(z > 0, lam, -lam)  # the boundary the segment crosses
-    return float(np.clip((target - u) / (z - u), 0.0, 1.0).min())
-
-
-class LassoProblem(Problem):
+class LassoProblem(L1DualProblem):
     """BlitzWS plug-in of the (weighted) Lasso on the CPU.
 
     Parameters
@@ -116,42 +63,13 @@ class LassoProblem(Problem):
     gamma = 1.0
 
     def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0):
-        self.X = X
-        self.cols = as_columns(X)
-        sparse = self.cols[3]
-        # Products with most columns go through BLAS / scipy (float32 dense X
-        # would be upcast by numpy, so it keeps the column loop).
-        self._full_product = sparse or X.dtype == np.float64
-        self.n, self.n_components = X.shape
+        super().__init__(X, d, lam, fit_intercept=fit_intercept,
+                         positive=positive, w0=w0)
         self.y = y
-        self.d = d
-        self.d_norm2 = float(d @ d)
-        self.lam = float(lam)
-        self.fit_intercept = fit_intercept
-        self.positive = positive
-        p = self.n_components
-        sq, self.d_dots = _column_stats(X, d)
-        nnz = np.diff(X.indptr) if sparse else np.full(p, self.n)
-        if fit_intercept:
-            sq_c = np.maximum(sq - self.d_dots ** 2 / self.d_norm2, 0.0)
-        else:
-            sq_c = sq
-            self.d_dots[:] = 0.0
-        # Columns that are (numerically) constant once centred never enter.
-        sq_c[sq_c <= 1e-12 * sq] = 0.0
-        self.sq_norms = sq_c
-        self.norms = np.sqrt(sq_c)
-        self.costs = nnz.astype(np.float64)
-        self.w = np.array(w0, dtype=np.float64)
-        self._usable = np.flatnonzero((sq_c > 0) | (self.w != 0))
-        self._alive = self._usable.copy()
         self._residual()
         self._gram_allowed, self._gram_gap = True, None
-        self.theta = np.zeros(self.n)  # feasible dual point: the upper point
-        self.aty = np.zeros(p)  # X^T theta on alive features
-        self.atx = np.zeros(p)  # X^T r on alive features
 
-    # -- helpers ---------------------------------------------------------------
+    # -- the squared loss ----------------------------------------------------
     def _residual(self):
         """``r = y - X w - c d`` with the optimal ``c``, recomputed exactly."""
         nz = np.flatnonzero(self.w)
@@ -162,14 +80,6 @@ class LassoProblem(Problem):
 
     def _dual(self, theta):
         return float(self.y @ theta - 0.5 * (theta @ theta))
-
-    def _xt(self, v, cols, out):
-        data, indices, indptr, sparse = self.cols
-        if self._full_product and 2 * cols.size > self.n_components:
-            # Most columns wanted: one BLAS / scipy product beats a column loop.
-            out[:] = self.X.T @ v
-        else:
-            xt_dot(data, indices, indptr, self.n, sparse, v, cols, out)
 
     def primal(self):
         """``P(w, c)`` in lambda units."""
@@ -182,55 +92,6 @@ class LassoProblem(Problem):
         return float((self.d @ self.y - self.d_dots @ self.w) / self.d_norm2)
 
     # -- Problem interface -----------------------------------------------------
-    def alive(self):
-        return self._alive
-
-    def refresh(self, working_set):
-        alive, lam, pos = self._alive, self.lam, self.positive
-        self._xt(self.r, alive, self.atx)
-        primal = self.primal()
-        # Candidate 1: the residual rescaled into the feasible set.
-        kappa = _feasible_scale(self.atx[alive], lam, pos)
-        best = (self._dual(kappa * self.r), kappa, 0.0)
-        # Candidate 2: the largest feasible step from theta towards the residual
-        # rescaled for the last working set (whose constraints it satisfies).
-        if working_set is not None and working_set.size:
-            kappa_ws = _feasible_scale(self.atx[working_set], lam, pos)
-            outside = np.ones(self.n_components, dtype=np.bool_)
-            outside[working_set] = False
-            outside = alive[outside[alive]]
-            step = _slab_step(self.aty[outside], kappa_ws * self.atx[outside], lam,
-                              pos)
-            cand = (1.0 - step) * self.theta + (step * kappa_ws) * self.r
-            value = self._dual(cand)
-            if value > best[0]:
-                best = (value, kappa_ws * step, 1.0 - step)
-        # Candidate 3: keep theta.
-        current = self._dual(self.theta)
-        if current >= best[0]:
-            best = (current, 0.0, 1.0)
-        value, a, b = best
-        # theta <- b * theta + a * r, and X^T theta alike.
-        self.theta = b * self.theta + a * self.r
-        self.aty[alive] = b * self.aty[alive] + a * self.atx[alive]
-        gap = max(primal - value, 0.0)
-        dist = float(np.linalg.norm(self.r - self.theta))
-        return Certificate(gap=gap, lower=-primal, dist=dist)
-
-    def priorities(self, beta_lo, beta_hi, rho):
-        out = np.empty(self.n_components, dtype=np.intp)
-        slab_priorities(self.aty, self.atx, self.norms, self.lam, self.positive,
-                        beta_lo, beta_hi, rho, self.w != 0, self._alive, out)
-        return out
-
-    def discard(self, components):
-        keep = np.ones(self.n_components, dtype=np.bool_)
-        keep[components] = False
-        self._alive = self._alive[keep[self._alive]]
-
-    def overhead(self):
-        return float(self.costs[self._alive].sum()) + self.n + self._alive.size
-
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         m = working_set.size
         if self._gram_gap is not None and gap > 0.99 * self._gram_gap:
@@ -272,21 +133,3 @@ class LassoProblem(Problem):
         self.w[ws] = w_ws
         self._residual()
         return epochs, work + build, sub_gap
-
-    def full_gap(self):
-        everything = np.arange(self.n_components)
-        self._residual()  # drop any drift of the incremental residual
-        primal = self.primal()
-        atr = np.empty(self.n_components)
-        att = np.empty(self.n_components)
-        self._xt(self.r, everything, atr)
-        self._xt(self.theta, everything, att)
-        best = -np.inf
-        for vec, prods in ((self.r, atr), (self.theta, att)):
-            scale = _feasible_scale(prods, self.lam, self.positive)
-            best = max(best, self._dual(scale * vec))
-        return max(primal - best, 0.0)
-
-    def restore(self):
-        self._alive = self._usable.copy()
-        self._xt(self.theta, self._alive, self.aty)
