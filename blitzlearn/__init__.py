@@ -12,6 +12,7 @@ __version__ = "0.1.0.dev0"
 
 _LAZY = {
     "BlitzLasso": "blitzlearn.linear_model",
+    "BlitzLogisticL1": "blitzlearn.linear_model",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

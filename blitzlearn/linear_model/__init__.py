@@ -3,5 +3,6 @@
 """Sparse linear models solved by BlitzWS."""
 
 from ._lasso import BlitzLasso
+from ._logistic import BlitzLogisticL1
 
-__all__ = ["BlitzLasso"]
+__all__ = ["BlitzLasso", "BlitzLogisticL1"]

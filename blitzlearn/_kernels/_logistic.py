@@ -1,0 +1,345 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Numba kernels of L1-regularised logistic regression.
+
+Notation: labels ``y`` in {-1, +1}, sample weights ``s >= 0``, scores
+``z = X w + c``, margins ``y z``.  With ``p_i = sigma(-y_i z_i)`` the loss is
+``sum_i s_i log(1 + exp(-y_i z_i))``, its negative gradient in the scores is
+``r_i = s_i y_i p_i`` and its curvature ``h_i = s_i p_i (1 - p_i)``.  A dual
+point ``theta`` has ``q_i = y_i theta_i / s_i`` in [0, 1] and
+``D(theta) = -sum_i s_i H(q_i)`` with ``H(q) = q log q + (1 - q) log(1 - q)``.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._columns import JIT, col_axpy, col_dot
+from ._l1 import l1_coordinate_step
+
+# Curvature floor of a sample in the Newton model (keeps confidently
+# classified samples from making a coordinate's curvature exactly zero).
+H_JITTER = 1e-12
+
+# Relative accuracy of the intercept's optimality condition sum(r) = 0.
+INTERCEPT_RTOL = 1e-13
+
+# Bisection steps of the line search when the full Newton step overshoots.
+N_BISECT = 20
+
+# Bounds on the coordinate-descent passes of one Newton iteration; a batch
+# stops once a pass's squared optimality violations fall below this fraction
+# of the first pass's.
+MIN_PASSES, MAX_PASSES, PASS_DROP = 3, 64, 0.25
+
+
+@njit(**JIT)
+def _log1pexp(t):
+    """``log(1 + exp(t))`` without overflow."""
+    if t > 0.0:
+        return t + np.log1p(np.exp(-t))
+    return np.log1p(np.exp(t))
+
+
+@njit(**JIT)
+def _sigma_neg(m):
+    """``sigma(-m) = 1 / (1 + exp(m))`` without overflow."""
+    if m > 0.0:
+        e = np.exp(-m)
+        return e / (1.0 + e)
+    return 1.0 / (1.0 + np.exp(m))
+
+
+@njit(**JIT)
+def _entropy(q):
+    """``q log q + (1 - q) log(1 - q)`` with ``0 log 0 = 0``."""
+    out = 0.0
+    if q > 0.0:
+        out += q * np.log(q)
+    if q < 1.0:
+        out += (1.0 - q) * np.log1p(-q)
+    return out
+
+
+@njit(**JIT)
+def logistic_state(y, s, z, r, h):
+    """Fill ``r`` and ``h`` at the scores ``z``; return the loss."""
+    loss = 0.0
+    for i in range(z.shape[0]):
+        if s[i] == 0.0:
+            r[i] = 0.0
+            h[i] = 0.0
+            continue
+        m = y[i] * z[i]
+        p = _sigma_neg(m)
+        r[i] = s[i] * y[i] * p
+        h[i] = s[i] * p * (1.0 - p) + H_JITTER
+        loss += s[i] * _log1pexp(-m)
+    return loss
+
+
+@njit(**JIT)
+def logistic_dual(y, s, theta):
+    """``D(theta) = -sum_i s_i H(y_i theta_i / s_i)`` (``theta`` in the domain)."""
+    total = 0.0
+    for i in range(theta.shape[0]):
+        if s[i] > 0.0:
+            q = min(max(y[i] * theta[i] / s[i], 0.0), 1.0)
+            total -= s[i] * _entropy(q)
+    return total
+
+
+@njit(**JIT)
+def fit_intercept_newton(y, s, z, r, h, max_steps):
+    """Newton steps on the intercept: shift ``z`` until ``sum(r) = 0``.
+
+    ``r`` and ``h`` must hold the state at ``z`` on entry and hold it on exit.
+    Returns ``(shift, loss)``: the total intercept change and the final loss.
+    """
+    loss = logistic_state(y, s, z, r, h)
+    shift = 0.0
+    for _ in range(max_steps):
+        grad = 0.0
+        scale = 0.0
+        curv = 0.0
+        for i in range(z.shape[0]):
+            grad += r[i]
+            scale += abs(r[i])
+            curv += h[i]
+        if abs(grad) <= INTERCEPT_RTOL * scale or curv <= 0.0:
+            break
+        step = min(max(grad / curv, -100.0), 100.0)
+        shift += step
+        for i in range(z.shape[0]):
+            z[i] += step
+        loss = logistic_state(y, s, z, r, h)
+    return shift, loss
+
+
+@njit(**JIT)
+def _directional(y, s, z, u, t, w, dw, ws, lam, r):
+    """Derivative in ``t`` of the objective along ``(w, z) + t (dw, u)``.
+
+    Also leaves in ``r`` the negative score gradient at ``z + t u``.
+    """
+    acc = 0.0
+    for i in range(z.shape[0]):
+        if s[i] == 0.0:
+            r[i] = 0.0
+            continue
+        p = _sigma_neg(y[i] * (z[i] + t * u[i]))
+        r[i] = s[i] * y[i] * p
+        acc -= r[i] * u[i]
+    for k in range(ws.shape[0]):
+        v = w[ws[k]] + t * dw[k]
+        if v > 0.0:
+            acc += lam * dw[k]
+        elif v < 0.0:
+            acc -= lam * dw[k]
+        else:
+            acc += lam * abs(dw[k])
+    return acc
+
+
+@njit(**JIT)
+def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam, primal):
+    """Gap of the rescaled residual on the working set's constraints.
+
+    Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
+    ``sum(r) = 0`` is only approximately met here, which is fine for a
+    stopping test (the certificate itself is computed outside).
+    """
+    top = 0.0
+    for k in range(ws.shape[0]):
+        top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
+    kappa = 1.0 if top <= lam else lam / top
+    dual = 0.0
+    for i in range(n):
+        if s[i] > 0.0:
+            q = min(max(kappa * y[i] * r[i] / s[i], 0.0), 1.0)
+            dual -= s[i] * _entropy(q)
+    return primal - dual, kappa
+
+
+@njit(**JIT)
+def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
+                        gamma, w, z, ws, lam, eps, delta, min_work, max_work,
+                        max_epochs):
+    """Proximal Newton on L1-logistic regression restricted to ``ws``.
+
+    Minimises ``sum_i s_i log(1 + exp(-y_i z_i)) + lam ||w||_1`` over ``w[ws]``
+    (and the intercept when ``fit_intercept``), with ``z = X w + c`` updated in
+    place; ``w`` must vanish outside ``ws``.  Each Newton iteration runs
+    coordinate descent on the quadratic model over ``ws`` with the intercept
+    eliminated (h-weighted centred columns, the intercept's move accumulated
+    and applied once per pass), a line search on the directional derivative,
+    and Newton steps on the intercept alone.
+
+    Stops, after at least ``min_work`` matrix entries, once the working-set gap
+    is at most ``eps * delta`` and the objective dropped by at least
+    ``gamma / 2 (1 - eps) ||r_start - kappa r||^2``; or after ``max_work``
+    entries or ``max_epochs`` coordinate-descent passes in all.
+
+    Returns
+    -------
+    n_epochs : int
+        Coordinate-descent passes run.
+    work : float
+    gap : float
+        Working-set gap at the last check.
+    shift : float
+        Total change of the intercept.
+    """
+    n_ws = ws.shape[0]
+    nnz_ws = 0.0
+    for k in range(n_ws):
+        j = ws[k]
+        nnz_ws += indptr[j + 1] - indptr[j] if sparse else n
+    r = np.empty(n)
+    h = np.empty(n)
+    q = np.empty(n)
+    u = np.empty(n)
+    dw = np.empty(n_ws)
+    hx = np.empty(n_ws)
+    curv = np.empty(n_ws)
+    shift = 0.0
+    if fit_intercept:
+        shift, loss = fit_intercept_newton(y, s, z, r, h, 4)
+    else:
+        loss = logistic_state(y, s, z, r, h)
+    l1 = 0.0
+    for k in range(n_ws):
+        l1 += abs(w[ws[k]])
+    p_start = loss + lam * l1
+    r_start = r.copy()
+    work = 2.0 * n
+    gap = np.inf
+    epochs = 0
+    while True:
+        primal = loss + lam * l1
+        gap, kappa = _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam,
+                             primal)
+        work += nnz_ws + n
+        if epochs >= max_epochs or work >= max_work:
+            break
+        if work >= min_work and gap <= eps * delta:
+            dist2 = 0.0
+            for i in range(n):
+                diff = r_start[i] - kappa * r[i]
+                dist2 += diff * diff
+            if p_start - primal >= 0.5 * gamma * (1.0 - eps) * dist2:
+                break
+        # -- quadratic model: weighted column statistics ---------------------
+        h_sum = 0.0
+        r_sum = 0.0
+        for i in range(n):
+            h_sum += h[i]
+            r_sum += r[i]
+        for k in range(n_ws):
+            j = ws[k]
+            a = 0.0
+            b = 0.0
+            if sparse:
+                for t in range(indptr[j], indptr[j + 1]):
+                    v = data[t] * h[indices[t]]
+                    a += v
+                    b += v * data[t]
+            else:
+                col = data[j * n:(j + 1) * n]
+                for i in range(n):
+                    v = col[i] * h[i]
+                    a += v
+                    b += v * col[i]
+            hx[k] = a
+            curv[k] = b - a * a / h_sum if fit_intercept else b
+            dw[k] = 0.0
+        work += nnz_ws
+        # start from the intercept's own Newton step (zero if already optimal)
+        dc = r_sum / h_sum if fit_intercept else 0.0
+        for i in range(n):
+            u[i] = dc
+            q[i] = r[i] - h[i] * dc
+        # -- coordinate descent on the model ---------------------------------
+        first = 0.0
+        for n_pass in range(MAX_PASSES):
+            pending = 0.0  # intercept move not yet applied to u and q
+            viol = 0.0
+            for k in range(n_ws):
+                if curv[k] <= 0.0:
+                    continue
+                j = ws[k]
+                old = w[j] + dw[k]
+                grad = col_dot(data, indices, indptr, n, sparse, j, q)
+                grad -= pending * hx[k]
+                if old != 0.0:
+                    e = grad - lam if old > 0.0 else grad + lam
+                else:
+                    e = max(abs(grad) - lam, 0.0)
+                viol += e * e
+                new = l1_coordinate_step(old, grad, curv[k], lam, False)
+                if new != old:
+                    step = new - old
+                    dw[k] += step
+                    if sparse:
+                        for t in range(indptr[j], indptr[j + 1]):
+                            i = indices[t]
+                            u[i] += data[t] * step
+                            q[i] -= h[i] * data[t] * step
+                    else:
+                        col = data[j * n:(j + 1) * n]
+                        for i in range(n):
+                            u[i] += col[i] * step
+                            q[i] -= h[i] * col[i] * step
+                    if fit_intercept:
+                        pending -= hx[k] * step / h_sum
+            if pending != 0.0:
+                dc += pending
+                for i in range(n):
+                    u[i] += pending
+                    q[i] -= h[i] * pending
+            work += 2.0 * nnz_ws + n
+            epochs += 1
+            if n_pass == 0:
+                first = viol
+            elif n_pass + 1 >= MIN_PASSES and viol <= PASS_DROP * first:
+                break
+            if epochs >= max_epochs:
+                break
+        # -- line search on the directional derivative -----------------------
+        step_len = 1.0
+        if _directional(y, s, z, u, 1.0, w, dw, ws, lam, r) > 0.0:
+            lo, hi = 0.0, 1.0
+            for _ in range(N_BISECT):
+                mid = 0.5 * (lo + hi)
+                if _directional(y, s, z, u, mid, w, dw, ws, lam, r) <= 0.0:
+                    lo = mid
+                else:
+                    hi = mid
+            step_len = lo if lo > 0.0 else hi
+            work += N_BISECT * n
+        work += 2.0 * n
+        l1 = 0.0
+        for k in range(n_ws):
+            j = ws[k]
+            w[j] += step_len * dw[k]
+            l1 += abs(w[j])
+        for i in range(n):
+            z[i] += step_len * u[i]
+        shift += step_len * dc
+        if fit_intercept:
+            extra, loss = fit_intercept_newton(y, s, z, r, h, 4)
+            shift += extra
+        else:
+            loss = logistic_state(y, s, z, r, h)
+        work += 2.0 * n
+    return epochs, work, gap, shift
+
+
+@njit(**JIT)
+def scores(data, indices, indptr, n, sparse, w, cols, c, z):
+    """``z = X[:, cols] @ w[cols] + c``."""
+    for i in range(n):
+        z[i] = c
+    for k in range(cols.shape[0]):
+        j = cols[k]
+        if w[j] != 0.0:
+            col_axpy(data, indices, indptr, n, sparse, j, w[j], z)
