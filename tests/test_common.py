@@ -4,7 +4,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from blitzlearn import BlitzLasso
+from blitzlearn import BlitzLasso, BlitzLogisticL1
 
 # {EstimatorClass: {"check_name": "reason"}}: each entry needs a reason a
 # reviewer would accept.  Library bugs are not listed here: they must fail.
@@ -15,7 +15,7 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED.get(type(estimator), {})
 
 
-@parametrize_with_checks([BlitzLasso(tol=1e-6)],
+@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzLogisticL1(tol=1e-6)],
                          expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

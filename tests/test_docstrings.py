@@ -7,7 +7,10 @@ import importlib
 
 import pytest
 
-PUBLIC_MODULES = ["blitzlearn.linear_model._lasso"]
+PUBLIC_MODULES = [
+    "blitzlearn.linear_model._lasso",
+    "blitzlearn.linear_model._logistic",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
