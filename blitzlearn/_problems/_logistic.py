@@ -24,17 +24,31 @@ minorant's centre is ``r_i = s_i y_i sigma(-y_i z_i)`` at the scores
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._kernels._logistic import (
     fit_intercept_newton,
     logistic_dual,
+    logistic_state,
     logistic_subproblem,
     scores,
 )
-from ._l1 import L1DualProblem
+from .._kernels._logistic_gram import gram_model_cd, loss_along, weighted_gram_rows
+from ._l1 import L1DualProblem, _as_float64
 
 # Newton steps allowed on the intercept alone when the weights are (re)set.
 INIT_INTERCEPT_STEPS = 50
+
+# The Newton model is solved in Gram form when building the weighted Gram
+# matrix costs at most this many column-form passes over the working set.
+GRAM_PASSES = 16
+
+# Gram-form model solve: stop when the largest violation fell by this factor,
+# spending at most as many passes as the Gram build costs (at least this many).
+GRAM_RTOL, GRAM_MIN_PASSES = 1e-3, 50
+
+# Armijo line search: sufficient-decrease fraction and halvings allowed.
+ARMIJO, N_HALVINGS = 1e-4, 30
 
 
 def null_intercept(y, s):
@@ -125,8 +139,32 @@ class LogisticProblem(L1DualProblem):
         """The current intercept ``c``."""
         return self.c
 
+    def _dual_gap_on(self, x_ws, l1):
+        """Gap of ``kappa * r`` restricted to the columns ``x_ws``.
+
+        Returns ``(gap, theta)``; ``r`` is balanced first, so ``theta`` is a
+        feasible point of the working-set dual.
+        """
+        r = self._r_raw.copy()
+        if self.fit_intercept:
+            balance_classes(r, self.y)
+        top = float(np.abs(x_ws.T @ r).max(initial=0.0))
+        theta = r * (1.0 if top <= self.lam else self.lam / top)
+        return self.loss + self.lam * l1 - self._dual(theta), theta
+
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        x_ws = _as_float64(self.X[:, working_set])
+        nnz = float(self.costs[working_set].sum())
+        if sp.issparse(x_ws):
+            rows = x_ws.tocsr()
+            build = float((np.diff(rows.indptr).astype(np.float64) ** 2).sum())
+        else:
+            rows = None
+            build = self.n * working_set.size ** 2 / 8.0  # BLAS
+        if build <= GRAM_PASSES * 2.0 * nnz:
+            return self._solve_gram(working_set, x_ws, rows, build, eps, gap,
+                                    min_work, max_work, max_epochs)
         data, indices, indptr, sparse = self.cols
         epochs, work, sub_gap, shift = logistic_subproblem(
             data, indices, indptr, self.n, sparse, self.y, self.s,
@@ -135,3 +173,70 @@ class LogisticProblem(L1DualProblem):
         self.c += shift
         self._residual()  # exact scores: no drift of the incremental ones
         return epochs, work, sub_gap
+
+    def _solve_gram(self, ws, x_ws, rows, build, eps, delta, min_work, max_work,
+                    max_epochs):
+        """Proximal Newton on the working set with the model in Gram form."""
+        y, s, lam, z = self.y, self.s, self.lam, self.z
+        r, h = self._r_raw, self._h  # loss state at z (kept by _residual)
+        m = ws.size
+        w = self.w[ws].copy()
+        l1 = float(np.abs(w).sum())
+        p_start = self.loss + lam * l1
+        r_start = self.r.copy()
+        nnz = float(self.costs[ws].sum())
+        max_passes = max(GRAM_MIN_PASSES, int(build / max(m * m, 1)))
+        work, passes = 0.0, 0
+        while True:
+            sub_gap, theta = self._dual_gap_on(x_ws, l1)
+            work += nnz + self.n
+            if passes >= max_epochs or work >= max_work:
+                break
+            if work >= min_work and sub_gap <= eps * delta:
+                dist2 = float(((r_start - theta) ** 2).sum())
+                if p_start - (self.loss + lam * l1) >= (
+                        0.5 * self.gamma * (1.0 - eps) * dist2):
+                    break
+            # -- the Newton model, intercept eliminated ------------------------
+            g = x_ws.T @ r
+            hx = x_ws.T @ h
+            if rows is not None:
+                gram = np.zeros((m, m))
+                weighted_gram_rows(rows.indptr, rows.indices, rows.data, h, gram)
+            else:
+                gram = (x_ws.T * h) @ x_ws
+            h_sum, r_sum = float(h.sum()), float(r.sum())
+            if self.fit_intercept:
+                gram -= np.outer(hx, hx) / h_sum
+                g = g - hx * (r_sum / h_sum)
+            dw = np.zeros(m)
+            k = gram_model_cd(gram, g, w, dw, lam, max_passes, GRAM_RTOL)
+            passes += k
+            work += build + k * m * m + 2.0 * nnz
+            dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0
+            if not dw.any() and abs(dc) <= 1e-15 * (1.0 + abs(self.c)):
+                break  # the model is solved at the current point
+            u = np.asarray(x_ws @ dw).ravel() + dc
+            # -- Armijo backtracking on the true objective ---------------------
+            decrease = -float(r @ u) + lam * (float(np.abs(w + dw).sum()) - l1)
+            f0 = self.loss + lam * l1
+            t = 1.0
+            for _ in range(N_HALVINGS):
+                f_t = loss_along(y, s, z, u, t) + lam * float(np.abs(w + t * dw).sum())
+                work += self.n
+                if f_t <= f0 + ARMIJO * t * decrease:
+                    break
+                t *= 0.5
+            w += t * dw
+            l1 = float(np.abs(w).sum())
+            z += t * u
+            self.c += t * dc
+            if self.fit_intercept:
+                shift, self.loss = fit_intercept_newton(y, s, z, r, h, 4)
+                self.c += shift
+            else:
+                self.loss = logistic_state(y, s, z, r, h)
+            work += 2.0 * self.n
+        self.w[ws] = w
+        self._residual()
+        return passes, work, sub_gap
