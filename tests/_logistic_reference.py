@@ -244,9 +244,10 @@ def _restricted_newton(X, y, s, C, w, b, support, signs, fit_intercept):
     """Projected Newton on ``min C L(w, b) + signs^T w`` over ``signs * w >= 0``.
 
     Only ``w[support]`` (and ``b``) move; ``w`` is updated in place, and a
-    coordinate that reaches zero is set to exactly zero.  Along directions
-    in the null space of the Hessian the objective is linear: those are
-    followed to the nearest sign boundary.
+    coordinate that reaches zero is set to exactly zero.  A coordinate at zero
+    stays fixed for a step when its gradient or its Newton component points
+    out of the orthant.  Along directions in the null space of the Hessian the
+    objective is linear: those are followed to the nearest sign boundary.
 
     Returns ``b``.
     """
@@ -255,78 +256,90 @@ def _restricted_newton(X, y, s, C, w, b, support, signs, fit_intercept):
         Xs = Xs.toarray()
     Xs = np.asarray(Xs)
     n = X.shape[0]
+
+    def objective(v, c):
+        return (C * float(s @ np.logaddexp(0.0, -y * (Xs @ v + c)))
+                + float(signs @ v))
+
     for _ in range(MAX_NEWTON):
         v = w[support]
-        z = Xs @ v + b
-        m = y * z
+        m = y * (Xs @ v + b)
         p = expit(-m)
         r = s * y * p
         h = s * p * expit(m)
         g = -C * (Xs.T @ r) + signs
+        g_b = -C * float(r.sum())
         # coordinates at zero whose gradient pushes out of the orthant stay
-        free = ~((v == 0) & (signs * g >= 0))
-        cols = np.flatnonzero(free)
-        A = Xs[:, cols]
-        if fit_intercept:
-            A = np.column_stack([A, np.ones(n)])
-            gf = np.append(g[cols], -C * r.sum())
-        else:
+        fixed = (v == 0) & (signs * g >= 0)
+        while True:
+            cols = np.flatnonzero(~fixed)
+            A = Xs[:, cols]
             gf = g[cols]
-        if gf.size == 0:
-            break
-        H = C * (A.T @ (h[:, None] * A))
-        d, g_null = _newton_direction(H, gf)
+            if fit_intercept:
+                A = np.column_stack([A, np.ones(n)])
+                gf = np.append(gf, g_b)
+            if gf.size == 0:
+                return b
+            H = C * (A.T @ (h[:, None] * A))
+            d, g_null = _newton_direction(H, gf)
+            linear = float(np.linalg.norm(g_null)) > 1e-10 * max(
+                1.0, float(np.linalg.norm(gf)))
+            if linear:
+                d = -g_null
+            # ... and so do those at zero that the step would push out
+            out = (v[cols] == 0) & (signs[cols] * d[:cols.size] < 0)
+            if not out.any():
+                break
+            fixed[cols[out]] = True
         decrement = -float(gf @ d)
-        null_part = float(np.linalg.norm(g_null))
-        if null_part > 1e-10 * max(1.0, float(np.linalg.norm(gf))):
-            # the objective is linear along -g_null: go to the first boundary
-            d = -g_null
-            linear = True
-        else:
-            linear = False
         dw = np.zeros(support.size)
         dw[cols] = d[:cols.size]
         db = float(d[cols.size]) if fit_intercept else 0.0
         towards_zero = signs * dw < 0
-        with np.errstate(divide="ignore"):
-            hit = np.where(towards_zero, -v / np.where(towards_zero, dw, 1.0),
-                           np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            hit = np.where(towards_zero, -v / dw, np.inf)
+        f0 = C * float(s @ np.logaddexp(0.0, -m)) + float(signs @ v)
         if linear:
+            # the objective is linear along -g_null: go to the first boundary
             step = float(hit.min(initial=np.inf))
-            if not np.isfinite(step):
-                raise RuntimeError("restricted problem unbounded along a null "
-                                   "direction: the signs are inconsistent")
-            new = v + step * dw
-            new[hit <= step] = 0.0
-            w[support] = new
-            b += step * db
-            continue
+            if np.isfinite(step):
+                new = v + step * dw
+                new[hit <= step] = 0.0
+                if objective(new, b + step * db) <= f0:
+                    w[support] = new
+                    b += step * db
+                    continue
+            # not linear after all (an ill-conditioned Hessian): Newton on the
+            # numerical range only
+            d, _ = _newton_direction(H, gf)
+            decrement = -float(gf @ d)
+            dw[cols] = d[:cols.size]
+            db = float(d[cols.size]) if fit_intercept else 0.0
+            towards_zero = signs * dw < 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                hit = np.where(towards_zero, -v / dw, np.inf)
         # Newton step, projected onto the orthant, with Armijo backtracking
         # (the line search is skipped once the decrement is at rounding level,
         # where objective differences carry no information)
-        f0 = C * float(s @ np.logaddexp(0.0, -m)) + float(signs @ v)
+        gfull = np.append(g, g_b) if fit_intercept else g
+        tiny = decrement <= 1e-20 * max(1.0, abs(f0))
         step = 1.0
-        accepted = False
         for _ in range(60):
             new = v + step * dw
-            new[signs * new < 0] = 0.0
-            new[hit <= step] = 0.0
+            new[(hit <= step) | (signs * new < 0)] = 0.0
             nb = b + step * db
-            zn = Xs @ new + nb
-            f1 = C * float(s @ np.logaddexp(0.0, -y * zn)) + float(signs @ new)
             delta = np.append(new - v, nb - b) if fit_intercept else new - v
-            gfull = np.append(g, -C * r.sum()) if fit_intercept else g
-            if (f1 <= f0 + 1e-4 * float(gfull @ delta)
-                    or decrement <= 1e-20 * max(1.0, abs(f0))):
-                accepted = True
+            if tiny or objective(new, nb) <= f0 + 1e-4 * float(gfull @ delta):
                 break
             step *= 0.5
-        if not accepted or (np.array_equal(new, v) and nb == b):
-            break
+        else:
+            return b  # no decrease: rounding level
+        if np.array_equal(new, v) and nb == b:
+            return b
         w[support] = new
         b = nb
         if decrement <= 1e-24 * max(1.0, abs(f0)):
-            break  # the step just taken reached rounding level
+            return b  # the step just taken reached rounding level
     return b
 
 

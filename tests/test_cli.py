@@ -16,15 +16,21 @@ def _rows(out):
 def test_main_job_on_embedded_data(capsys):
     assert main(["--ratios", "0.1"]) == 0
     rows = _rows(capsys.readouterr().out)
-    assert {r.split("|")[3].strip() for r in rows} == {"BlitzLasso", "sklearn Lasso"}
-    # per problem, both solvers reach the same objective
+    assert {r.split("|")[3].strip() for r in rows} == {
+        "BlitzLasso", "sklearn Lasso", "BlitzLogisticL1", "sklearn saga"}
     by_problem = {}
     for r in rows:
         cells = [c.strip() for c in r.strip("|").split("|")]
-        by_problem.setdefault(cells[0], []).append(float(cells[4]))
-    assert len(by_problem) == 2
+        by_problem.setdefault((cells[0], cells[1]), {})[cells[2]] = float(cells[4])
+    assert len(by_problem) == 4
     for objectives in by_problem.values():
-        assert objectives[0] == pytest.approx(objectives[1], rel=1e-6)
+        if "BlitzLasso" in objectives:  # both Lasso solvers reach the optimum
+            assert objectives["BlitzLasso"] == pytest.approx(
+                objectives["sklearn Lasso"], rel=1e-6)
+        else:  # saga may stop at its epoch budget, never below the optimum
+            blitz, saga = objectives["BlitzLogisticL1"], objectives["sklearn saga"]
+            assert blitz <= saga * (1 + 1e-9)
+            assert blitz == pytest.approx(saga, rel=1e-2)
 
 
 def test_main_job_on_a_svmlight_file(tmp_path, capsys):
@@ -34,6 +40,18 @@ def test_main_job_on_a_svmlight_file(tmp_path, capsys):
     assert main(["--data", str(path), "--ratios", "0.5"]) == 0
     rows = _rows(capsys.readouterr().out)
     assert len(rows) == 2 and all(str(path) in r for r in rows)
+
+
+def test_main_job_adds_logistic_rows_for_two_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 20))
+    y = np.where(X[:, 0] + 0.5 * rng.standard_normal(80) > 0, 1, -1)
+    path = tmp_path / "binary.svm"
+    dump_svmlight_file(X, y, str(path))
+    assert main(["--data", str(path), "--ratios", "0.5"]) == 0
+    solvers = [r.split("|")[3].strip() for r in _rows(capsys.readouterr().out)]
+    assert solvers == ["BlitzLasso", "sklearn Lasso", "BlitzLogisticL1",
+                       "sklearn saga"]
 
 
 def test_bad_ratio_is_refused():

@@ -162,7 +162,8 @@ class LogisticProblem(L1DualProblem):
         else:
             rows = None
             build = self.n * working_set.size ** 2 / 8.0  # BLAS
-        if build <= GRAM_PASSES * 2.0 * nnz:
+        # a Gram-form Newton iteration costs the build plus passes of m^2
+        if build + GRAM_PASSES * working_set.size ** 2 <= GRAM_PASSES * 2.0 * nnz:
             return self._solve_gram(working_set, x_ws, rows, build, eps, gap,
                                     min_work, max_work, max_epochs)
         data, indices, indptr, sparse = self.cols
