@@ -79,11 +79,17 @@ class Problem:
         Number of components ``phi_i``.
     costs : ndarray of shape (n_components,)
         Work of one subproblem pass over each component (e.g. its nnz).
+    min_ws_factor : float
+        The working set holds at least this many times the components that
+        must stay (when there are that many left): worth more than 1 when a
+        subproblem's cost hardly grows with its size, so that an extra outer
+        iteration costs more than a larger working set.
     """
 
     gamma = 1.0
     n_components = 0
     costs = None
+    min_ws_factor = 1.0
 
     def alive(self):
         """Indices (host ndarray) of the components not screened yet."""
@@ -223,7 +229,10 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
             allowed = cumulative > working_set.size
         else:
             allowed = cumulative <= cap
-            allowed[0] = True
+            # the problem's floor on the size, where there are that many
+            floor = min(problem.min_ws_factor * counts[0], cumulative[-1])
+            allowed &= cumulative >= floor
+            allowed[np.argmax(cumulative >= floor)] = True
         # A subproblem that ran out of work before its target, or no progress
         # with nothing left to add: give the next subproblem twice the work.
         boost = min(2 * boost, MAX_BOOST) if missed or (grow and not can_grow) else 1

@@ -98,6 +98,10 @@ class LogisticProblem(L1DualProblem):
         :func:`~blitzlearn._problems._l1.column_stats`, with ``d`` all ones).
     """
 
+    # A Newton iteration costs O(n) sample work whatever the working set's
+    # size, so working sets of at least twice the nonzeros save outer iterations.
+    min_ws_factor = 2.0
+
     def __init__(self, X, y, s, lam, *, fit_intercept, w0, c0=None, stats=None):
         n = X.shape[0]
         super().__init__(X, np.ones(n), lam, fit_intercept=fit_intercept,
