@@ -192,7 +192,7 @@ def logistic_solvers(fit_intercept):
     }
     if not fit_intercept:
         solvers["liblinear"] = lambda C, g, y: LogisticRegression(
-            C=C, l1_ratio=1.0, solver="liblinear", fit_intercept=False,
+            C=C, l1_ratio=1.0, solver="liblinear", fit_intercept=False, random_state=0,
             tol=g / null_objective(C, y), max_iter=1_000_000)
     try:
         from celer import LogisticRegression as CelerLogReg
