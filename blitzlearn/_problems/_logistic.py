@@ -143,16 +143,17 @@ class LogisticProblem(L1DualProblem):
         """The current intercept ``c``."""
         return self.c
 
-    def _dual_gap_on(self, x_ws, l1):
-        """Gap of ``kappa * r`` restricted to the columns ``x_ws``.
+    def _dual_gap_on(self, g, l1):
+        """Gap of ``kappa * r`` on the working set, for a stopping test.
 
-        Returns ``(gap, theta)``; ``r`` is balanced first, so ``theta`` is a
-        feasible point of the working-set dual.
+        ``g = X_W^T r`` for the unbalanced ``r``; ``r`` is balanced before it is
+        scaled (with an intercept), which moves ``X_W^T r`` by the intercept's
+        tiny residual error only.  Returns ``(gap, theta)``.
         """
         r = self._r_raw.copy()
         if self.fit_intercept:
             balance_classes(r, self.y)
-        top = float(np.abs(x_ws.T @ r).max(initial=0.0))
+        top = float(np.abs(g).max(initial=0.0))
         theta = r * (1.0 if top <= self.lam else self.lam / top)
         return self.loss + self.lam * l1 - self._dual(theta), theta
 
@@ -193,7 +194,8 @@ class LogisticProblem(L1DualProblem):
         max_passes = max(GRAM_MIN_PASSES, int(build / max(m * m, 1)))
         work, passes = 0.0, 0
         while True:
-            sub_gap, theta = self._dual_gap_on(x_ws, l1)
+            g = x_ws.T @ r
+            sub_gap, theta = self._dual_gap_on(g, l1)
             work += nnz + self.n
             if passes >= max_epochs or work >= max_work:
                 break
@@ -203,7 +205,6 @@ class LogisticProblem(L1DualProblem):
                         0.5 * self.gamma * (1.0 - eps) * dist2):
                     break
             # -- the Newton model, intercept eliminated ------------------------
-            g = x_ws.T @ r
             hx = x_ws.T @ h
             if rows is not None:
                 gram = np.zeros((m, m))
