@@ -256,7 +256,6 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         # start from the intercept's own Newton step (zero if already optimal)
         dc = r_sum / h_sum if fit_intercept else 0.0
         for i in range(n):
-            u[i] = dc
             q[i] = r[i] - h[i] * dc
         # -- coordinate descent on the model ---------------------------------
         first = 0.0
@@ -282,19 +281,16 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                     if sparse:
                         for t in range(indptr[j], indptr[j + 1]):
                             i = indices[t]
-                            u[i] += data[t] * step
                             q[i] -= h[i] * data[t] * step
                     else:
                         col = data[j * n:(j + 1) * n]
                         for i in range(n):
-                            u[i] += col[i] * step
                             q[i] -= h[i] * col[i] * step
                     if fit_intercept:
                         pending -= hx[k] * step / h_sum
             if pending != 0.0:
                 dc += pending
                 for i in range(n):
-                    u[i] += pending
                     q[i] -= h[i] * pending
             work += 2.0 * nnz_ws + n
             epochs += 1
@@ -304,6 +300,13 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                 break
             if epochs >= max_epochs:
                 break
+        # the scores' direction u = X_W dw + dc
+        for i in range(n):
+            u[i] = dc
+        for k in range(n_ws):
+            if dw[k] != 0.0:
+                col_axpy(data, indices, indptr, n, sparse, ws[k], dw[k], u)
+        work += nnz_ws
         # -- line search on the directional derivative -----------------------
         step_len = 1.0
         if _directional(y, s, z, u, 1.0, w, dw, ws, lam, r) > 0.0:
