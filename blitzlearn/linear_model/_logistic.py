@@ -2,32 +2,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """BlitzLogisticL1: L1-regularised logistic regression solved by BlitzWS."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted
 
-from .._device import resolve_device, single_threaded_blas
 from .._engine import blitzws
 from .._problems._l1 import column_stats
 from .._problems._logistic import LogisticProblem, null_intercept
-from .._validation import check_sparse_format, single_target
+from ._classifier import BlitzClassifierBase
 
 
-class BlitzLogisticL1(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+class BlitzLogisticL1(BlitzClassifierBase):
     """L1-regularised logistic regression, solved by the BlitzWS working-set method.
 
     The objective is scikit-learn's ``LogisticRegression(l1_ratio=1,
@@ -170,99 +159,24 @@ class BlitzLogisticL1(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        name = type(self).__name__
-        device = resolve_device(self.device, X, name)
-        check_sparse_format(X, name)
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csc", "csr", "coo"],
-            dtype=[np.float64, np.float32], order="F", multi_output=True,
-        )
-        y = single_target(y, name)
-        check_classification_targets(y)
-        if sp.issparse(X):
-            X = X.tocsc()
-        classes, y_idx = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes in the data; got "
-                f"only one class: {classes[0]!r}."
-            )
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True)
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
-            sw = sw * cw[y_idx]
-        n_features = X.shape[1]
-        # one binary problem for two classes (classes_[1] is positive), else OvR
-        targets = [1] if classes.size == 2 else list(range(classes.size))
-        coef0, intercept0 = self._warm_start_point(classes, n_features)
-        stats = column_stats(X, np.ones(X.shape[0]), self.fit_intercept)
-        coef = np.zeros((len(targets), n_features))
-        intercept = np.zeros(len(targets))
-        gaps = np.zeros(len(targets))
-        n_iter = np.zeros(len(targets), dtype=np.int32)
-        lam = 1.0 / self.C
-        for k, target in enumerate(targets):
-            labels = np.where(y_idx == target, 1.0, -1.0)
-            s_pos = sw[labels > 0].sum()
-            s_neg = sw[labels < 0].sum()
-            if not (s_pos > 0 and s_neg > 0):
-                raise ValueError(
-                    f"{name}: class {classes[target]!r} against the rest has a "
-                    "class with zero total sample weight; every class needs a "
-                    "positive total weight."
-                )
-            w0 = np.zeros(n_features) if coef0 is None else coef0[k]
-            c0 = None if intercept0 is None else intercept0[k]
-            problem = LogisticProblem(X, labels, sw, lam,
-                                      fit_intercept=self.fit_intercept, w0=w0,
-                                      c0=c0, stats=stats)
-            tol_scale = self._null_objective(labels, sw)
-            with single_threaded_blas():
-                result = blitzws(problem, tol=self.tol * tol_scale,
-                                 max_iter=self.max_iter, max_epochs=self.max_epochs,
-                                 verbose=self.verbose)
-            coef[k] = problem.w
-            intercept[k] = problem.intercept()
-            gaps[k] = self.C * result.gap
-            n_iter[k] = result.n_iter
-            if not result.converged:
-                warnings.warn(
-                    f"{name} did not converge for class {classes[target]!r}: the "
-                    f"duality gap {gaps[k]:.3e} is above the tolerance "
-                    f"{self.C * self.tol * tol_scale:.3e} after {result.n_iter} "
-                    f"outer iterations (max_iter={self.max_iter}). Increase "
-                    "max_iter or tol, or scale the data.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-            raise ValueError(
-                "Coefficients are not finite; the input data may be badly scaled."
-            )
-        self.classes_ = classes
-        self.coef_ = coef.astype(X.dtype)
-        self.intercept_ = intercept.astype(X.dtype)
-        self.dual_gap_ = gaps
-        self.n_iter_ = n_iter
-        self.device_ = device
-        return self
+        return self._fit_one_vs_rest(X, y, sample_weight)
 
-    def _warm_start_point(self, classes, n_features):
-        """Previous ``(coef_, intercept_)`` in float64 when warm starting."""
-        if not (self.warm_start and hasattr(self, "coef_")):
-            return None, None
-        if (getattr(self, "classes_", None) is None
-                or not np.array_equal(self.classes_, classes)
-                or self.coef_.shape[1] != n_features):
-            return None, None
-        return (self.coef_.astype(np.float64),
-                self.intercept_.astype(np.float64) if self.fit_intercept else None)
+    def _prepare(self, X):
+        # the centred column norms do not depend on the labels
+        return column_stats(X, np.ones(X.shape[0]), self.fit_intercept)
 
-    def _null_objective(self, labels, sw):
-        """Objective (lambda units) of ``w = 0`` with its best intercept."""
+    def _fit_binary(self, X, labels, sw, start, stats):
+        w0 = np.zeros(X.shape[1]) if start is None else start[0]
+        c0 = None if start is None or not self.fit_intercept else start[1]
+        problem = LogisticProblem(X, labels, sw, 1.0 / self.C,
+                                  fit_intercept=self.fit_intercept, w0=w0, c0=c0,
+                                  stats=stats)
         c = null_intercept(labels, sw) if self.fit_intercept else 0.0
-        return float(sw @ np.logaddexp(0.0, -labels * c))
+        tol_scale = float(sw @ np.logaddexp(0.0, -labels * c))  # null model
+        result = blitzws(problem, tol=self.tol * tol_scale, max_iter=self.max_iter,
+                         max_epochs=self.max_epochs, verbose=self.verbose)
+        return (problem.w, problem.intercept(), self.C * result.gap,
+                result.n_iter, result.converged, self.C * self.tol * tol_scale, {})
 
     def predict_proba(self, X):
         """Probability estimates of each class.
@@ -302,8 +216,3 @@ class BlitzLogisticL1(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
             Log-probability of each class, in the order of ``classes_``.
         """
         return np.log(self.predict_proba(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags

@@ -1,0 +1,139 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the linear classifiers share: label handling and one-vs-rest fitting."""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from .._device import resolve_device, single_threaded_blas
+from .._validation import check_sparse_format, single_target
+
+
+class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
+    """Validation and one-vs-rest loop of the BlitzWS linear classifiers.
+
+    Two classes give one binary problem (``classes_[1]`` is the positive
+    class); more give one problem per class against the rest.  A subclass
+    sets ``_layout`` (``"columns"`` for CSC / Fortran input, ``"rows"`` for
+    CSR / C-ordered input) and implements ``_fit_binary``.
+    """
+
+    _layout = "columns"
+
+    def _fit_binary(self, X, labels, sw, start, context):
+        """Fit one binary problem; ``labels`` in {-1, +1}, ``start`` a warm row.
+
+        ``start`` is None or ``(coef, intercept)``; ``context`` is what
+        ``_prepare`` returned.
+
+        Returns ``(coef, intercept, gap, n_iter, converged, tol_abs, extra)``
+        with ``gap`` and ``tol_abs`` in objective units and ``extra`` a dict of
+        per-problem values stored as fitted arrays.
+        """
+        raise NotImplementedError
+
+    def _validate_classification(self, X, y, sample_weight):
+        """Checked ``(X, classes, y_idx, sw, device)``; ``sw`` has class weights."""
+        name = type(self).__name__
+        device = resolve_device(self.device, X, name)
+        check_sparse_format(X, name)
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csc", "csr", "coo"],
+            dtype=[np.float64, np.float32],
+            order="F" if self._layout == "columns" else "C", multi_output=True,
+        )
+        y = single_target(y, name)
+        check_classification_targets(y)
+        if sp.issparse(X):
+            X = X.tocsc() if self._layout == "columns" else X.tocsr()
+            X.sort_indices()
+        classes, y_idx = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"{name} needs samples of at least 2 classes in the data; got "
+                f"only one class: {classes[0]!r}."
+            )
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                  ensure_non_negative=True)
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            sw = sw * cw[y_idx]
+        return X, classes, y_idx, sw, device
+
+    def _fit_one_vs_rest(self, X, y, sample_weight):
+        name = type(self).__name__
+        X, classes, y_idx, sw, device = self._validate_classification(
+            X, y, sample_weight)
+        n_features = X.shape[1]
+        targets = [1] if classes.size == 2 else list(range(classes.size))
+        warm = self._warm_start_rows(classes, n_features)
+        coef = np.zeros((len(targets), n_features))
+        intercept = np.zeros(len(targets))
+        gaps = np.zeros(len(targets))
+        n_iter = np.zeros(len(targets), dtype=np.int32)
+        extras = {}
+        context = self._prepare(X)
+        for k, target in enumerate(targets):
+            labels = np.where(y_idx == target, 1.0, -1.0)
+            if not (sw[labels > 0].sum() > 0 and sw[labels < 0].sum() > 0):
+                raise ValueError(
+                    f"{name}: class {classes[target]!r} against the rest has a "
+                    "class with zero total sample weight; every class needs a "
+                    "positive total weight."
+                )
+            start = None if warm is None else (warm[0][k], warm[1][k])
+            with single_threaded_blas():
+                (coef[k], intercept[k], gaps[k], n_iter[k], converged, tol_abs,
+                 extra) = self._fit_binary(X, labels, sw, start, context)
+            for key, value in extra.items():
+                extras.setdefault(key, []).append(value)
+            if not converged:
+                warnings.warn(
+                    f"{name} did not converge for class {classes[target]!r}: the "
+                    f"duality gap {gaps[k]:.3e} is above the tolerance "
+                    f"{tol_abs:.3e} after {n_iter[k]} outer iterations "
+                    f"(max_iter={self.max_iter}). Increase max_iter or tol, or "
+                    "scale the data.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+            raise ValueError(
+                "Coefficients are not finite; the input data may be badly scaled."
+            )
+        self.classes_ = classes
+        self.coef_ = coef.astype(X.dtype)
+        self.intercept_ = intercept.astype(X.dtype)
+        self.dual_gap_ = gaps
+        self.n_iter_ = n_iter
+        self.device_ = device
+        for key, values in extras.items():
+            setattr(self, key, np.asarray(values))
+        return self
+
+    def _prepare(self, X):
+        """What the binary fits share (e.g. column statistics); None here."""
+        return None
+
+    def _warm_start_rows(self, classes, n_features):
+        """Previous ``(coef_, intercept_)`` in float64 when warm starting."""
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        if (getattr(self, "classes_", None) is None
+                or not np.array_equal(self.classes_, classes)
+                or self.coef_.shape[1] != n_features):
+            return None
+        return self.coef_.astype(np.float64), self.intercept_.astype(np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
