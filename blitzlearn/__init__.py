@@ -13,6 +13,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "BlitzLasso": "blitzlearn.linear_model",
     "BlitzLogisticL1": "blitzlearn.linear_model",
+    "BlitzSVC": "blitzlearn.linear_model",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

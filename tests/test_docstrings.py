@@ -10,6 +10,7 @@ import pytest
 PUBLIC_MODULES = [
     "blitzlearn.linear_model._lasso",
     "blitzlearn.linear_model._logistic",
+    "blitzlearn.linear_model._svc",
 ]
 
 

@@ -4,5 +4,6 @@
 
 from ._lasso import BlitzLasso
 from ._logistic import BlitzLogisticL1
+from ._svc import BlitzSVC
 
-__all__ = ["BlitzLasso", "BlitzLogisticL1"]
+__all__ = ["BlitzLasso", "BlitzLogisticL1", "BlitzSVC"]

@@ -1,0 +1,204 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The hinge-loss linear SVM as a BlitzWS problem (examples as components).
+
+With the intercept as a regularised synthetic feature of value ``bias``
+(LinearSVC's convention), ``x~_i = (x_i, bias)`` and
+
+.. math::
+
+    P(w) = \\tfrac12\\|w\\|^2 + \\sum_i u_i \\max(0, 1 - y_i \\tilde x_i^\\top w),
+    \\qquad u_i = C s_i.
+
+BlitzWS works on ``f = P`` (``gamma = 1``), one component per example.  Any
+``alpha`` in ``[0, u]`` gives the minorant
+``D(alpha) + |z - w(alpha)|^2 / 2 <= P(z)`` with ``w(alpha) = sum_i alpha_i y_i
+x~_i`` and ``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2``; the upper point is a
+weight vector ``v`` moved by exact line search towards ``w(alpha)``, and the
+gap is ``P(v) - D(alpha)``.  An example whose margin is certainly above 1 near
+the optimum is fixed at ``alpha_i = 0``, one certainly below 1 at
+``alpha_i = u_i``; the others form the working set, solved by dual coordinate
+descent.  An example can be left out only when its ``alpha_i`` already equals
+the value of its side; otherwise it must stay in the working set.
+"""
+
+import numpy as np
+
+from .._engine import Certificate, Problem
+from .._kernels._columns import as_columns
+from .._kernels._svm import hinge_priorities, segment_minimiser, svm_subproblem
+
+# Passes of dual coordinate descent between two checks of the relaxed gap.
+CHECK_EVERY = 10
+
+
+class SVMProblem(Problem):
+    """BlitzWS plug-in of the linear hinge-loss SVM on the CPU.
+
+    Parameters
+    ----------
+    X : ndarray (C-ordered) or CSR matrix of shape (n_samples, n_features)
+        Design matrix, read by rows.
+    y : ndarray of shape (n_samples,)
+        Labels in {-1, +1}, float64.
+    upper : ndarray of shape (n_samples,)
+        Upper bounds ``C * s_i`` of the dual variables.
+    bias : float
+        Value of the synthetic intercept feature (0 for no intercept).
+    seed : int
+        Seed of the coordinate order.
+    """
+
+    gamma = 1.0
+
+    def __init__(self, X, y, upper, bias, *, seed=0):
+        self.X = X
+        self.n_components, self.dim = X.shape
+        n = self.n_components
+        self.rows = as_columns(X.T)  # the rows of X are the columns of X^T
+        sparse = self.rows[3]
+        self.y = y
+        self.upper = upper
+        self.bias = float(bias)
+        self.seed = int(seed)
+        if sparse:
+            sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+            self.costs = np.diff(X.indptr).astype(np.float64) + 1.0
+        else:
+            sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+            self.costs = np.full(n, self.dim + 1.0)
+        self.sq_norms = sq + self.bias ** 2
+        self.norms = np.sqrt(self.sq_norms)
+        self.alpha = np.zeros(n)
+        self.w = self._weights_of(self.alpha)  # w(alpha): the minorant's centre
+        self.v = np.zeros(self.dim + 1)  # the upper point
+        self.m_v = self._margins(self.v)
+        self.m_x = self._margins(self.w)
+        self._alive = np.arange(n)
+        # examples screened at their upper bound: sum of u_i y_i x~_i and of u_i
+        self._fixed_w = np.zeros(self.dim + 1)
+        self._fixed_u = 0.0
+        self._n_solves = 0
+        self.best = self.v
+
+    def warm_start(self, v0):
+        """Start the upper point at ``v0`` (length ``n_features + 1``)."""
+        self.v = np.asarray(v0, dtype=np.float64).copy()
+        self.m_v = self._margins(self.v)
+        self.best = self.v
+
+    # -- helpers ---------------------------------------------------------------
+    def _weights_of(self, alpha):
+        coef = alpha * self.y
+        w = np.empty(self.dim + 1)
+        w[:-1] = np.asarray(self.X.T @ coef).ravel()
+        w[-1] = self.bias * coef.sum()
+        return w
+
+    def _margins(self, w, rows=None):
+        if rows is None or 2 * rows.size > self.n_components:
+            full = self.y * (np.asarray(self.X @ w[:-1]).ravel() + self.bias * w[-1])
+            return full if rows is None else full[rows]
+        return self.y[rows] * (np.asarray(self.X[rows] @ w[:-1]).ravel()
+                               + self.bias * w[-1])
+
+    def primal(self, w, margins, rows):
+        """``P`` at ``w`` with hinge terms over ``rows`` and the screened ones."""
+        hinge = float(self.upper[rows] @ np.maximum(0.0, 1.0 - margins[rows]))
+        return (0.5 * float(w @ w) + hinge + self._fixed_u
+                - float(self._fixed_w @ w))
+
+    def dual(self):
+        """``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2``."""
+        return float(self.alpha.sum()) - 0.5 * float(self.w @ self.w)
+
+    # -- Problem interface -----------------------------------------------------
+    def alive(self):
+        return self._alive
+
+    def refresh(self, working_set):
+        alive = self._alive
+        self.m_x[alive] = self._margins(self.w, alive)
+        # exact line search of the upper point towards w(alpha)
+        delta = self.w - self.v
+        u = self.upper[alive]
+        a = 1.0 - self.m_v[alive]
+        c = self.m_x[alive] - self.m_v[alive]
+        s = segment_minimiser(float(self.v @ delta), float(delta @ delta),
+                              float(self._fixed_w @ delta), a, c, u)
+        if s > 0.0:
+            self.v = self.v + s * delta
+            self.m_v[alive] = (1.0 - s) * self.m_v[alive] + s * self.m_x[alive]
+        primal = self.primal(self.v, self.m_v, alive)
+        lower = self.dual()
+        dist = float(np.linalg.norm(self.w - self.v))
+        return Certificate(gap=max(primal - lower, 0.0), lower=lower, dist=dist)
+
+    def _forced(self):
+        """Examples whose ``alpha`` differs from the value of the upper point's side."""
+        above = self.m_v > 1.0
+        below = self.m_v < 1.0
+        return ~((above & (self.alpha == 0.0))
+                 | (below & (self.alpha == self.upper)))
+
+    def priorities(self, beta_lo, beta_hi, rho):
+        out = np.empty(self.n_components, dtype=np.intp)
+        hinge_priorities(self.m_v, self.m_x, self.norms, beta_lo, beta_hi, rho,
+                         self._forced(), self._alive, out)
+        return out
+
+    def discard(self, components):
+        # not forced, so alpha already equals the value of its side
+        at_upper = components[self.alpha[components] > 0.0]
+        if at_upper.size:
+            coef = self.upper[at_upper] * self.y[at_upper]
+            self._fixed_w[:-1] += np.asarray(self.X[at_upper].T @ coef).ravel()
+            self._fixed_w[-1] += self.bias * coef.sum()
+            self._fixed_u += float(self.upper[at_upper].sum())
+        keep = np.ones(self.n_components, dtype=np.bool_)
+        keep[components] = False
+        self._alive = self._alive[keep[self._alive]]
+
+    def overhead(self):
+        return float(self.costs[self._alive].sum()) + self.n_components + self.dim
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        # the examples outside the working set enter the relaxed primal as
+        # their pieces: affine for those at their upper bound (alpha_i = u_i),
+        # zero for the others (alpha_i = 0); so w(alpha) minus the working
+        # set's part is the affine pieces' sum of u_i y_i x~_i
+        a_ws = self.alpha[working_set]
+        coef = a_ws * self.y[working_set]
+        fixed_w = self.w.copy()
+        fixed_w[:-1] -= np.asarray(self.X[working_set].T @ coef).ravel()
+        fixed_w[-1] -= self.bias * coef.sum()
+        fixed_u = float(self.alpha.sum() - a_ws.sum())
+        data, indices, indptr, sparse = self.rows
+        self._n_solves += 1
+        return svm_subproblem(
+            data, indices, indptr, self.dim, sparse, self.y, self.upper,
+            self.bias, self.sq_norms, self.alpha, self.w,
+            np.ascontiguousarray(working_set), fixed_w, fixed_u, self.v,
+            self.seed + self._n_solves, eps, gap, min_work, max_work,
+            max_epochs, CHECK_EVERY)
+
+    def full_gap(self):
+        everything = np.arange(self.n_components)
+        self.w = self._weights_of(self.alpha)  # drop incremental drift
+        saved = self._fixed_w, self._fixed_u
+        self._fixed_w, self._fixed_u = np.zeros(self.dim + 1), 0.0
+        best = np.inf
+        for point in (self.v, self.w):
+            value = self.primal(point, self._margins(point), everything)
+            if value < best:
+                best, self.best = value, point.copy()
+        self._fixed_w, self._fixed_u = saved
+        return max(best - self.dual(), 0.0)
+
+    def restore(self):
+        self._alive = np.arange(self.n_components)
+        self._fixed_w = np.zeros(self.dim + 1)
+        self._fixed_u = 0.0
+        self.m_v = self._margins(self.v)
+        self.m_x = self._margins(self.w)
+
