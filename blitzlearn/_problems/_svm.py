@@ -102,10 +102,17 @@ class SVMProblem(Problem):
         return self.y[rows] * (np.asarray(self.X[rows] @ w[:-1]).ravel()
                                + self.bias * w[-1])
 
-    def primal(self, w, margins, rows):
-        """``P`` at ``w`` with hinge terms over ``rows`` and the screened ones."""
+    def _hinge_primal(self, w, margins, rows):
+        """``|w|^2 / 2`` plus the hinge terms of ``rows`` (no screened ones)."""
         hinge = float(self.upper[rows] @ np.maximum(0.0, 1.0 - margins[rows]))
-        return (0.5 * float(w @ w) + hinge + self._fixed_u
+        return 0.5 * float(w @ w) + hinge
+
+    def primal(self, w, margins, rows):
+        """``P`` at ``w`` with hinge terms over ``rows`` and the screened ones.
+
+        The examples screened at their upper bound enter as their affine piece.
+        """
+        return (self._hinge_primal(w, margins, rows) + self._fixed_u
                 - float(self._fixed_w @ w))
 
     def dual(self):
@@ -183,16 +190,12 @@ class SVMProblem(Problem):
             max_epochs, CHECK_EVERY)
 
     def full_gap(self):
-        everything = np.arange(self.n_components)
         self.w = self._weights_of(self.alpha)  # drop incremental drift
-        saved = self._fixed_w, self._fixed_u
-        self._fixed_w, self._fixed_u = np.zeros(self.dim + 1), 0.0
         best = np.inf
-        for point in (self.v, self.w):
-            value = self.primal(point, self._margins(point), everything)
+        for point in (self.v, self.w):  # the true hinge of every example
+            value = self._hinge_primal(point, self._margins(point), slice(None))
             if value < best:
                 best, self.best = value, point.copy()
-        self._fixed_w, self._fixed_u = saved
         return max(best - self.dual(), 0.0)
 
     def restore(self):
