@@ -78,12 +78,12 @@ def logistic_state(y, s, z, r, h):
 
 
 @njit(**JIT)
-def logistic_dual(y, s, theta):
-    """``D(theta) = -sum_i s_i H(y_i theta_i / s_i)`` (``theta`` in the domain)."""
+def logistic_dual(y, s, theta, kappa):
+    """``D(kappa theta) = -sum_i s_i H(kappa y_i theta_i / s_i)`` (in the domain)."""
     total = 0.0
     for i in range(theta.shape[0]):
         if s[i] > 0.0:
-            q = min(max(y[i] * theta[i] / s[i], 0.0), 1.0)
+            q = min(max(kappa * y[i] * theta[i] / s[i], 0.0), 1.0)
             total -= s[i] * _entropy(q)
     return total
 
@@ -152,12 +152,7 @@ def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam, primal):
     for k in range(ws.shape[0]):
         top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
     kappa = 1.0 if top <= lam else lam / top
-    dual = 0.0
-    for i in range(n):
-        if s[i] > 0.0:
-            q = min(max(kappa * y[i] * r[i] / s[i], 0.0), 1.0)
-            dual -= s[i] * _entropy(q)
-    return primal - dual, kappa
+    return primal - logistic_dual(y, s, r, kappa), kappa
 
 
 @njit(**JIT)
@@ -260,7 +255,7 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         # -- coordinate descent on the model ---------------------------------
         first = 0.0
         for n_pass in range(MAX_PASSES):
-            pending = 0.0  # intercept move not yet applied to u and q
+            pending = 0.0  # intercept move not yet applied to q
             viol = 0.0
             for k in range(n_ws):
                 if curv[k] <= 0.0:

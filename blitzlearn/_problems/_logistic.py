@@ -136,7 +136,7 @@ class LogisticProblem(L1DualProblem):
         self.r = balance_classes(r, self.y) if self.fit_intercept else r
 
     def _dual(self, theta):
-        return float(logistic_dual(self.y, self.s, theta))
+        return float(logistic_dual(self.y, self.s, theta, 1.0))
 
     def primal(self):
         """``P(w, c)`` in lambda units."""
@@ -162,16 +162,18 @@ class LogisticProblem(L1DualProblem):
 
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
-        x_ws = _as_float64(self.X[:, working_set])
         nnz = float(self.costs[working_set].sum())
-        if sp.issparse(x_ws):
+        x_ws = rows = None
+        if sp.issparse(self.X):  # the build cost needs the rows' lengths in W
+            x_ws = _as_float64(self.X[:, working_set])
             rows = x_ws.tocsr()
             build = float((np.diff(rows.indptr).astype(np.float64) ** 2).sum())
         else:
-            rows = None
             build = self.n * working_set.size ** 2 / 8.0  # BLAS
         # a Gram-form Newton iteration costs the build plus passes of m^2
         if build + GRAM_PASSES * working_set.size ** 2 <= GRAM_PASSES * 2.0 * nnz:
+            if x_ws is None:
+                x_ws = _as_float64(self.X[:, working_set])
             return self._solve_gram(working_set, x_ws, rows, build, eps, gap,
                                     min_work, max_work, max_epochs)
         data, indices, indptr, sparse = self.cols
