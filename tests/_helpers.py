@@ -60,6 +60,27 @@ def load_dataset(name):
     return _load_libsvm(name)
 
 
+def _random_design(rng, n_samples, n_features, sparse, dtype, density):
+    """Gaussian design, Fortran-ordered dense or CSC (sorted indices) of ``dtype``."""
+    if sparse:
+        X = sp.random(n_samples, n_features, density=density, format="csc",
+                      random_state=rng, data_rvs=rng.standard_normal)
+        X = X.astype(dtype)
+        X.sort_indices()
+        return X
+    return np.asfortranarray(rng.standard_normal((n_samples, n_features)),
+                             dtype=dtype)
+
+
+def _sparse_truth(rng, n_features, low, high):
+    """Weights with a third nonzero, magnitudes uniform in [low, high], random signs."""
+    w = np.zeros(n_features)
+    support = rng.choice(n_features, size=max(1, n_features // 3), replace=False)
+    w[support] = rng.uniform(low, high, support.size) * rng.choice([-1, 1],
+                                                                  support.size)
+    return w
+
+
 def make_data(n_samples, n_features, sparse=False, dtype=np.float64,
               random_state=0, density=0.3, noise=0.1):
     """A random regression problem with a sparse ground truth.
@@ -68,18 +89,8 @@ def make_data(n_samples, n_features, sparse=False, dtype=np.float64,
     float64 (``y = X w + 1.5 + noise``, about a third of ``w`` nonzero).
     """
     rng = np.random.default_rng(random_state)
-    if sparse:
-        X = sp.random(n_samples, n_features, density=density, format="csc",
-                      random_state=rng, data_rvs=rng.standard_normal)
-        X = X.astype(dtype)
-        X.sort_indices()
-    else:
-        X = np.asfortranarray(rng.standard_normal((n_samples, n_features)),
-                              dtype=dtype)
-    w = np.zeros(n_features)
-    support = rng.choice(n_features, size=max(1, n_features // 3), replace=False)
-    w[support] = rng.uniform(1.0, 3.0, support.size) * rng.choice([-1, 1],
-                                                                  support.size)
+    X = _random_design(rng, n_samples, n_features, sparse, dtype, density)
+    w = _sparse_truth(rng, n_features, 1.0, 3.0)
     y = np.asarray(X.astype(np.float64) @ w).ravel() + 1.5
     y += noise * rng.standard_normal(n_samples)
     return X, y
@@ -187,18 +198,8 @@ def make_binary_data(n_samples, n_features, sparse=False, dtype=np.float64,
     third of ``w`` nonzero; both classes are present.
     """
     rng = np.random.default_rng(random_state)
-    if sparse:
-        X = sp.random(n_samples, n_features, density=density, format="csc",
-                      random_state=rng, data_rvs=rng.standard_normal)
-        X = X.astype(dtype)
-        X.sort_indices()
-    else:
-        X = np.asfortranarray(rng.standard_normal((n_samples, n_features)),
-                              dtype=dtype)
-    w = np.zeros(n_features)
-    support = rng.choice(n_features, size=max(1, n_features // 3), replace=False)
-    w[support] = rng.uniform(0.5, 2.0, support.size) * rng.choice([-1, 1],
-                                                                  support.size)
+    X = _random_design(rng, n_samples, n_features, sparse, dtype, density)
+    w = _sparse_truth(rng, n_features, 0.5, 2.0)
     z = np.asarray(X.astype(np.float64) @ w).ravel() + 0.5
     y = np.where(rng.random(n_samples) < 1.0 / (1.0 + np.exp(-z)), 1.0, -1.0)
     y[:2] = [1.0, -1.0]
