@@ -66,6 +66,7 @@ class SolveResult:
     converged: bool
     working_set: np.ndarray
     history: list = field(default_factory=list)
+    limit: float = 0.0  # the gap threshold in force at the end
 
 
 class Problem:
@@ -135,9 +136,9 @@ class Problem:
         raise NotImplementedError
 
 
-def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
-            min_ws_size=100):
-    """Run BlitzWS until the certified gap is at most ``tol``.
+def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
+            stall_limit=12, min_ws_size=100):
+    """Run BlitzWS until the certified gap is at most ``max(tol, rel_tol * l)``.
 
     Parameters
     ----------
@@ -149,6 +150,10 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
         Maximum number of outer iterations.
     max_epochs : int
         Maximum number of passes over the working set per subproblem.
+    rel_tol : float, default=0.0
+        Relative gap tolerance: with a lower bound ``l > 0`` on the optimum,
+        a gap at most ``rel_tol * l`` certifies a relative suboptimality of at
+        most ``rel_tol``.
     verbose : int, default=0
         Log each outer iteration at INFO level when positive.
     stall_limit : int, default=12
@@ -180,14 +185,16 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
     converged = False
     pending = None  # the last subproblem, scored once the next gap is known
     n_iter = 0
+    limit = tol
     for n_iter in range(1, max_iter + 1):
         cert = problem.refresh(working_set)
         history.append(cert.gap)
         if pending is not None:
             scheduler.record(*pending, gap_after=cert.gap)
-        if cert.gap <= tol:
+        limit = max(tol, rel_tol * cert.lower)
+        if cert.gap <= limit:
             full = problem.full_gap()
-            if full <= tol:
+            if full <= limit:
                 cert.gap = full
                 converged = True
                 break
@@ -253,8 +260,10 @@ def blitzws(problem, *, tol, max_iter, max_epochs, verbose=0, stall_limit=12,
         missed = sub_gap > eps * cert.gap
     if cert is not None and not converged:
         cert.gap = problem.full_gap()
-        converged = cert.gap <= tol
+        limit = max(tol, rel_tol * cert.lower)
+        converged = cert.gap <= limit
     if working_set is None:
         working_set = np.empty(0, dtype=np.intp)
     return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,
-                       working_set=working_set, history=history)
+                       working_set=working_set, history=history,
+                       limit=float(limit))

@@ -40,8 +40,10 @@ class BlitzSVC(BlitzClassifierBase):
     intercept_scaling : float, default=1.0
         Value ``B`` of the synthetic intercept feature, positive.
     tol : float, default=1e-4
-        Stop when the duality gap is at most ``tol`` times the objective at
-        ``w = 0`` (``C * sum(s)``), for each binary problem.
+        Stop when the duality gap is at most ``tol`` times the dual objective
+        ``D(alpha)``, a lower bound on the optimum: the returned model is then
+        certified within a factor ``1 + tol`` of the optimal objective
+        ``P*``, ``(P(w) - P*) / P* <= tol``, for each binary problem.
     max_iter : int, default=1000
         Maximum number of BlitzWS outer iterations per binary problem.
     max_epochs : int, default=50000
@@ -184,9 +186,9 @@ class BlitzSVC(BlitzClassifierBase):
         if start is not None:
             v0 = np.append(start[0], start[1] / bias if bias else 0.0)
             problem.warm_start(v0)
-        tol_abs = self.tol * float(upper.sum())
-        result = blitzws(problem, tol=tol_abs, max_iter=self.max_iter,
-                         max_epochs=self.max_epochs, verbose=self.verbose)
+        result = blitzws(problem, tol=0.0, rel_tol=self.tol,
+                         max_iter=self.max_iter, max_epochs=self.max_epochs,
+                         verbose=self.verbose)
         w = problem.best
         return (w[:-1], bias * w[-1], result.gap, result.n_iter, result.converged,
-                tol_abs, {"working_set_size_": result.working_set.size})
+                result.limit, {"working_set_size_": result.working_set.size})
