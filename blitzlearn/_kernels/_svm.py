@@ -16,9 +16,18 @@ from ._columns import JIT, col_axpy, col_dot
 
 
 @njit(**JIT)
-def row_margin(data, indices, indptr, dim, sparse, i, y, w, bias):
-    """``y_i (x_i^T w[:dim] + bias * w[dim])``."""
-    return y[i] * (col_dot(data, indices, indptr, dim, sparse, i, w) + bias * w[dim])
+def row_margin(data, indices, indptr, dim, sparse, row, label, w, bias):
+    """``label * (x_row^T w[:dim] + bias * w[dim])``."""
+    return label * (col_dot(data, indices, indptr, dim, sparse, row, w)
+                    + bias * w[dim])
+
+
+@njit(**JIT)
+def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
+    """``out += sum_t coef[t] (x_{rows[t]}, bias)`` (no copy of the rows)."""
+    for t in range(rows.shape[0]):
+        col_axpy(data, indices, indptr, dim, sparse, rows[t], coef[t], out)
+        out[dim] += coef[t] * bias
 
 
 @njit(**JIT)
@@ -53,10 +62,23 @@ def hinge_priorities(m_y, m_x, norms, beta_lo, beta_hi, rho, forced, rows, out):
         out[i] = lo
 
 
+# 64-bit linear congruential generator (Knuth's MMIX constants); the high
+# 32 bits of each state pick a position by multiply-shift (no division).
+_LCG_MUL = np.uint64(6364136223846793005)
+_LCG_INC = np.uint64(1442695040888963407)
+_U32 = np.uint64(32)
+
+
 @njit(**JIT)
-def _lcg(state):
-    """One step of a 64-bit linear congruential generator (deterministic)."""
-    return (state * 6364136223846793005 + 1442695040888963407) & 0x7FFFFFFFFFFFFFFF
+def _shuffle(order, n, state):
+    """Fisher-Yates shuffle of ``order[:n]``; returns the generator's new state."""
+    for t in range(n - 1, 0, -1):
+        state = state * _LCG_MUL + _LCG_INC
+        k = np.int64(((state >> _U32) * np.uint64(t + 1)) >> _U32)
+        tmp = order[t]
+        order[t] = order[k]
+        order[k] = tmp
+    return state
 
 
 @njit(**JIT)
@@ -99,21 +121,22 @@ def segment_minimiser(v_dot, d_sq, lin, a, c, u):
 
 
 @njit(**JIT)
-def _ws_gap(data, indices, indptr, dim, sparse, y, upper, bias, total_alpha, w,
-            ws, b_fixed, c_fixed, v, m_v, a, c, u):
+def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias, total_alpha,
+            w, b_fixed, c_fixed, v, m_v, a, c):
     """Relaxed gap on the working set, at the best point of ``[v, w]``.
 
     The relaxed primal is ``P_W(z) = |z|^2/2 + sum_{i in W} u_i max(0, 1 -
     m_i(z)) + c_fixed - b_fixed^T z`` (the examples fixed at their upper bound
-    are affine) and the dual ``D(alpha) = sum(alpha) - |w|^2/2``.  ``m_v``
-    holds the margins of ``v`` on ``ws``; ``a``, ``c``, ``u`` are scratch.
-    Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
+    are affine) and the dual ``D(alpha) = sum(alpha) - |w|^2/2``.  The rows
+    given are those of ``W``; ``m_v`` holds their margins at ``v``, ``a`` and
+    ``c`` are scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
     """
     v_sq = 0.0
     v_dot = 0.0
     d_sq = 0.0
     lin = 0.0
     w_sq = 0.0
+    fixed_v = 0.0
     for k in range(w.shape[0]):
         delta = w[k] - v[k]
         v_sq += v[k] * v[k]
@@ -121,21 +144,17 @@ def _ws_gap(data, indices, indptr, dim, sparse, y, upper, bias, total_alpha, w,
         d_sq += delta * delta
         lin += b_fixed[k] * delta
         w_sq += w[k] * w[k]
-    for t in range(ws.shape[0]):
-        i = ws[t]
-        m = row_margin(data, indices, indptr, dim, sparse, i, y, w, bias)
-        a[t] = 1.0 - m_v[t]
-        c[t] = m - m_v[t]
-        u[t] = upper[i]
-    s = segment_minimiser(v_dot, d_sq, lin, a, c, u)
-    hinge = 0.0
-    for t in range(ws.shape[0]):
-        h = a[t] - s * c[t]
-        if h > 0.0:
-            hinge += u[t] * h
-    fixed_v = 0.0
-    for k in range(w.shape[0]):
         fixed_v += b_fixed[k] * v[k]
+    for i in range(y.shape[0]):
+        a[i] = 1.0 - m_v[i]
+        c[i] = row_margin(data, indices, indptr, dim, sparse, rows[i], y[i], w,
+                          bias) - m_v[i]
+    s = segment_minimiser(v_dot, d_sq, lin, a, c, upper)
+    hinge = 0.0
+    for i in range(y.shape[0]):
+        h = a[i] - s * c[i]
+        if h > 0.0:
+            hinge += upper[i] * h
     primal = (0.5 * (v_sq + 2.0 * s * v_dot + s * s * d_sq) + hinge + c_fixed
               - fixed_v - s * lin)
     dual = total_alpha - 0.5 * w_sq
@@ -143,18 +162,23 @@ def _ws_gap(data, indices, indptr, dim, sparse, y, upper, bias, total_alpha, w,
 
 
 @njit(**JIT)
-def svm_subproblem(data, indices, indptr, dim, sparse, y, upper, bias, sq_norms,
-                   alpha, w, ws, b_fixed, c_fixed, v, seed, eps, delta, min_work,
+def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_norms,
+                   alpha, w, b_fixed, c_fixed, v, seed, eps, delta, min_work,
                    max_work, max_epochs, check_every):
-    """Dual coordinate descent on the examples of ``ws`` (Hsieh et al., 2008).
+    """Dual coordinate descent on the working set (Hsieh et al., 2008).
 
+    The working set's examples are the rows ``rows`` of the matrix given;
+    ``y``, ``upper``, ``sq_norms`` and ``alpha`` (updated in place) hold their
+    labels, bounds, squared norms and dual variables, and ``c_fixed`` is the
+    sum of ``alpha`` outside the working set, whose examples sit at 0 or at
+    their bound.
     Maximises ``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2`` over
-    ``0 <= alpha_i <= upper_i`` for ``i`` in ``ws``, the other entries fixed,
-    keeping ``w = sum_i alpha_i y_i (x_i, bias)`` up to date.  Each pass visits
-    ``ws`` in a pseudo-random order drawn from ``seed``, skipping the examples
-    shrinking set aside since the last gap check.  The relaxed primal
-    is measured at the best point between the outer upper point ``v`` and
-    ``w``: at ``w`` alone it lags far behind the dual.
+    ``0 <= alpha_i <= upper_i``, keeping ``w = sum_i alpha_i y_i (x_i, bias)``
+    (all examples) up to date.  Each pass visits the examples in a
+    pseudo-random order drawn from ``seed``, skipping those that shrinking set
+    aside since the last gap check.  The relaxed primal is measured at the
+    best point between the outer upper point ``v`` and ``w``: at ``w`` alone
+    it lags far behind the dual.
 
     Stops, after at least ``min_work`` entries, once the relaxed gap is at
     most ``eps * delta`` and the dual rose by at least
@@ -168,27 +192,26 @@ def svm_subproblem(data, indices, indptr, dim, sparse, y, upper, bias, sq_norms,
     gap : float
         Relaxed gap at the last check.
     """
-    n_ws = ws.shape[0]
-    order = ws.copy()
-    pass_cost = 0.0
-    for t in range(n_ws):
-        i = ws[t]
-        pass_cost += 2.0 * ((indptr[i + 1] - indptr[i]) if sparse else dim) + 1.0
+    n_ws = y.shape[0]
+    order = np.arange(n_ws)
+    pass_cost = float(n_ws)
+    for i in range(n_ws):
+        r = rows[i]
+        pass_cost += 2.0 * ((indptr[r + 1] - indptr[r]) if sparse else dim)
     w_start = w.copy()
     m_v = np.empty(n_ws)
-    for t in range(n_ws):
-        m_v[t] = row_margin(data, indices, indptr, dim, sparse, ws[t], y, v, bias)
+    for i in range(n_ws):
+        m_v[i] = row_margin(data, indices, indptr, dim, sparse, rows[i], y[i], v,
+                            bias)
     a_buf = np.empty(n_ws)
     c_buf = np.empty(n_ws)
-    u_buf = np.empty(n_ws)
-    total_alpha = 0.0
-    for i in range(alpha.shape[0]):
+    total_alpha = c_fixed
+    for i in range(n_ws):
         total_alpha += alpha[i]
-    gap, d_start = _ws_gap(data, indices, indptr, dim, sparse, y, upper, bias,
-                           total_alpha, w, ws, b_fixed, c_fixed, v, m_v, a_buf,
-                           c_buf, u_buf)
-    work = 2.0 * pass_cost + alpha.shape[0]
-    state = np.int64(seed) & 0x7FFFFFFFFFFFFFFF
+    gap, d_start = _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
+                           total_alpha, w, b_fixed, c_fixed, v, m_v, a_buf, c_buf)
+    work = 2.0 * pass_cost
+    state = np.uint64(seed)
     epoch = 0
     # Shrinking (as in liblinear): an example at a bound whose gradient lies
     # beyond the last pass's projected-gradient range is skipped until the
@@ -196,70 +219,63 @@ def svm_subproblem(data, indices, indptr, dim, sparse, y, upper, bias, sq_norms,
     n_active = n_ws
     pg_max, pg_min = np.inf, -np.inf
     while epoch < max_epochs:
-        for t in range(n_active - 1, 0, -1):  # Fisher-Yates shuffle
-            state = _lcg(state)
-            k = (state >> 16) % (t + 1)
-            tmp = order[t]
-            order[t] = order[k]
-            order[k] = tmp
+        state = _shuffle(order, n_active, state)
         new_max, new_min = -np.inf, np.inf
-        t = 0
+        keep = 0
         visited = 0.0
-        while t < n_active:
+        for t in range(n_active):
             i = order[t]
             q = sq_norms[i]
             old = alpha[i]
             if q <= 0.0:  # a null example: its hinge is 1, alpha at the bound
                 total_alpha += upper[i] - old
                 alpha[i] = upper[i]
-                t += 1
                 continue
-            grad = row_margin(data, indices, indptr, dim, sparse, i, y, w, bias) - 1.0
-            visited += (indptr[i + 1] - indptr[i]) if sparse else dim
+            grad = row_margin(data, indices, indptr, dim, sparse, rows[i], y[i], w,
+                              bias) - 1.0
+            nnz = (indptr[rows[i] + 1] - indptr[rows[i]]) if sparse else dim
+            visited += nnz
             pg = grad
             if old == 0.0:
-                if grad > pg_max:  # shrink: swap with the last active example
-                    n_active -= 1
-                    order[t] = order[n_active]
-                    order[n_active] = i
+                if grad > pg_max:  # shrink: left out until the next check
                     continue
                 pg = min(grad, 0.0)
             elif old == upper[i]:
                 if grad < pg_min:
-                    n_active -= 1
-                    order[t] = order[n_active]
-                    order[n_active] = i
                     continue
                 pg = max(grad, 0.0)
+            order[keep] = i
+            keep += 1
             new_max = max(new_max, pg)
             new_min = min(new_min, pg)
             new = min(max(old - grad / q, 0.0), upper[i])
             if new != old:
                 step = (new - old) * y[i]
-                col_axpy(data, indices, indptr, dim, sparse, i, step, w)
-                visited += (indptr[i + 1] - indptr[i]) if sparse else dim
+                col_axpy(data, indices, indptr, dim, sparse, rows[i], step, w)
+                visited += nnz
                 w[dim] += step * bias
                 total_alpha += new - old
                 alpha[i] = new
-            t += 1
+        n_active = keep
         pg_max = new_max if new_max > 0.0 else np.inf
         pg_min = new_min if new_min < 0.0 else -np.inf
         epoch += 1
         work += visited + n_active
         if epoch % check_every and epoch < max_epochs and work < max_work:
             continue
-        gap, dual = _ws_gap(data, indices, indptr, dim, sparse, y, upper, bias,
-                            total_alpha, w, ws, b_fixed, c_fixed, v, m_v, a_buf,
-                            c_buf, u_buf)
+        gap, dual = _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
+                            total_alpha, w, b_fixed, c_fixed, v, m_v, a_buf, c_buf)
         work += pass_cost
-        n_active = n_ws  # every example again after a check
+        for i in range(n_ws):  # every example again after a check
+            order[i] = i
+        n_active = n_ws
         pg_max, pg_min = np.inf, -np.inf
         if work >= max_work:
             break
         if work >= min_work and gap <= eps * delta:
             dist2 = 0.0
-            for a in range(w.shape[0]):
-                diff = w[a] - w_start[a]
+            for k in range(w.shape[0]):
+                diff = w[k] - w_start[k]
                 dist2 += diff * diff
             if dual - d_start >= 0.5 * (1.0 - eps) * dist2:
                 break

@@ -26,7 +26,12 @@ import numpy as np
 
 from .._engine import Certificate, Problem
 from .._kernels._columns import as_columns
-from .._kernels._svm import hinge_priorities, segment_minimiser, svm_subproblem
+from .._kernels._svm import (
+    add_rows,
+    hinge_priorities,
+    segment_minimiser,
+    svm_subproblem,
+)
 
 # Passes of dual coordinate descent between two checks of the relaxed gap.
 CHECK_EVERY = 10
@@ -169,25 +174,39 @@ class SVMProblem(Problem):
     def overhead(self):
         return float(self.costs[self._alive].sum()) + self.n_components + self.dim
 
+    def _rows_of(self, ws):
+        """Kernel view of the working set's rows and their indices in it.
+
+        Dual coordinate descent visits the rows in random order: sparse rows
+        of a strict subset are gathered into one block, so that a small
+        working set stays in cache.  Dense rows are contiguous already.
+        """
+        if not self.rows[3] or ws.size == self.n_components:
+            return self.rows, ws
+        return as_columns(self.X[ws].T), np.arange(ws.size)
+
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         # the examples outside the working set enter the relaxed primal as
         # their pieces: affine for those at their upper bound (alpha_i = u_i),
         # zero for the others (alpha_i = 0); so w(alpha) minus the working
         # set's part is the affine pieces' sum of u_i y_i x~_i
-        a_ws = self.alpha[working_set]
-        coef = a_ws * self.y[working_set]
+        ws = np.sort(working_set)
+        alpha = self.alpha[ws]
+        coef = alpha * self.y[ws]
         fixed_w = self.w.copy()
-        fixed_w[:-1] -= np.asarray(self.X[working_set].T @ coef).ravel()
-        fixed_w[-1] -= self.bias * coef.sum()
-        fixed_u = float(self.alpha.sum() - a_ws.sum())
         data, indices, indptr, sparse = self.rows
+        add_rows(data, indices, indptr, self.dim, sparse, ws, -coef, self.bias,
+                 fixed_w)
+        fixed_u = float(self.alpha.sum() - alpha.sum())
+        (data, indices, indptr, sparse), rows = self._rows_of(ws)
         self._n_solves += 1
-        return svm_subproblem(
-            data, indices, indptr, self.dim, sparse, self.y, self.upper,
-            self.bias, self.sq_norms, self.alpha, self.w,
-            np.ascontiguousarray(working_set), fixed_w, fixed_u, self.v,
-            self.seed + self._n_solves, eps, gap, min_work, max_work,
+        out = svm_subproblem(
+            data, indices, indptr, self.dim, sparse, rows, self.y[ws], self.upper[ws],
+            self.bias, self.sq_norms[ws], alpha, self.w, fixed_w, fixed_u,
+            self.v, self.seed + self._n_solves, eps, gap, min_work, max_work,
             max_epochs, CHECK_EVERY)
+        self.alpha[ws] = alpha
+        return out
 
     def full_gap(self):
         self.w = self._weights_of(self.alpha)  # drop incremental drift
