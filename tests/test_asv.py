@@ -1,0 +1,89 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The asv suite stays valid: asv discovers it, and every benchmark runs once."""
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "asv_benchmarks"
+
+
+@pytest.fixture(scope="module")
+def benchmarks():
+    sys.path.insert(0, str(BENCH))
+    try:
+        yield importlib.import_module("benchmarks.estimators"), importlib.import_module(
+            "benchmarks.cold"), importlib.import_module("benchmarks.gpu")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_asv_check_finds_no_problem():
+    out = subprocess.run(
+        [sys.executable, "-m", "asv", "check", "--python=same",
+         "--config", str(BENCH / "asv.conf.json")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "No problems found" in out.stdout, out.stdout
+
+
+SUITES = ["BlitzLasso", "BlitzLogisticL1", "BlitzSVC"]
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_fit_benchmarks_run(benchmarks, name):
+    estimators = benchmarks[0]
+    suite = getattr(estimators, f"{name}Fit")()
+    for case in suite.params:
+        suite.setup(case)
+        suite.time_fit(case)
+        suite.peakmem_fit(case)
+
+
+@pytest.mark.parametrize("name", SUITES)
+def test_model_benchmarks_report_a_certified_fit(benchmarks, name):
+    estimators = benchmarks[0]
+    suite = getattr(estimators, f"{name}Model")()
+    models = suite.setup_cache()
+    assert sorted(models) == sorted(suite.params)
+    for case in suite.params:
+        suite.setup(models, case)
+        suite.time_predict(models, case)
+        model = models[case]
+        assert np.all(model.dual_gap_ >= 0)
+        assert suite.track_dual_gap(models, case) == float(np.max(model.dual_gap_))
+        assert suite.track_n_iter(models, case) >= 1
+
+
+def test_cases_cover_both_layouts_dtypes_and_levels(benchmarks):
+    estimators = benchmarks[0]
+    cases = [estimators._case(c) for c in estimators.CASES]
+    assert {c[0] for c in cases} == {"dense", "sparse"}
+    assert {c[1] for c in cases} == {"float64", "float32"}
+    assert {c[2] for c in cases} == {0, 1}
+    for layout in ("dense", "sparse"):
+        assert {c[1] for c in cases if c[0] == layout} == {"float64", "float32"}
+
+
+def test_cold_fit_runs_in_a_fresh_process(benchmarks):
+    cold = benchmarks[1]
+    seconds = cold.ColdFit().track_first_fit("BlitzLasso")
+    assert 0 < seconds < 300
+
+
+def test_gpu_benchmarks_are_not_available_without_a_gpu(benchmarks):
+    gpu = benchmarks[2]
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("CuPy is installed: the GPU benchmark may run here")
+    with pytest.raises(NotImplementedError, match="no GPU fit here"):
+        gpu.GPUFit().setup("BlitzSVC")
