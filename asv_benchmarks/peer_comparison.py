@@ -327,6 +327,36 @@ def format_rows(rows, accuracy="gap / P(0)", tol="tol used / P(0)"):
     return "\n".join(out)
 
 
+def plot_rows(rows, path, title):
+    """Grouped bars of the time to target, one group per (data, level), log scale.
+
+    Missing bars are solvers that did not reach the target.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = list(dict.fromkeys((r[0], r[1]) for r in rows))
+    solvers = list(dict.fromkeys(r[2] for r in rows))
+    seconds = {(r[0], r[1], r[2]): r[3] for r in rows}
+    width = 0.8 / len(solvers)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups)), 4.0))
+    for k, solver in enumerate(solvers):
+        xs = [g + (k - (len(solvers) - 1) / 2) * width for g in range(len(groups))]
+        ys = [seconds.get((*group, solver), np.nan) for group in groups]
+        ax.bar(xs, ys, width, label=solver)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([f"{name}\n{level}" for name, level in groups], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("time to target (s)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=["lasso", "logistic", "svm"],
@@ -345,6 +375,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--solvers", nargs="+", default=None,
                         help="subset of solvers to run")
+    parser.add_argument("--plot", default=None, metavar="PNG",
+                        help="also write a bar chart of the times to this file")
     args = parser.parse_args(argv)
     if args.task == "lasso":
         rows = run_lasso(args.datasets or ["leukemia", "colon-cancer", "gisette"],
@@ -356,9 +388,12 @@ def main(argv=None):
     else:
         rows = run_svm(args.datasets or ["a9a", "w8a", "gisette"], args.Cs,
                        args.target, args.repeat, keep=args.solvers)
+    if args.task == "svm":
         print(format_rows(rows, "(P - P*) / P*", "tol used"))
-        return
-    print(format_rows(rows))
+    else:
+        print(format_rows(rows))
+    if args.plot:
+        plot_rows(rows, args.plot, f"{args.task}: time to a {args.target:g} target")
 
 
 if __name__ == "__main__":

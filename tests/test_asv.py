@@ -3,6 +3,7 @@
 """The asv suite stays valid: asv discovers it, and every benchmark runs once."""
 
 import importlib
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -87,3 +88,36 @@ def test_gpu_benchmarks_are_not_available_without_a_gpu(benchmarks):
         pytest.skip("CuPy is installed: the GPU benchmark may run here")
     with pytest.raises(NotImplementedError, match="no GPU fit here"):
         gpu.GPUFit().setup("BlitzSVC")
+
+
+def _peer_comparison():
+    spec = importlib.util.spec_from_file_location(
+        "peer_comparison", BENCH / "peer_comparison.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_peer_comparison_table_and_plot(tmp_path):
+    peers = _peer_comparison()
+    rows = [("a9a", "C=1", "blitzlearn", 0.5, 11433.7, 8e-7, 120, 1e-6),
+            ("a9a", "C=1", "LinearSVC (liblinear)", float("nan"), 11433.8, 2e-6,
+             121, 1e-9)]
+    table = peers.format_rows(rows, "(P - P*) / P*", "tol used")
+    assert table.splitlines()[0].count("|") == 9
+    assert "| a9a | C=1 | blitzlearn | 0.5000 |" in table
+    path = tmp_path / "times.png"
+    peers.plot_rows(rows, path, "svm")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_svm_objective_is_linearsvc_objective():
+    peers = _peer_comparison()
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 4)), np.where(rng.random(30) < 0.5, -1.0, 1.0)
+    assert peers.svm_objective(X, y, np.zeros(4), [0.0], 0.7) == pytest.approx(0.7 * 30)
+    w, b = rng.standard_normal(4), 0.3
+    hinge = np.maximum(0.0, 1.0 - y * (X @ w + b)).sum()
+    expected = 0.5 * (w @ w + (b / 2.0) ** 2) + 0.7 * hinge
+    assert peers.svm_objective(X, y, w, [b], 0.7, intercept_scaling=2.0) == (
+        pytest.approx(expected, rel=1e-14))
