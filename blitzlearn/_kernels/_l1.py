@@ -4,9 +4,9 @@
 
 In the dual of an L1 problem, feature ``j`` is the slab constraint
 ``|a_j^T theta| <= lam`` (one-sided ``a_j^T theta <= lam`` when the weights are
-constrained to be positive).  These kernels implement the capsule membership
-test and the coordinate-descent subproblem solver of the Lasso (column form)
-with Anderson acceleration.
+constrained to be positive).  These kernels implement the coordinate-descent
+subproblem solver of the Lasso (column form) with Anderson acceleration; the
+capsule membership test is :mod:`._capsules`.
 """
 
 import numpy as np
@@ -36,43 +36,6 @@ def l1_coordinate_step(old, grad, lip, lam, positive):
     if z < -thr and not positive:
         return z + thr
     return 0.0
-
-
-@njit(**JIT)
-def slab_priorities(aty, atx, norms, lam, positive, beta_lo, beta_hi, rho, forced,
-                    cols, out):
-    """Smallest capsule index whose capsule reaches each feature's constraint.
-
-    Capsule ``k`` is the tube around the segment ``y + beta (x - y)`` for ``beta``
-    in ``[beta_lo[k], beta_hi[k]]`` with radius ``rho[k]``; capsules grow with
-    ``k``.  Feature ``j`` belongs to capsule ``k`` when
-    ``max(|v_lo|, |v_hi|) + rho[k] * norms[j] >= lam`` with
-    ``v = a_j^T y + beta (a_j^T x - a_j^T y)``.  Features in no capsule get
-    ``len(rho)``; features with ``forced[j]`` get 0.
-    """
-    n_caps = rho.shape[0]
-    for t in range(cols.shape[0]):
-        j = cols[t]
-        if forced[j]:
-            out[j] = 0
-            continue
-        u = aty[j]
-        slope = atx[j] - u
-        lo = 0
-        hi = n_caps  # answer lies in [lo, hi]; hi means "in no capsule"
-        while lo < hi:
-            k = (lo + hi) // 2
-            v_lo = u + beta_lo[k] * slope
-            v_hi = u + beta_hi[k] * slope
-            if positive:  # one-sided constraint a_j^T theta <= lam
-                reach = max(v_lo, v_hi)
-            else:
-                reach = max(abs(v_lo), abs(v_hi))
-            if reach + rho[k] * norms[j] >= lam:
-                hi = k
-            else:
-                lo = k + 1
-        out[j] = lo
 
 
 @njit(**JIT)

@@ -30,38 +30,6 @@ def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
         out[dim] += coef[t] * bias
 
 
-@njit(**JIT)
-def hinge_priorities(m_y, m_x, norms, beta_lo, beta_hi, rho, forced, rows, out):
-    """Smallest capsule index whose capsule reaches each example's hyperplane.
-
-    Example ``i``'s margin over capsule ``k`` ranges over
-    ``[min(v_lo, v_hi) - rho_k ||x_i||, max(v_lo, v_hi) + rho_k ||x_i||]`` with
-    ``v = m_y + beta (m_x - m_y)``; the capsule reaches the hinge when the
-    range contains 1.  Examples in no capsule get ``len(rho)``; ``forced``
-    ones get 0.
-    """
-    n_caps = rho.shape[0]
-    for t in range(rows.shape[0]):
-        i = rows[t]
-        if forced[i]:
-            out[i] = 0
-            continue
-        u = m_y[i]
-        slope = m_x[i] - u
-        lo = 0
-        hi = n_caps
-        while lo < hi:
-            k = (lo + hi) // 2
-            v_lo = u + beta_lo[k] * slope
-            v_hi = u + beta_hi[k] * slope
-            reach = rho[k] * norms[i]
-            if min(v_lo, v_hi) - reach <= 1.0 <= max(v_lo, v_hi) + reach:
-                hi = k
-            else:
-                lo = k + 1
-        out[i] = lo
-
-
 # 64-bit linear congruential generator (Knuth's MMIX constants); the high
 # 32 bits of each state pick a position by multiply-shift (no division).
 _LCG_MUL = np.uint64(6364136223846793005)

@@ -32,8 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._engine import Certificate, Problem
+from .._kernels._capsules import HALF_SPACE, SLAB, capsule_priorities
 from .._kernels._columns import as_columns, xt_dot
-from .._kernels._l1 import slab_priorities
 
 
 def _feasible_scale(products, lam, positive):
@@ -217,8 +217,9 @@ class L1DualProblem(Problem):
 
     def priorities(self, beta_lo, beta_hi, rho):
         out = np.empty(self.n_components, dtype=np.intp)
-        slab_priorities(self.aty, self.atx, self.norms, self.lam, self.positive,
-                        beta_lo, beta_hi, rho, self.w != 0, self._alive, out)
+        capsule_priorities(self.aty, self.atx, self.norms, self.lam,
+                           HALF_SPACE if self.positive else SLAB, beta_lo,
+                           beta_hi, rho, self.w != 0, self._alive, out)
         return out
 
     def discard(self, components):

@@ -25,10 +25,10 @@ the value of its side; otherwise it must stay in the working set.
 import numpy as np
 
 from .._engine import Certificate, Problem
+from .._kernels._capsules import HYPERPLANE, capsule_priorities
 from .._kernels._columns import as_columns
 from .._kernels._svm import (
     add_rows,
-    hinge_priorities,
     segment_minimiser,
     svm_subproblem,
 )
@@ -155,8 +155,8 @@ class SVMProblem(Problem):
 
     def priorities(self, beta_lo, beta_hi, rho):
         out = np.empty(self.n_components, dtype=np.intp)
-        hinge_priorities(self.m_v, self.m_x, self.norms, beta_lo, beta_hi, rho,
-                         self._forced(), self._alive, out)
+        capsule_priorities(self.m_v, self.m_x, self.norms, 1.0, HYPERPLANE,
+                           beta_lo, beta_hi, rho, self._forced(), self._alive, out)
         return out
 
     def discard(self, components):
