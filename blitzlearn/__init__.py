@@ -11,6 +11,7 @@ import importlib
 __version__ = "0.1.0.dev0"
 
 _LAZY = {
+    "AdaScaleSGDClassifier": "blitzlearn.linear_model",
     "BlitzLasso": "blitzlearn.linear_model",
     "BlitzLogisticL1": "blitzlearn.linear_model",
     "BlitzSVC": "blitzlearn.linear_model",

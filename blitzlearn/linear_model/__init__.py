@@ -1,9 +1,10 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""Sparse linear models solved by BlitzWS."""
+"""Linear models: sparse ones solved by BlitzWS, and AdaScale SGD."""
 
 from ._lasso import BlitzLasso
 from ._logistic import BlitzLogisticL1
+from ._sgd import AdaScaleSGDClassifier
 from ._svc import BlitzSVC
 
-__all__ = ["BlitzLasso", "BlitzLogisticL1", "BlitzSVC"]
+__all__ = ["AdaScaleSGDClassifier", "BlitzLasso", "BlitzLogisticL1", "BlitzSVC"]

@@ -1,0 +1,270 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Numba kernels of minibatch SGD with AdaScale for linear classifiers.
+
+The training examples are read as the columns of ``X^T`` (see
+:mod:`._columns`: a CSR matrix is the CSC matrix of its transpose, a
+C-ordered array the Fortran-ordered array of its transpose), so one kernel
+serves dense and sparse input.  A model has ``K`` one-vs-rest rows ``W[k]``
+with intercepts ``b[k]``; labels ``Y[i, k]`` are in {-1, +1}.  With margins
+``m_ik = Y[i, k] (x_i^T W[k] + b[k])`` the training objective is
+
+.. math::
+
+    F(W, b) = \\frac{1}{n} \\sum_{i=1}^{n} s_i \\sum_{k=1}^{K}
+    \\ell(m_{ik}) + \\frac{\\alpha}{2} \\|W\\|_F^2 .
+
+One step draws ``S`` batches of ``b`` indices from ``order``, computes the
+``S`` batch gradients of ``F`` (penalty included in each), their squared
+norms and their mean, asks the gain estimator of :mod:`.._adascale` for the
+gain, and takes a heavy-ball momentum step in PyTorch's form
+``v <- rho v + g; w <- w - lr v``.
+"""
+
+import math
+
+from numba import njit
+
+from .._adascale import gain_observe, gain_value
+from ._columns import JIT, col_axpy, col_dot
+from ._logistic import _log1pexp, _sigma_neg
+
+LOSSES = {"log_loss": 0, "hinge": 1, "squared_hinge": 2, "modified_huber": 3}
+RULES = {"adascale": 0, "linear": 1, "identity": 2}
+SCHEDULES = {"constant": 0, "step": 1, "exponential": 2}
+
+# what run_steps returns
+NEED_DATA, DONE, HISTORY_FULL, DIVERGED = 0, 1, 2, 3
+# slots of the int64 counters and float64 clock arrays
+T, POS, STAMP, NEXT_EPOCH = 0, 1, 2, 3
+TAU, W_SQ = 0, 1
+
+
+@njit(**JIT)
+def loss_value(loss, m):
+    """Loss ``l(m)`` of a margin ``m = y z``."""
+    if loss == 0:
+        return _log1pexp(-m)
+    if loss == 1:
+        return max(0.0, 1.0 - m)
+    if loss == 2:
+        t = max(0.0, 1.0 - m)
+        return t * t
+    if m >= 1.0:
+        return 0.0
+    if m >= -1.0:
+        return (1.0 - m) * (1.0 - m)
+    return -4.0 * m
+
+
+@njit(**JIT)
+def loss_slope(loss, m):
+    """Derivative ``l'(m)`` (a subgradient at the kinks)."""
+    if loss == 0:
+        return -_sigma_neg(m)
+    if loss == 1:
+        return -1.0 if m < 1.0 else 0.0
+    if loss == 2:
+        return -2.0 * (1.0 - m) if m < 1.0 else 0.0
+    if m >= 1.0:
+        return 0.0
+    if m >= -1.0:
+        return -2.0 * (1.0 - m)
+    return -4.0
+
+
+@njit(**JIT)
+def base_rate(schedule, eta0, decay, milestones, t_si, k):
+    """Learning rate of the ``S = 1`` recipe at its iteration ``k``."""
+    if schedule == 0:
+        return eta0
+    if schedule == 1:
+        passed = 0
+        for t in range(milestones.shape[0]):
+            if k >= milestones[t]:
+                passed += 1
+        return eta0 * decay ** passed
+    return eta0 * decay ** (k / t_si)
+
+
+@njit(**JIT)
+def objective(data, indices, indptr, d, sparse, Y, sw, W, Wb, alpha, loss):
+    """Training objective ``F(W, b)`` of the module docstring, on all rows."""
+    n_rows, n_out = Y.shape
+    total = 0.0
+    for i in range(n_rows):
+        row = 0.0
+        for k in range(n_out):
+            z = col_dot(data, indices, indptr, d, sparse, i, W[k]) + Wb[k]
+            row += loss_value(loss, Y[i, k] * z)
+        total += sw[i] * row
+    sq = 0.0
+    for k in range(n_out):
+        for j in range(d):
+            sq += W[k, j] * W[k, j]
+    return total / n_rows + 0.5 * alpha * sq
+
+
+@njit(**JIT)
+def batch_gradients(data, indices, indptr, d, sparse, Y, sw, order, start,
+                    n_batches, size, W, Wb, w_sq, alpha, loss, fit_intercept,
+                    acc, acc_b, total, total_b, mark, touched, stamp):
+    """Add the loss part of ``n_batches`` batch gradients into ``total``.
+
+    Batch ``s`` holds the rows ``order[start + s size : start + (s + 1)
+    size]``; its gradient is ``g_s = (1 / size) sum_i s_i l'(m_ik) Y[i, k]
+    (x_i, 1) + alpha (W[k], 0)`` (no intercept entry without
+    ``fit_intercept``).  ``acc``/``acc_b`` are zeroed scratch
+    arrays shaped like ``W``/``b``; with sparse rows only the touched columns
+    (marked with ``stamp``, listed in ``touched``) are read and cleared, and
+    ``||alpha W||^2 = alpha^2 w_sq`` stands for the others.
+
+    Returns ``(sum_s ||g_s||^2, stamp)`` with the next free stamp.
+    """
+    n_out = W.shape[0]
+    inv = 1.0 / size
+    pen_sq = alpha * alpha * w_sq
+    sum_sq = 0.0
+    for s in range(n_batches):
+        stamp += 1
+        n_touched = 0
+        for t in range(start + s * size, start + (s + 1) * size):
+            i = order[t]
+            used = False
+            for k in range(n_out):
+                z = col_dot(data, indices, indptr, d, sparse, i, W[k]) + Wb[k]
+                c = sw[i] * loss_slope(loss, Y[i, k] * z) * Y[i, k] * inv
+                if c != 0.0:
+                    col_axpy(data, indices, indptr, d, sparse, i, c, acc[k])
+                    if fit_intercept:
+                        acc_b[k] += c
+                    used = True
+            if sparse and used:
+                for p in range(indptr[i], indptr[i + 1]):
+                    j = indices[p]
+                    if mark[j] != stamp:
+                        mark[j] = stamp
+                        touched[n_touched] = j
+                        n_touched += 1
+        sq = 0.0
+        for k in range(n_out):
+            if sparse:
+                for p in range(n_touched):
+                    j = touched[p]
+                    aw = alpha * W[k, j]
+                    g = acc[k, j] + aw
+                    sq += g * g - aw * aw
+                    total[k, j] += acc[k, j]
+                    acc[k, j] = 0.0
+            else:
+                for j in range(d):
+                    g = acc[k, j] + alpha * W[k, j]
+                    sq += g * g
+                    total[k, j] += acc[k, j]
+                    acc[k, j] = 0.0
+            sq += acc_b[k] * acc_b[k]
+            total_b[k] += acc_b[k]
+            acc_b[k] = 0.0
+        if sparse:
+            sq += pen_sq
+        sum_sq += sq
+    return sum_sq, stamp
+
+
+@njit(**JIT)
+def run_steps(data, indices, indptr, d, sparse, Y, sw, order, W, Wb, V, Vb,
+              acc, acc_b, total, total_b, mark, touched, gain_state, counters,
+              clock, loss, alpha, fit_intercept, momentum, scale, size, rule,
+              advance, warmup, step_cap, t_si, theta, schedule, eta0, decay,
+              milestones, epoch_len, gains, rates, objectives):
+    """Take optimizer steps until the data, the history or the budget runs out.
+
+    The loop state lives in the arrays: ``counters`` holds the step count
+    ``t``, the position in ``order``, the touch stamp and the next
+    scale-invariant epoch whose objective is due; ``clock`` holds ``tau`` and
+    ``||W||^2``.  Each step consumes ``scale * size`` entries of ``order``.
+
+    ``rule`` picks the learning-rate multiplier ``m`` and the advance of
+    ``tau``: AdaScale (0) uses the gain ``r`` for both (``r = 1`` on the first
+    step); the linear rule (1) uses ``m = scale`` after a linear warm-up over
+    ``warmup`` steps and advances ``advance``; identity (2) uses ``m = 1``.
+    The step size is ``m * base_rate(floor(tau))``.  Stops when ``tau >=
+    t_si`` or after ``step_cap`` steps.
+
+    Returns NEED_DATA, DONE, HISTORY_FULL or DIVERGED.
+    """
+    n_out = W.shape[0]
+    n_epochs = objectives.shape[0] - 1
+    chunk = scale * size
+    while True:
+        t = counters[T]
+        if clock[TAU] >= t_si or t >= step_cap:
+            obj = objective(data, indices, indptr, d, sparse, Y, sw, W, Wb,
+                            alpha, loss)
+            for e in range(counters[NEXT_EPOCH], n_epochs + 1):
+                objectives[e] = obj
+            counters[NEXT_EPOCH] = n_epochs + 1
+            return DONE
+        if t >= gains.shape[0]:
+            return HISTORY_FULL
+        start = counters[POS]
+        if start + chunk > order.shape[0]:
+            return NEED_DATA
+        sum_sq, stamp = batch_gradients(
+            data, indices, indptr, d, sparse, Y, sw, order, start, scale, size,
+            W, Wb, clock[W_SQ], alpha, loss, fit_intercept, acc, acc_b, total,
+            total_b, mark, touched, counters[STAMP])
+        counters[STAMP] = stamp
+        counters[POS] = start + chunk
+        # mean gradient, penalty included, left in total / total_b
+        mean_sq = 0.0
+        for k in range(n_out):
+            for j in range(d):
+                g = total[k, j] / scale + alpha * W[k, j]
+                total[k, j] = g
+                mean_sq += g * g
+            total_b[k] /= scale
+            mean_sq += total_b[k] * total_b[k]
+        if not (math.isfinite(mean_sq) and math.isfinite(sum_sq)):
+            return DIVERGED
+        gain_observe(gain_state, sum_sq, mean_sq, scale, float(scale), theta)
+        r = 1.0 if t == 0 else gain_value(gain_state, float(scale))
+        if rule == 0:
+            mult = r
+            step = r
+        elif rule == 1:
+            mult = 1.0 + (scale - 1.0) * min(t / warmup, 1.0)
+            step = advance
+        else:
+            mult = 1.0
+            step = advance
+        lr = mult * base_rate(schedule, eta0, decay, milestones, t_si,
+                              math.floor(clock[TAU]))
+        w_sq = 0.0
+        for k in range(n_out):
+            for j in range(d):
+                v = momentum * V[k, j] + total[k, j]
+                V[k, j] = v
+                W[k, j] -= lr * v
+                total[k, j] = 0.0
+                w_sq += W[k, j] * W[k, j]
+            if fit_intercept:
+                v = momentum * Vb[k] + total_b[k]
+                Vb[k] = v
+                Wb[k] -= lr * v
+            total_b[k] = 0.0
+        if not math.isfinite(w_sq):
+            return DIVERGED
+        clock[W_SQ] = w_sq
+        gains[t] = r
+        rates[t] = lr
+        clock[TAU] += step
+        counters[T] = t + 1
+        due = counters[NEXT_EPOCH]
+        if due <= n_epochs and clock[TAU] >= due * epoch_len:
+            obj = objective(data, indices, indptr, d, sparse, Y, sw, W, Wb,
+                            alpha, loss)
+            while due <= n_epochs and clock[TAU] >= due * epoch_len:
+                objectives[due] = obj
+                due += 1
+            counters[NEXT_EPOCH] = due
