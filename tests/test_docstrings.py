@@ -11,6 +11,8 @@ PUBLIC_MODULES = [
     "blitzlearn.linear_model._lasso",
     "blitzlearn.linear_model._logistic",
     "blitzlearn.linear_model._svc",
+    "blitzlearn.linear_model._sgd",
+    "blitzlearn._adascale",
 ]
 
 

@@ -26,7 +26,7 @@ import math
 from numba import njit
 
 from .._adascale import gain_observe, gain_value
-from ._columns import JIT, col_axpy, col_dot
+from ._columns import JIT, col_dot
 from ._logistic import _log1pexp, _sigma_neg
 
 LOSSES = {"log_loss": 0, "hinge": 1, "squared_hinge": 2, "modified_huber": 3}
@@ -36,7 +36,7 @@ SCHEDULES = {"constant": 0, "step": 1, "exponential": 2}
 # what run_steps returns
 NEED_DATA, DONE, HISTORY_FULL, DIVERGED = 0, 1, 2, 3
 # slots of the int64 counters and float64 clock arrays
-T, POS, STAMP, NEXT_EPOCH = 0, 1, 2, 3
+T, POS, NEXT_EPOCH = 0, 1, 2
 TAU, W_SQ = 0, 1
 
 
@@ -106,82 +106,96 @@ def objective(data, indices, indptr, d, sparse, Y, sw, W, Wb, alpha, loss):
 
 
 @njit(**JIT)
+def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
+    """``v += a * X[:, j]``; returns ``||v_new||^2 - ||v_old||^2``.
+
+    Each entry's change ``(old + a x)^2 - old^2 = (2 old + a x) a x`` is
+    summed while the entry is updated, so the squared norm of a batch
+    gradient costs no pass of its own.
+    """
+    change = 0.0
+    if sparse:
+        for p in range(indptr[j], indptr[j + 1]):
+            r = indices[p]
+            step = a * data[p]
+            old = v[r]
+            v[r] = old + step
+            change += (old + old + step) * step
+    else:
+        col = data[j * n:(j + 1) * n]
+        for r in range(n):
+            step = a * col[r]
+            old = v[r]
+            v[r] = old + step
+            change += (old + old + step) * step
+    return change
+
+
+@njit(**JIT)
 def batch_gradients(data, indices, indptr, d, sparse, Y, sw, order, start,
-                    n_batches, size, W, Wb, w_sq, alpha, loss, fit_intercept,
-                    acc, acc_b, total, total_b, mark, touched, stamp):
-    """Add the loss part of ``n_batches`` batch gradients into ``total``.
+                    n_batches, size, W, Wb, loss, fit_intercept, acc, acc_b,
+                    total, total_b):
+    """Add the loss parts of ``n_batches`` batch gradients into ``total``.
 
     Batch ``s`` holds the rows ``order[start + s size : start + (s + 1)
-    size]``; its gradient is ``g_s = (1 / size) sum_i s_i l'(m_ik) Y[i, k]
-    (x_i, 1) + alpha (W[k], 0)`` (no intercept entry without
-    ``fit_intercept``).  ``acc``/``acc_b`` are zeroed scratch
-    arrays shaped like ``W``/``b``; with sparse rows only the touched columns
-    (marked with ``stamp``, listed in ``touched``) are read and cleared, and
-    ``||alpha W||^2 = alpha^2 w_sq`` stands for the others.
+    size]``; the loss part of its gradient is ``a_s = (1 / size) sum_i s_i
+    l'(m_ik) Y[i, k] (x_i, 1)`` (no intercept entry without
+    ``fit_intercept``).  ``acc``/``acc_b`` are zeroed scratch arrays shaped
+    like ``W``/``b``, zero again on return; with sparse rows only the
+    batch's own columns are flushed into ``total``.
 
-    Returns ``(sum_s ||g_s||^2, stamp)`` with the next free stamp.
+    Returns ``sum_s ||a_s||^2``.  The penalty is added by the caller:
+    ``sum_s ||a_s + alpha W||^2 = sum_s ||a_s||^2 + 2 alpha (sum_s a_s)^T W
+    + n_batches alpha^2 ||W||^2``.
     """
     n_out = W.shape[0]
     inv = 1.0 / size
-    pen_sq = alpha * alpha * w_sq
     sum_sq = 0.0
     for s in range(n_batches):
-        stamp += 1
-        n_touched = 0
-        for t in range(start + s * size, start + (s + 1) * size):
+        first = start + s * size
+        for t in range(first, first + size):
             i = order[t]
-            used = False
             for k in range(n_out):
                 z = col_dot(data, indices, indptr, d, sparse, i, W[k]) + Wb[k]
                 c = sw[i] * loss_slope(loss, Y[i, k] * z) * Y[i, k] * inv
                 if c != 0.0:
-                    col_axpy(data, indices, indptr, d, sparse, i, c, acc[k])
+                    sum_sq += axpy_sq_change(data, indices, indptr, d, sparse,
+                                             i, c, acc[k])
                     if fit_intercept:
-                        acc_b[k] += c
-                    used = True
-            if sparse and used:
-                for p in range(indptr[i], indptr[i + 1]):
-                    j = indices[p]
-                    if mark[j] != stamp:
-                        mark[j] = stamp
-                        touched[n_touched] = j
-                        n_touched += 1
-        sq = 0.0
+                        old = acc_b[k]
+                        acc_b[k] = old + c
+                        sum_sq += (old + old + c) * c
         for k in range(n_out):
             if sparse:
-                for p in range(n_touched):
-                    j = touched[p]
-                    aw = alpha * W[k, j]
-                    g = acc[k, j] + aw
-                    sq += g * g - aw * aw
-                    total[k, j] += acc[k, j]
-                    acc[k, j] = 0.0
+                # a second visit of a column finds it already flushed (0)
+                for t in range(first, first + size):
+                    i = order[t]
+                    for p in range(indptr[i], indptr[i + 1]):
+                        j = indices[p]
+                        a = acc[k, j]
+                        if a != 0.0:
+                            total[k, j] += a
+                            acc[k, j] = 0.0
             else:
                 for j in range(d):
-                    g = acc[k, j] + alpha * W[k, j]
-                    sq += g * g
                     total[k, j] += acc[k, j]
                     acc[k, j] = 0.0
-            sq += acc_b[k] * acc_b[k]
             total_b[k] += acc_b[k]
             acc_b[k] = 0.0
-        if sparse:
-            sq += pen_sq
-        sum_sq += sq
-    return sum_sq, stamp
+    return sum_sq
 
 
 @njit(**JIT)
 def run_steps(data, indices, indptr, d, sparse, Y, sw, order, W, Wb, V, Vb,
-              acc, acc_b, total, total_b, mark, touched, gain_state, counters,
-              clock, loss, alpha, fit_intercept, momentum, scale, size, rule,
-              advance, warmup, step_cap, t_si, theta, schedule, eta0, decay,
-              milestones, epoch_len, gains, rates, objectives):
+              acc, acc_b, total, total_b, gain_state, counters, clock, loss,
+              alpha, fit_intercept, momentum, scale, size, rule, advance, warmup,
+              step_cap, t_si, theta, schedule, eta0, decay, milestones,
+              epoch_len, gains, rates, objectives):
     """Take optimizer steps until the data, the history or the budget runs out.
 
     The loop state lives in the arrays: ``counters`` holds the step count
-    ``t``, the position in ``order``, the touch stamp and the next
-    scale-invariant epoch whose objective is due; ``clock`` holds ``tau`` and
+    ``t``, the position in ``order`` and the next scale-invariant epoch
+    whose objective is due; ``clock`` holds ``tau`` and
     ``||W||^2``.  Each step consumes ``scale * size`` entries of ``order``.
 
     ``rule`` picks the learning-rate multiplier ``m`` and the advance of
@@ -210,21 +224,22 @@ def run_steps(data, indices, indptr, d, sparse, Y, sw, order, W, Wb, V, Vb,
         start = counters[POS]
         if start + chunk > order.shape[0]:
             return NEED_DATA
-        sum_sq, stamp = batch_gradients(
+        sum_sq = batch_gradients(
             data, indices, indptr, d, sparse, Y, sw, order, start, scale, size,
-            W, Wb, clock[W_SQ], alpha, loss, fit_intercept, acc, acc_b, total,
-            total_b, mark, touched, counters[STAMP])
-        counters[STAMP] = stamp
+            W, Wb, loss, fit_intercept, acc, acc_b, total, total_b)
         counters[POS] = start + chunk
         # mean gradient, penalty included, left in total / total_b
         mean_sq = 0.0
+        cross = 0.0
         for k in range(n_out):
             for j in range(d):
+                cross += total[k, j] * W[k, j]
                 g = total[k, j] / scale + alpha * W[k, j]
                 total[k, j] = g
                 mean_sq += g * g
             total_b[k] /= scale
             mean_sq += total_b[k] * total_b[k]
+        sum_sq += alpha * (2.0 * cross + scale * alpha * clock[W_SQ])
         if not (math.isfinite(mean_sq) and math.isfinite(sum_sq)):
             return DIVERGED
         gain_observe(gain_state, sum_sq, mean_sq, scale, float(scale), theta)

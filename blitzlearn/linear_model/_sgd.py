@@ -397,10 +397,8 @@ def _train(X, Y, sw, recipe, rng, verbose=0):
     V, Vb = np.zeros_like(W), np.zeros_like(b)
     acc, acc_b = np.zeros_like(W), np.zeros_like(b)
     total, total_b = np.zeros_like(W), np.zeros_like(b)
-    mark = np.zeros(d, dtype=np.int64)
-    touched = np.zeros(d, dtype=np.int64)
     gain_state = np.zeros(STATE_SIZE)
-    counters = np.array([0, 0, 0, 1], dtype=np.int64)  # t, pos, stamp, epoch
+    counters = np.array([0, 0, 1], dtype=np.int64)  # t, pos, next epoch
     clock = np.zeros(2)  # tau, ||W||^2
     capacity = int(min(recipe["step_cap"], 1 << 16))
     gains, rates = np.empty(capacity), np.empty(capacity)
@@ -412,7 +410,7 @@ def _train(X, Y, sw, recipe, rng, verbose=0):
     while True:
         status = kern.run_steps(
             data, indices, indptr, d, sparse, Y, sw, order, W, b, V, Vb, acc,
-            acc_b, total, total_b, mark, touched, gain_state, counters, clock,
+            acc_b, total, total_b, gain_state, counters, clock,
             gains=gains, rates=rates, objectives=objectives, **args)
         if status == kern.NEED_DATA:
             rest = order[counters[kern.POS]:]
