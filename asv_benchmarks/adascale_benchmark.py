@@ -28,7 +28,13 @@ Run from the repository root, single-threaded::
 
     OMP_NUM_THREADS=1 python asv_benchmarks/adascale_benchmark.py \\
         --plot docs/_static/adascale.png
-    OMP_NUM_THREADS=1 python asv_benchmarks/adascale_benchmark.py --step-cost
+    OMP_NUM_THREADS=1 python asv_benchmarks/adascale_benchmark.py --step-cost \\
+        --batch-size 32
+
+The default recipe is per-example SGD, as scikit-learn's ``SGDClassifier``:
+base batch ``b = 1`` (``--batch-size``), 8 epochs, step decay x0.1 at 50% and
+75% of the budget, no momentum, ``alpha = 1e-4``; the ``S = 1`` rate is tuned
+on ``2^-7 ... 2^-1``.
 """
 
 import argparse
@@ -208,6 +214,7 @@ def step_cost(name, scales, batch_size, repeat=7):
     data, indices, indptr, sparse = as_columns(X.T)
     Y = np.ascontiguousarray(y[:, None])
     sw = np.ones(n)
+    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
     rng = np.random.RandomState(0)
     W = 0.01 * rng.normal(size=(1, d))
     Wb = np.zeros(1)
@@ -224,7 +231,7 @@ def step_cost(name, scales, batch_size, repeat=7):
             start = time.perf_counter()
             for k in range(reps):
                 kern.batch_gradients(
-                    data, indices, indptr, d, sparse, Y, sw, order,
+                    data, indices, indptr, d, sparse, Y, sw, row_sq, order,
                     (k * chunk) % (order.size - chunk), n_batches, size, W, Wb,
                     0, True, *scratch)
             return (time.perf_counter() - start) / reps
@@ -246,10 +253,10 @@ def main(argv=None):
     parser.add_argument("--scales", nargs="+", type=int, default=SCALES)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--alpha", type=float, default=1e-4)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lrs", nargs="+", type=float,
-                        default=[0.125, 0.25, 0.5, 1.0, 2.0, 4.0],
+                        default=[2.0 ** -k for k in range(7, 0, -1)],
                         help="grid for the S = 1 rate")
     parser.add_argument("--stress", type=float, default=4.0)
     parser.add_argument("--plot", default=None, metavar="PNG")

@@ -40,16 +40,16 @@ def _final_objective(clf, X, y, sample_weight=None):
 
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("sparse", [False, True])
-@pytest.mark.parametrize("momentum", [0.0, 0.9])
-def test_scale_one_is_plain_sgd(loss, sparse, momentum):
+@pytest.mark.parametrize("momentum, size", [(0.0, 16), (0.9, 16), (0.5, 1)])
+def test_scale_one_is_plain_sgd(loss, sparse, momentum, size):
     X, y = _data()
     Xfit = sp.csr_matrix(X) if sparse else X
-    clf = AdaScaleSGDClassifier(loss=loss, alpha=1e-3, batch_size=16, eta0=0.05,
+    clf = AdaScaleSGDClassifier(loss=loss, alpha=1e-3, batch_size=size, eta0=0.05,
                                 max_epochs=3, momentum=momentum, random_state=3)
     clf.fit(Xfit, y)
-    W, b, steps = plain_sgd(X, y, loss=loss, alpha=1e-3, batch_size=16, eta0=0.05,
+    W, b, steps = plain_sgd(X, y, loss=loss, alpha=1e-3, batch_size=size, eta0=0.05,
                             max_epochs=3, momentum=momentum, seed=3)
-    assert clf.n_iter_ == steps == 3 * math.ceil(150 / 16)
+    assert clf.n_iter_ == steps == 3 * math.ceil(150 / size)
     assert clf.tau_ == steps
     assert_allclose(clf.coef_, W, rtol=1e-12, atol=1e-14)
     assert_allclose(clf.intercept_, b, rtol=1e-12, atol=1e-14)
@@ -84,6 +84,8 @@ CASES = [
     dict(scale=4, scaling_rule="linear", max_steps=17, eta0=0.2),
     dict(scale=2, scaling_rule="identity", momentum=0.5),
     dict(scale=5, scaling_rule="identity", max_steps=9),
+    dict(scale=8, batch_size=1, eta0=0.05),
+    dict(scale=3, batch_size=1, loss="modified_huber", fit_intercept=False),
 ]
 
 
@@ -92,7 +94,7 @@ CASES = [
 def test_matches_reference(case, sparse):
     X, y = _data(classes=3 if case.get("loss") == "hinge" else 2)
     Xfit = sp.csr_matrix(X) if sparse else X
-    params = dict(alpha=1e-3, batch_size=8, max_epochs=2, **case)
+    params = {"alpha": 1e-3, "batch_size": 8, "max_epochs": 2, **case}
     clf = AdaScaleSGDClassifier(random_state=7, **params).fit(Xfit, y)
     ref = adascale_sgd(X, y, seed=7, **params)
     assert clf.n_iter_ == ref["n_iter"]

@@ -17,6 +17,9 @@ name = {name!r}
 if name == "BlitzLasso":
     X, y = _data.regression("dense", "float64")
     est = blitzlearn.BlitzLasso(alpha=1.0)
+elif name == "AdaScaleSGDClassifier":
+    X, y = _data.classification("dense", "float64")
+    est = blitzlearn.AdaScaleSGDClassifier(scale=16, random_state=0)
 else:
     X, y = _data.classification("dense", "float64")
     est = getattr(blitzlearn, name)(C=0.1)
@@ -29,7 +32,7 @@ print(json.dumps(time.perf_counter() - start))
 class ColdFit:
     """Seconds of the first ``fit`` call: data built and imports done before."""
 
-    params = ["BlitzLasso", "BlitzLogisticL1", "BlitzSVC"]
+    params = ["BlitzLasso", "BlitzLogisticL1", "BlitzSVC", "AdaScaleSGDClassifier"]
     param_names = ["estimator"]
     timeout = 300
     number = 1

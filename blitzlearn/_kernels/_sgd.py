@@ -26,7 +26,7 @@ import math
 from numba import njit
 
 from .._adascale import gain_observe, gain_value
-from ._columns import JIT, col_dot
+from ._columns import JIT, col_axpy, col_dot
 from ._logistic import _log1pexp, _sigma_neg
 
 LOSSES = {"log_loss": 0, "hinge": 1, "squared_hinge": 2, "modified_huber": 3}
@@ -132,9 +132,9 @@ def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
 
 
 @njit(**JIT)
-def batch_gradients(data, indices, indptr, d, sparse, Y, sw, order, start,
-                    n_batches, size, W, Wb, loss, fit_intercept, acc, acc_b,
-                    total, total_b):
+def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
+                    start, n_batches, size, W, Wb, loss, fit_intercept, acc,
+                    acc_b, total, total_b):
     """Add the loss parts of ``n_batches`` batch gradients into ``total``.
 
     Batch ``s`` holds the rows ``order[start + s size : start + (s + 1)
@@ -142,7 +142,9 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, order, start,
     l'(m_ik) Y[i, k] (x_i, 1)`` (no intercept entry without
     ``fit_intercept``).  ``acc``/``acc_b`` are zeroed scratch arrays shaped
     like ``W``/``b``, zero again on return; with sparse rows only the
-    batch's own columns are flushed into ``total``.
+    batch's own columns are flushed into ``total``.  Batches of one row skip
+    them: ``||a_s||^2 = sum_k c_k^2 (||x_i||^2 + 1)`` from the squared row
+    norms ``row_sq``.
 
     Returns ``sum_s ||a_s||^2``.  The penalty is added by the caller:
     ``sum_s ||a_s + alpha W||^2 = sum_s ||a_s||^2 + 2 alpha (sum_s a_s)^T W
@@ -151,6 +153,19 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, order, start,
     n_out = W.shape[0]
     inv = 1.0 / size
     sum_sq = 0.0
+    if size == 1:
+        for t in range(start, start + n_batches):
+            i = order[t]
+            for k in range(n_out):
+                z = col_dot(data, indices, indptr, d, sparse, i, W[k]) + Wb[k]
+                c = sw[i] * loss_slope(loss, Y[i, k] * z) * Y[i, k]
+                if c != 0.0:
+                    col_axpy(data, indices, indptr, d, sparse, i, c, total[k])
+                    sum_sq += c * c * row_sq[i]
+                    if fit_intercept:
+                        total_b[k] += c
+                        sum_sq += c * c
+        return sum_sq
     for s in range(n_batches):
         first = start + s * size
         for t in range(first, first + size):
@@ -186,7 +201,7 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, order, start,
 
 
 @njit(**JIT)
-def run_steps(data, indices, indptr, d, sparse, Y, sw, order, W, Wb, V, Vb,
+def run_steps(data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, Wb, V, Vb,
               acc, acc_b, total, total_b, gain_state, counters, clock, loss,
               alpha, fit_intercept, momentum, scale, size, rule, advance, warmup,
               step_cap, t_si, theta, schedule, eta0, decay, milestones,
@@ -225,8 +240,8 @@ def run_steps(data, indices, indptr, d, sparse, Y, sw, order, W, Wb, V, Vb,
         if start + chunk > order.shape[0]:
             return NEED_DATA
         sum_sq = batch_gradients(
-            data, indices, indptr, d, sparse, Y, sw, order, start, scale, size,
-            W, Wb, loss, fit_intercept, acc, acc_b, total, total_b)
+            data, indices, indptr, d, sparse, Y, sw, row_sq, order, start,
+            scale, size, W, Wb, loss, fit_intercept, acc, acc_b, total, total_b)
         counters[POS] = start + chunk
         # mean gradient, penalty included, left in total / total_b
         mean_sq = 0.0

@@ -397,6 +397,11 @@ def _train(X, Y, sw, recipe, rng, verbose=0):
     V, Vb = np.zeros_like(W), np.zeros_like(b)
     acc, acc_b = np.zeros_like(W), np.zeros_like(b)
     total, total_b = np.zeros_like(W), np.zeros_like(b)
+    # squared row norms, for the gradient norms of one-row batches
+    if sparse:
+        row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    else:
+        row_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
     gain_state = np.zeros(STATE_SIZE)
     counters = np.array([0, 0, 1], dtype=np.int64)  # t, pos, next epoch
     clock = np.zeros(2)  # tau, ||W||^2
@@ -409,7 +414,7 @@ def _train(X, Y, sw, recipe, rng, verbose=0):
     args = {k: v for k, v in recipe.items() if k != "n_epochs"}
     while True:
         status = kern.run_steps(
-            data, indices, indptr, d, sparse, Y, sw, order, W, b, V, Vb, acc,
+            data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, b, V, Vb, acc,
             acc_b, total, total_b, gain_state, counters, clock,
             gains=gains, rates=rates, objectives=objectives, **args)
         if status == kern.NEED_DATA:
