@@ -45,10 +45,12 @@ def objective(X, Y, sw, W, b, alpha, loss):
                  + 0.5 * alpha * (W * W).sum())
 
 
-def row_stream(n, seed, count):
-    """The first ``count`` row indices: RandomState(seed).permutation(n) draws."""
+def row_stream(n, seed, count, sampling="reshuffle"):
+    """The first ``count`` row indices: RandomState(seed).permutation(n) draws
+    (or ``randint(n, size=n)`` draws with replacement)."""
     rng = np.random.RandomState(seed)
-    draws = [rng.permutation(n) for _ in range(-(-count // n))]
+    draws = [rng.permutation(n) if sampling == "reshuffle" else rng.randint(n, size=n)
+             for _ in range(-(-count // n))]
     return np.concatenate(draws)[:count]
 
 
@@ -99,7 +101,8 @@ def adascale_sgd(X, y, *, loss="log_loss", alpha=1e-4, batch_size=8, scale=4,
                  learning_rate="constant", eta0=0.1, lr_milestones=None,
                  lr_decay=0.1, max_epochs=2, momentum=0.0,
                  scaling_rule="adascale", smoothing=None, max_steps=None,
-                 fit_intercept=True, seed=0, sample_weight=None):
+                 sampling="reshuffle", fit_intercept=True, seed=0,
+                 sample_weight=None):
     """AdaScale / linear / identity SGD from the paper's formulas.
 
     Returns a dict with W, b, gains, rates, taus (tau before each step) and
@@ -120,7 +123,7 @@ def adascale_sgd(X, y, *, loss="log_loss", alpha=1e-4, batch_size=8, scale=4,
         steps = max_steps or t_si
     advance = t_si / max_steps if max_steps else (S if scaling_rule == "linear" else 1)
     warmup = max(1, math.ceil(0.055 * steps))
-    stream = row_stream(n, seed, t_si * S * batch_size)
+    stream = row_stream(n, seed, t_si * S * batch_size, sampling)
     W = np.zeros((Y.shape[1], d))
     b = np.zeros(Y.shape[1])
     vW, vb = np.zeros_like(W), np.zeros_like(b)
@@ -139,6 +142,12 @@ def adascale_sgd(X, y, *, loss="log_loss", alpha=1e-4, batch_size=8, scale=4,
         sum_sq = float((G * G).sum())
         mean_sq = float(g_bar @ g_bar)
         out["stats"].append((sum_sq, mean_sq))
+        # the gain of this step comes from the earlier steps' statistics
+        if weight == 0.0:
+            r = 1.0
+        else:
+            s2, m2 = avg_sigma / weight, avg_mu / weight
+            r = min(max((s2 + m2) / (s2 / S + m2), 1.0), S)
         if S > 1:
             sigma2 = (sum_sq - S * mean_sq) / (S - 1)
             mu2 = mean_sq - sigma2 / S
@@ -146,11 +155,6 @@ def adascale_sgd(X, y, *, loss="log_loss", alpha=1e-4, batch_size=8, scale=4,
             avg_sigma = theta * avg_sigma + (1 - theta) * sigma2
             avg_mu = theta * avg_mu + (1 - theta) * mu2
             weight = theta * weight + (1 - theta)
-        if t == 0 or S == 1:
-            r = 1.0
-        else:
-            s2, m2 = avg_sigma / weight, avg_mu / weight
-            r = min(max((s2 + m2) / (s2 / S + m2), 1.0), S)
         if scaling_rule == "adascale":
             mult, step = r, r
         elif scaling_rule == "linear":

@@ -86,6 +86,8 @@ CASES = [
     dict(scale=5, scaling_rule="identity", max_steps=9),
     dict(scale=8, batch_size=1, eta0=0.05),
     dict(scale=3, batch_size=1, loss="modified_huber", fit_intercept=False),
+    dict(scale=6, sampling="replacement", smoothing=0.0),
+    dict(scale=1, sampling="replacement", momentum=0.9),
 ]
 
 
@@ -272,6 +274,7 @@ def test_verbose_logs(caplog):
     (dict(lr_milestones=[2.0]), "only used by learning_rate='step'"),
     (dict(learning_rate="step", lr_milestones=[-1.0]), "positive epochs"),
     (dict(max_steps=10), "max_steps applies to"),
+    (dict(sampling="bootstrap"), "sampling"),
 ])
 def test_bad_parameters(params, match):
     X, y = _data()

@@ -257,8 +257,10 @@ def run_steps(data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, Wb, V, 
         sum_sq += alpha * (2.0 * cross + scale * alpha * clock[W_SQ])
         if not (math.isfinite(mean_sq) and math.isfinite(sum_sq)):
             return DIVERGED
+        # the gain comes from the earlier steps only, so that it does not
+        # depend on this step's gradient
+        r = gain_value(gain_state, float(scale))
         gain_observe(gain_state, sum_sq, mean_sq, scale, float(scale), theta)
-        r = 1.0 if t == 0 else gain_value(gain_state, float(scale))
         if rule == 0:
             mult = r
             step = r

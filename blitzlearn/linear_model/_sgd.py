@@ -71,9 +71,7 @@ default="log_loss"
     alpha : float, default=1e-4
         Strength ``alpha >= 0`` of the L2 penalty.
     batch_size : int, default=32
-        Rows per batch ``b``.  The rows come from a stream of random
-        permutations of the training set, so every row is seen once per
-        epoch of data; a batch larger than the data repeats rows.
+        Rows per batch ``b``; see ``sampling`` for how they are drawn.
     scale : int, default=1
         Number ``S`` of batches (simulated workers) per step.
     learning_rate : {"constant", "step", "exponential"}, default="constant"
@@ -107,11 +105,19 @@ default="log_loss"
         the schedule stretched over them (``tau`` grows by ``T_SI /
         max_steps``).  Runs the linear rule for as many steps as AdaScale
         took, for instance.
+    sampling : {"reshuffle", "replacement"}, default="reshuffle"
+        Where the rows come from: a stream of random permutations of the
+        training set (every row seen once per epoch of data; a batch larger
+        than the data repeats rows), or independent uniform draws with
+        replacement (the model of the AdaScale analysis; a run that stops
+        mid-epoch is then not at a disadvantage against one that stops at
+        an epoch's end).
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     random_state : int, RandomState instance or None, default=None
-        Seed of the batch order.  The order is a stream of
-        ``RandomState.permutation(n)`` draws, one per epoch of data.
+        Seed of the batch order: the stream is made of
+        ``RandomState.permutation(n)`` (or ``RandomState.randint(n,
+        size=n)``) draws, one per epoch of data.
     verbose : int, default=0
         Log the objective and ``tau`` every epoch of data (logger
         ``"blitzlearn"``, level INFO).
@@ -130,8 +136,9 @@ default="log_loss"
         Scale-invariant iterations done, at least ``T_SI`` unless
         ``max_steps`` stopped the run.
     gain_history_ : ndarray of shape (n_iter_,)
-        Gain ``r`` estimated at every step (1 at the first step and at
-        ``S = 1``); it sets the rate only under ``scaling_rule="adascale"``.
+        Gain ``r`` at every step, from the gradient statistics of the steps
+        before it (1 at the first step and at ``S = 1``); it sets the rate
+        only under ``scaling_rule="adascale"``.
     lr_history_ : ndarray of shape (n_iter_,)
         Step size used at every step.
     objective_history_ : ndarray of shape (max_epochs + 1,)
@@ -180,6 +187,7 @@ default="log_loss"
         "scaling_rule": [StrOptions(set(kern.RULES))],
         "smoothing": [Interval(Real, 0, 1, closed="left"), None],
         "max_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "sampling": [StrOptions({"reshuffle", "replacement"})],
         "fit_intercept": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -189,7 +197,8 @@ default="log_loss"
                  learning_rate="constant", eta0=0.1, lr_milestones=None,
                  lr_decay=0.1, max_epochs=10, momentum=0.0,
                  scaling_rule="adascale", smoothing=None, max_steps=None,
-                 fit_intercept=True, random_state=None, verbose=0):
+                 sampling="reshuffle", fit_intercept=True, random_state=None,
+                 verbose=0):
         self.loss = loss
         self.alpha = alpha
         self.batch_size = batch_size
@@ -203,6 +212,7 @@ default="log_loss"
         self.scaling_rule = scaling_rule
         self.smoothing = smoothing
         self.max_steps = max_steps
+        self.sampling = sampling
         self.fit_intercept = fit_intercept
         self.random_state = random_state
         self.verbose = verbose
@@ -247,8 +257,15 @@ default="log_loss"
             Y = np.where(y_idx == 1, 1.0, -1.0)[:, None]
         else:
             Y = np.where(y_idx[:, None] == np.arange(classes.size), 1.0, -1.0)
+        rng = check_random_state(self.random_state)
+        if self.sampling == "reshuffle":
+            def draw(n):
+                return rng.permutation(n)
+        else:
+            def draw(n):
+                return rng.randint(n, size=n)
         result = _train(X, np.ascontiguousarray(Y), sw, self._recipe(X.shape[0]),
-                        check_random_state(self.random_state), self.verbose)
+                        draw, self.verbose)
         if result["diverged"]:
             raise ValueError(
                 f"{name} diverged at step {result['n_iter']}: the gradients or "
@@ -380,13 +397,13 @@ default="log_loss"
         return tags
 
 
-def _train(X, Y, sw, recipe, rng, verbose=0):
+def _train(X, Y, sw, recipe, draw, verbose=0):
     """Run the SGD loop of :mod:`blitzlearn._kernels._sgd` over a row stream.
 
     ``X`` is C-ordered or CSR, ``Y`` the (n, K) labels in {-1, +1}.  The
     compiled loop returns whenever it needs more row indices (about once per
-    epoch of data) or a longer history; the rows come from
-    ``rng.permutation(n)`` draws.
+    epoch of data) or a longer history; ``draw(n)`` gives the next ``n``
+    row indices.
     """
     data, indices, indptr, sparse = as_columns(X.T)
     n, d = X.shape
@@ -420,7 +437,7 @@ def _train(X, Y, sw, recipe, rng, verbose=0):
         if status == kern.NEED_DATA:
             rest = order[counters[kern.POS]:]
             count = max(1, -(-(chunk - rest.size) // n))
-            draws = [rng.permutation(n) for _ in range(count)]
+            draws = [draw(n) for _ in range(count)]
             order = np.concatenate([rest] + draws).astype(np.int64, copy=False)
             counters[kern.POS] = 0
             if verbose:
