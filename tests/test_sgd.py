@@ -311,3 +311,22 @@ def test_divergence_is_an_error():
     with pytest.raises(ValueError, match="diverged at step"):
         AdaScaleSGDClassifier(loss="squared_hinge", eta0=1e6, alpha=0.0,
                               max_epochs=50).fit(X * 1e3, y)
+
+
+def test_shared_gain_estimator_on_recorded_statistics():
+    # the step statistics recorded by the reference, replayed through the
+    # GainEstimator the torch optimizer uses, give the estimator's gains
+    from blitzlearn._adascale import GainEstimator
+
+    X, y = _data()
+    params = dict(scale=8, batch_size=4, max_epochs=2, alpha=1e-3, eta0=0.2)
+    clf = AdaScaleSGDClassifier(random_state=2, **params).fit(X, y)
+    ref = adascale_sgd(X, y, seed=2, **params)
+    est = GainEstimator(scale=8)
+    replayed = []
+    for sum_sq, mean_sq in ref["stats"]:
+        replayed.append(est.gain())  # the gain of a step precedes its statistics
+        est.observe(sum_sq, mean_sq, 8)
+    assert_allclose(replayed, clf.gain_history_, rtol=1e-9)
+    assert_allclose(est.sigma2, clf.sigma2_, rtol=1e-9)
+    assert_allclose(est.mu2, clf.mu2_, rtol=1e-9)
