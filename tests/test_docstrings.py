@@ -13,11 +13,14 @@ PUBLIC_MODULES = [
     "blitzlearn.linear_model._svc",
     "blitzlearn.linear_model._sgd",
     "blitzlearn._adascale",
+    "blitzlearn.torch._adascale",
 ]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
 def test_docstring_examples_run(name):
+    if name.startswith("blitzlearn.torch"):
+        pytest.importorskip("torch", reason="PyTorch is not installed")
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

@@ -1,0 +1,356 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""AdaScale wrapper around torch.optim.SGD (one process or DDP)."""
+
+import math
+import warnings
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+from .._adascale import GainEstimator
+
+
+class AdaScale:
+    """Scale ``torch.optim.SGD`` to ``S`` times its batch without retuning.
+
+    Each optimizer step averages ``K = world_size * num_gradients_to_accumulate``
+    gradient samples (one per worker and micro-batch), each of the ``S = 1``
+    recipe's batch size.  From their squared norms AdaScale estimates the
+    variance ``sigma^2`` of one batch gradient and ``mu^2 = ||grad F||^2``,
+    and the step uses the learning rate ``r * lr`` with the gain
+
+    .. math::
+
+        r = \\frac{\\sigma^2 + \\mu^2}{\\sigma^2 / S + \\mu^2} \\in [1, S].
+
+    ``tau``, the number of ``S = 1`` iterations done, grows by ``r`` per
+    step: drive the ``S = 1`` schedule with it (``scheduler``) and stop once
+    ``tau`` reaches the ``S = 1`` budget (``budget`` / :attr:`done`).
+
+    The estimator is the one of :class:`blitzlearn.AdaScaleSGDClassifier`:
+    debiased moving averages with factor ``theta = max(1 - S / 1000, 0)``
+    unless ``smoothing`` is given, each step's estimates clipped (``sigma^2
+    >= 1e-6``, ``mu^2 >= 0``), ``r`` computed from the steps before the
+    current one (so ``r = 1`` on the first step) and clipped to ``[1, S]``,
+    one gain for all parameter groups.  A group's ``weight_decay`` ``lambda``
+    counts as part of every sample's gradient (``g_k + lambda w``), as the
+    penalty of the training objective.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.SGD
+        The wrapped optimizer (momentum, weight decay and several parameter
+        groups allowed).  Its ``lr`` is the ``S = 1`` rate; :meth:`step`
+        multiplies it by the gain only for the duration of the update.
+    scale : float or None, default=None
+        ``S``; None means ``K``.
+    smoothing : float or None, default=None
+        ``theta`` in ``[0, 1)``; None means ``max(1 - S / 1000, 0)``.
+    num_gradients_to_accumulate : int, default=1
+        Backward passes (micro-batches) per step and per worker.  Divide each
+        micro-batch's loss by this number, and under DDP run all but the last
+        micro-batch inside ``model.no_sync()``.
+    process_group : ProcessGroup or None, default=None
+        The data-parallel group; None means the default group when
+        ``torch.distributed`` is initialised, else a single process.
+    grad_scaler : torch.amp.GradScaler or None, default=None
+        The AMP scaler of the run, so that the statistics are taken on
+        unscaled gradients.  Call ``scaler.step(adascale)``.
+    scheduler : torch.optim.lr_scheduler.LRScheduler or None, default=None
+        A scheduler of the wrapped optimizer written in ``S = 1`` iterations;
+        :meth:`step` advances it so that it stands at ``floor(tau)``.
+    budget : float or None, default=None
+        ``S = 1`` iterations of the recipe (``T_SI``); :attr:`done` is True
+        once ``tau >= budget``.
+    timeout : datetime.timedelta, default=5 minutes
+        Longest wait for the all-reduce of the statistics before a
+        ``RuntimeError`` (a worker that died or hangs).
+
+    Attributes
+    ----------
+    tau : float
+        Scale-invariant iterations done.
+    steps : int
+        Optimizer steps taken.
+    skipped_steps : int
+        Steps whose statistics were not finite (estimator not updated).
+    gain_history : list of float
+        Gain used at every step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from blitzlearn.torch import AdaScale
+    >>> model = torch.nn.Linear(3, 1)
+    >>> sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> opt = AdaScale(sgd, num_gradients_to_accumulate=4)
+    >>> x, y = torch.randn(64, 3), torch.randn(64, 1)
+    >>> for micro in range(4):
+    ...     loss = torch.nn.functional.mse_loss(model(x[16 * micro:16 * (micro + 1)]),
+    ...                                         y[16 * micro:16 * (micro + 1)])
+    ...     (loss / 4).backward()
+    >>> opt.step()
+    >>> opt.zero_grad()
+    >>> opt.scale, opt.steps, opt.tau  # r = 1 on the first step
+    (4.0, 1, 1.0)
+    """
+
+    def __init__(self, optimizer, *, scale=None, smoothing=None,
+                 num_gradients_to_accumulate=1, process_group=None,
+                 grad_scaler=None, scheduler=None, budget=None,
+                 timeout=timedelta(minutes=5)):
+        if not isinstance(optimizer, torch.optim.SGD):
+            raise TypeError(
+                "AdaScale wraps a torch.optim.SGD (the algorithm is defined for "
+                f"SGD with momentum); got {type(optimizer).__name__}."
+            )
+        self.optimizer = optimizer
+        self.process_group = process_group
+        if process_group is None and dist.is_available() and dist.is_initialized():
+            self.process_group = dist.group.WORLD
+        self.world_size = (dist.get_world_size(self.process_group)
+                           if self.process_group is not None else 1)
+        self.grad_scaler = grad_scaler
+        self.scheduler = scheduler
+        self.budget = None if budget is None else float(budget)
+        self.timeout = timeout
+        self.tau = 0.0
+        self.steps = 0
+        self.skipped_steps = 0
+        self.gain_history = []
+        self._estimator = GainEstimator(1.0)
+        self._fixed_smoothing = None
+        self.set_scale(scale, num_gradients_to_accumulate, smoothing)
+        self._params = [p for group in optimizer.param_groups
+                        for p in group["params"] if p.requires_grad]
+        if not self._params:
+            raise ValueError("AdaScale: the optimizer has no trainable parameter.")
+        device = self._params[0].device
+        self._local_sq = torch.zeros(len(self._params), dtype=torch.float64,
+                                     device=device)
+        self._hooks = [p.register_hook(self._hook(k, p))
+                       for k, p in enumerate(self._params)]
+
+    # -- configuration ---------------------------------------------------------------
+
+    def set_scale(self, scale=None, num_gradients_to_accumulate=None,
+                  smoothing=None):
+        """Change ``S`` and/or the accumulation (elastic training).
+
+        The estimate of ``sigma^2`` is per base batch, so it is kept as it is;
+        only the gain formula (and the default smoothing) follow the new
+        ``S``.  ``scale=None`` means the new ``K``.
+        """
+        if num_gradients_to_accumulate is not None:
+            n = int(num_gradients_to_accumulate)
+            if n < 1 or n != num_gradients_to_accumulate:
+                raise ValueError(
+                    "num_gradients_to_accumulate must be a positive integer; got "
+                    f"{num_gradients_to_accumulate!r}."
+                )
+            self.num_gradients_to_accumulate = n
+        n_grads = self.world_size * self.num_gradients_to_accumulate
+        scale = float(n_grads if scale is None else scale)
+        if scale > 1 and n_grads < 2:
+            raise ValueError(
+                f"AdaScale at scale {scale:g} needs at least 2 gradient samples per "
+                "step to estimate the gain: run several workers or accumulate "
+                "several micro-batches (num_gradients_to_accumulate)."
+            )
+        if smoothing is not None:
+            self._fixed_smoothing = smoothing
+        self._estimator.set_scale(scale, self._fixed_smoothing)
+
+    @property
+    def scale(self):
+        """``S``."""
+        return self._estimator.scale
+
+    @property
+    def smoothing(self):
+        """``theta`` of the moving averages."""
+        return self._estimator.smoothing
+
+    @property
+    def n_gradients(self):
+        """``K``: gradient samples per step (workers x micro-batches)."""
+        return self.world_size * self.num_gradients_to_accumulate
+
+    @property
+    def param_groups(self):
+        """The wrapped optimizer's parameter groups (for schedulers and AMP)."""
+        return self.optimizer.param_groups
+
+    @property
+    def state(self):
+        """The wrapped optimizer's state."""
+        return self.optimizer.state
+
+    @property
+    def done(self):
+        """True once ``tau`` has reached ``budget``."""
+        if self.budget is None:
+            raise ValueError("AdaScale was built without a budget.")
+        return self.tau >= self.budget
+
+    def gain(self):
+        """The gain the next :meth:`step` uses (1 before any statistics)."""
+        return self._estimator.gain()
+
+    @property
+    def sigma2(self):
+        """Smoothed variance of one base-batch gradient."""
+        return self._estimator.sigma2
+
+    @property
+    def mu2(self):
+        """Smoothed squared norm of the full gradient."""
+        return self._estimator.mu2
+
+    # -- the statistics ------------------------------------------------------------------
+
+    def _hook(self, index, param):
+        def hook(grad):
+            # the local gradient of this backward pass, before accumulation
+            # into .grad and before DDP's all-reduce
+            if param.grad is None:  # first pass since zero_grad(set_to_none=True)
+                self._local_sq[index] = 0.0
+            values = grad.coalesce().values() if grad.is_sparse else grad
+            norm = torch.linalg.vector_norm(values.detach(), dtype=torch.float64)
+            self._local_sq[index] += norm * norm
+            return None
+
+        return hook
+
+    def _all_reduce(self, tensor):
+        if self.process_group is None:
+            return tensor
+        try:
+            work = dist.all_reduce(tensor, group=self.process_group, async_op=True)
+            work.wait(timeout=self.timeout)
+        except Exception as exc:  # noqa: BLE001 - re-raised with context
+            raise RuntimeError(
+                "AdaScale: the all-reduce of the gradient statistics across "
+                f"{self.world_size} workers failed or timed out "
+                f"(timeout {self.timeout}); a worker may have died. Original "
+                f"error: {exc}"
+            ) from exc
+        return tensor
+
+    @torch.no_grad()
+    def _statistics(self):
+        """``(sum_k ||g_k||^2, ||g_bar||^2)`` in the units of unscaled losses."""
+        local = self._local_sq.sum().reshape(1)
+        total = self._all_reduce(local)
+        c = self.num_gradients_to_accumulate
+        loss_scale = 1.0 if self.grad_scaler is None else float(
+            self.grad_scaler.get_scale())
+        sum_sq = total * (c * c / (loss_scale * loss_scale))
+        mean_sq = torch.zeros((), dtype=torch.float64, device=total.device)
+        k = float(self.n_gradients)
+        for group in self.optimizer.param_groups:
+            decay = group.get("weight_decay", 0.0)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.to_dense().to(torch.float64) if p.grad.is_sparse else \
+                    p.grad.to(torch.float64)
+                if decay:
+                    w = p.detach().to(torch.float64)
+                    # sum_k ||g_k + lam w||^2 = sum_k ||g_k||^2
+                    #     + 2 lam K g_bar.w + K lam^2 ||w||^2
+                    sum_sq = sum_sq + (2.0 * decay * k * torch.dot(g.ravel(), w.ravel())
+                                       + k * decay * decay * torch.dot(w.ravel(),
+                                                                       w.ravel()))
+                    g = g + decay * w
+                mean_sq = mean_sq + torch.dot(g.ravel(), g.ravel())
+        values = torch.stack([sum_sq.reshape(()), mean_sq]).tolist()  # one sync
+        return values[0], values[1]
+
+    # -- the optimizer interface ----------------------------------------------------------
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Update the gain statistics, then step with the rate ``r * lr``.
+
+        The gain used is that of the earlier steps (independent of this
+        step's gradients); this step's statistics are folded in afterwards.
+        Non-finite statistics skip the estimator update (counted in
+        ``skipped_steps``, with a RuntimeWarning).
+        """
+        if closure is not None:
+            raise ValueError("AdaScale.step does not take a closure.")
+        r = self.gain()
+        if self.n_gradients >= 2:
+            sum_sq, mean_sq = self._statistics()
+            if not self._estimator.observe(sum_sq, mean_sq, self.n_gradients):
+                self.skipped_steps += 1
+                warnings.warn(
+                    f"AdaScale step {self.steps}: the gradient statistics are not "
+                    f"finite (sum of squared norms {sum_sq}, squared norm of the "
+                    f"mean {mean_sq}); the gain estimate was not updated.",
+                    RuntimeWarning, stacklevel=2,
+                )
+        base = [group["lr"] for group in self.optimizer.param_groups]
+        try:
+            for group in self.optimizer.param_groups:
+                group["lr"] = group["lr"] * r
+            self.optimizer.step()
+        finally:
+            for group, lr in zip(self.optimizer.param_groups, base, strict=True):
+                group["lr"] = lr
+        before = math.floor(self.tau)
+        self.tau += r
+        self.steps += 1
+        self.gain_history.append(r)
+        if self.scheduler is not None:
+            for _ in range(math.floor(self.tau) - before):
+                self.scheduler.step()
+        self._local_sq.zero_()
+
+    def zero_grad(self, set_to_none=True):
+        """Zero the gradients and the per-step statistics."""
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+        self._local_sq.zero_()
+
+    def state_dict(self):
+        """Wrapped optimizer's state plus ``tau`` and the moving averages.
+
+        Only tensors, numbers, strings, lists and dicts: it loads with
+        ``torch.load(weights_only=True)``.
+        """
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "adascale": {
+                "tau": self.tau, "steps": self.steps,
+                "skipped_steps": self.skipped_steps,
+                "num_gradients_to_accumulate": self.num_gradients_to_accumulate,
+                "smoothing": self._fixed_smoothing,
+                "estimator": self._estimator.state_dict(),
+                "gain_history": list(self.gain_history),
+            },
+        }
+
+    def load_state_dict(self, state):
+        """Restore what :meth:`state_dict` returned."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        own = state["adascale"]
+        self.tau = float(own["tau"])
+        self.steps = int(own["steps"])
+        self.skipped_steps = int(own["skipped_steps"])
+        self.gain_history = [float(v) for v in own["gain_history"]]
+        self.num_gradients_to_accumulate = int(own["num_gradients_to_accumulate"])
+        self._fixed_smoothing = own["smoothing"]
+        self._estimator.load_state_dict(own["estimator"])
+
+    def remove_hooks(self):
+        """Detach the gradient hooks from the parameters."""
+        for handle in self._hooks:
+            handle.remove()
+        self._hooks = []
+
+    def __repr__(self):
+        return (f"AdaScale(scale={self.scale:g}, n_gradients={self.n_gradients}, "
+                f"tau={self.tau:.1f}, optimizer={self.optimizer!r})")

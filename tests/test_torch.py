@@ -1,0 +1,305 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""blitzlearn.torch.AdaScale: one process, and DDP over gloo on 127.0.0.1."""
+
+import io
+import math
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip(
+    "torch", reason="PyTorch is not installed (pip install torch==2.13.0)")
+
+import _torch_worker as worker  # noqa: E402
+
+from blitzlearn.torch import AdaScale  # noqa: E402
+
+WORKER = Path(__file__).with_name("_torch_worker.py")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _launch(scenario, world, accum, out):
+    port = _free_port()
+    return [subprocess.Popen(
+        [sys.executable, str(WORKER), scenario, str(rank), str(world), str(port),
+         str(out), str(accum)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for rank in range(world)]
+
+
+def _finish(procs, limit=120):
+    outs = []
+    for p in procs:
+        out, _ = p.communicate(timeout=limit)
+        outs.append((p.returncode, out))
+    return outs
+
+
+def _accumulate(model, X, y, step, samples, accum):
+    """Backward passes of the given gradient samples, losses divided by accum."""
+    for k in samples:
+        xb, yb = worker.batch(X, y, step, k, None)
+        (torch.nn.functional.mse_loss(model(xb), yb) / accum).backward()
+
+
+def _single_process(n_grads, steps=worker.N_STEPS, **kwargs):
+    model, X, y = worker.model_and_data()
+    opt = AdaScale(worker.make_optimizer(model), num_gradients_to_accumulate=n_grads,
+                   **kwargs)
+    for step in range(steps):
+        _accumulate(model, X, y, step, range(n_grads), n_grads)
+        opt.step()
+        opt.zero_grad()
+    return model, opt
+
+
+def _reference(n_grads):
+    """The gains from the paper's formulas on explicit per-sample gradients."""
+    model, X, y = worker.model_and_data()
+    sgd = worker.make_optimizer(model)
+    decay = sgd.param_groups[0]["weight_decay"]
+    S, theta = float(n_grads), max(1.0 - n_grads / 1000.0, 0.0)
+    m_sigma = m_mu = weight = 0.0
+    gains = []
+    params = list(model.parameters())
+    for step in range(worker.N_STEPS):
+        grads = []
+        for k in range(n_grads):
+            sgd.zero_grad()
+            _accumulate(model, X, y, step, [k], 1)
+            grads.append(torch.cat([p.grad.ravel() for p in params]).numpy().copy())
+        w = torch.cat([p.detach().ravel() for p in params]).numpy()
+        G = np.array(grads) + decay * w  # the penalty is part of every sample
+        g_bar = G.mean(axis=0)
+        sum_sq, mean_sq = float((G * G).sum()), float(g_bar @ g_bar)
+        r = 1.0 if weight == 0 else min(max(
+            (m_sigma / weight + m_mu / weight)
+            / (m_sigma / weight / S + m_mu / weight), 1.0), S)
+        sigma2 = max((sum_sq - S * mean_sq) / (S - 1), 1e-6)
+        mu2 = max(mean_sq - sigma2 / S, 0.0)
+        m_sigma = theta * m_sigma + (1 - theta) * sigma2
+        m_mu = theta * m_mu + (1 - theta) * mu2
+        weight = theta * weight + (1 - theta)
+        mean_raw = np.mean(grads, axis=0)
+        offset = 0
+        for p in params:
+            p.grad = torch.from_numpy(mean_raw[offset:offset + p.numel()].copy()
+                                      ).reshape(p.shape)
+            offset += p.numel()
+        for group in sgd.param_groups:
+            group["lr"] *= r
+        sgd.step()
+        for group in sgd.param_groups:
+            group["lr"] /= r
+        gains.append(r)
+    return gains, [p.detach() for p in params]
+
+
+# --- distributed: 2 gloo processes on 127.0.0.1 ----------------------------------
+
+@pytest.mark.parametrize("accum", [1, 2])
+def test_ddp_gains_match_reference_and_single_process(tmp_path, accum):
+    out = tmp_path / "run"
+    results = _finish(_launch("train", 2, accum, out))
+    for code, text in results:
+        assert code == 0, text
+    ranks = [torch.load(f"{out}.rank{r}.pt", weights_only=True) for r in (0, 1)]
+    # every rank took the same steps
+    assert ranks[0]["gains"] == ranks[1]["gains"]
+    for a, b in zip(ranks[0]["weights"], ranks[1]["weights"], strict=True):
+        assert torch.equal(a, b)
+    gains = np.array(ranks[0]["gains"])
+    assert gains[0] == 1.0 and np.all((gains >= 1.0) & (gains <= 2 * accum))
+    assert gains[1:].max() > 1.05  # the statistics are live
+    # an independent reimplementation on the same per-worker gradients
+    ref_gains, ref_weights = _reference(2 * accum)
+    np.testing.assert_allclose(gains, ref_gains, rtol=1e-6)
+    for a, b in zip(ranks[0]["weights"], ref_weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-9)
+    # 2 workers x accum micro-batches = one process accumulating 2 * accum
+    model, opt = _single_process(2 * accum)
+    np.testing.assert_allclose(gains, opt.gain_history, rtol=1e-9)
+    for a, b in zip(ranks[0]["weights"], model.parameters(), strict=True):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-9,
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize("scenario, message", [
+    ("die-before-step", "AdaScale: the all-reduce of the gradient statistics"),
+    ("die-before-backward", "remote worker"),  # gloo's own error, from DDP
+])
+def test_dead_worker_fails_the_others_quickly(tmp_path, scenario, message):
+    start = time.monotonic()
+    procs = _launch(scenario, 2, 1, tmp_path / "run")
+    (code0, text0), (code1, _) = _finish(procs, limit=90)
+    assert code1 == 3  # the worker that died
+    assert code0 != 0, text0  # the survivor failed instead of hanging
+    assert time.monotonic() - start < 90
+    assert message in text0
+    assert "Error" in text0
+
+
+# --- one process ----------------------------------------------------------------------
+
+def test_scale_one_is_plain_sgd():
+    model, opt = _single_process(1)
+    ref, X, y = worker.model_and_data()
+    sgd = worker.make_optimizer(ref)
+    for step in range(worker.N_STEPS):
+        _accumulate(ref, X, y, step, [0], 1)
+        sgd.step()
+        sgd.zero_grad()
+    assert opt.scale == 1.0 and opt.gain_history == [1.0] * worker.N_STEPS
+    for a, b in zip(model.parameters(), ref.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_checkpoint_resume_continues_exactly():
+    half = worker.N_STEPS // 2
+    whole_model, whole = _single_process(3)
+    model, X, y = worker.model_and_data()
+    opt = AdaScale(worker.make_optimizer(model), num_gradients_to_accumulate=3)
+    for step in range(half):
+        _accumulate(model, X, y, step, range(3), 3)
+        opt.step()
+        opt.zero_grad()
+    buffer = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict()}, buffer)
+    buffer.seek(0)
+    saved = torch.load(buffer, weights_only=True)
+    model2, _, _ = worker.model_and_data(seed=5)  # other weights, then restored
+    model2.load_state_dict(saved["model"])
+    opt2 = AdaScale(worker.make_optimizer(model2), num_gradients_to_accumulate=3)
+    opt2.load_state_dict(saved["opt"])
+    assert opt2.tau == opt.tau and opt2.gain() == opt.gain()
+    for step in range(half, worker.N_STEPS):
+        _accumulate(model2, X, y, step, range(3), 3)
+        opt2.step()
+        opt2.zero_grad()
+    assert opt2.gain_history == whole.gain_history
+    assert opt2.tau == whole.tau
+    for a, b in zip(model2.parameters(), whole_model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_grad_scaler_statistics_are_unscaled():
+    plain_model, plain = _single_process(4)
+    model, X, y = worker.model_and_data()
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 12, growth_interval=3)
+    opt = AdaScale(worker.make_optimizer(model), num_gradients_to_accumulate=4,
+                   grad_scaler=scaler)
+    for step in range(worker.N_STEPS):
+        for k in range(4):
+            xb, yb = worker.batch(X, y, step, k, None)
+            scaler.scale(torch.nn.functional.mse_loss(model(xb), yb) / 4).backward()
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad()
+    assert scaler.get_scale() > 2.0 ** 12  # the scale changed along the way
+    np.testing.assert_allclose(opt.gain_history, plain.gain_history, rtol=1e-10)
+    for a, b in zip(model.parameters(), plain_model.parameters(), strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(),
+                                   rtol=1e-10, atol=1e-13)
+
+
+def test_non_finite_statistics_skip_the_estimator_update():
+    model, X, y = worker.model_and_data()
+    opt = AdaScale(worker.make_optimizer(model), num_gradients_to_accumulate=2)
+    for step in range(3):
+        _accumulate(model, X, y, step, range(2), 2)
+        opt.step()
+        opt.zero_grad()
+    before = opt.state_dict()["adascale"]["estimator"]
+    # a micro-batch whose gradient overflows; the user repairs .grad (as an
+    # AMP-style skip would) but the hooks saw the non-finite values
+    _accumulate(model, X, y, 3, [0], 2)
+    xb, yb = worker.batch(X, y, 3, 1, None)
+    (torch.nn.functional.mse_loss(model(xb) * float("inf"), yb) / 2).backward()
+    for p in model.parameters():
+        torch.nan_to_num_(p.grad, nan=0.0, posinf=0.0, neginf=0.0)
+    with pytest.warns(RuntimeWarning, match="not finite"):
+        opt.step()
+    opt.zero_grad()
+    assert opt.skipped_steps == 1
+    assert opt.state_dict()["adascale"]["estimator"] == before
+    for step in range(4, 8):
+        _accumulate(model, X, y, step, range(2), 2)
+        opt.step()
+        opt.zero_grad()
+    assert all(math.isfinite(g) and 1.0 <= g <= 2.0 for g in opt.gain_history)
+    assert opt.skipped_steps == 1
+
+
+def test_frozen_and_unused_parameters():
+    torch.manual_seed(0)
+    used = torch.nn.Linear(4, 1).double()
+    unused = torch.nn.Linear(4, 1).double()
+    frozen = torch.nn.Linear(4, 1).double()
+    frozen.requires_grad_(False)
+    sgd = torch.optim.SGD([{"params": used.parameters()},
+                           {"params": list(unused.parameters())
+                            + list(frozen.parameters()), "lr": 0.01}], lr=0.1)
+    opt = AdaScale(sgd, num_gradients_to_accumulate=2)
+    x = torch.randn(16, 4, dtype=torch.float64)
+    for _ in range(4):
+        for half in (x[:8], x[8:]):
+            (used(half).square().mean() / 2).backward()
+        opt.step()
+        opt.zero_grad()
+    assert len(opt.gain_history) == 4 and all(math.isfinite(g)
+                                              for g in opt.gain_history)
+    assert sgd.param_groups[1]["lr"] == 0.01  # the base rates are restored
+
+
+def test_scheduler_follows_tau_and_budget():
+    model, X, y = worker.model_and_data()
+    sgd = worker.make_optimizer(model)
+    sched = torch.optim.lr_scheduler.MultiStepLR(sgd, milestones=[20], gamma=0.1)
+    opt = AdaScale(sgd, num_gradients_to_accumulate=4, scheduler=sched, budget=40)
+    step = 0
+    while not opt.done:
+        _accumulate(model, X, y, step, range(4), 4)
+        opt.step()
+        opt.zero_grad()
+        step += 1
+        assert sched.last_epoch == math.floor(opt.tau)
+        expected = 0.05 * (0.1 if opt.tau >= 20 else 1.0)
+        assert sgd.param_groups[0]["lr"] == pytest.approx(expected)
+    assert opt.tau >= 40 > opt.tau - opt.gain_history[-1]
+    assert math.ceil(40 / 4) <= opt.steps <= 40
+
+
+def test_set_scale_keeps_the_variance_estimate():
+    model, opt = _single_process(4, steps=5)
+    sigma2, mu2 = opt.sigma2, opt.mu2
+    opt.set_scale(8)
+    assert (opt.sigma2, opt.mu2) == (sigma2, mu2)
+    assert opt.scale == 8.0 and opt.smoothing == pytest.approx(0.992)
+    assert opt.gain() == pytest.approx((sigma2 + mu2) / (sigma2 / 8 + mu2))
+
+
+def test_errors():
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(TypeError, match="torch.optim.SGD"):
+        AdaScale(torch.optim.Adam(model.parameters()))
+    with pytest.raises(ValueError, match="at least 2 gradient samples"):
+        AdaScale(torch.optim.SGD(model.parameters(), lr=0.1), scale=4)
+    with pytest.raises(ValueError, match="positive integer"):
+        AdaScale(torch.optim.SGD(model.parameters(), lr=0.1),
+                 num_gradients_to_accumulate=0)
+    with pytest.raises(ValueError, match="without a budget"):
+        AdaScale(torch.optim.SGD(model.parameters(), lr=0.1)).done  # noqa: B018
+    with pytest.raises(ValueError, match="smoothing"):
+        AdaScale(torch.optim.SGD(model.parameters(), lr=0.1),
+                 num_gradients_to_accumulate=2, smoothing=1.5)
