@@ -133,7 +133,7 @@ class AdaScale:
         self._hooks = [p.register_hook(self._hook(k, p))
                        for k, p in enumerate(self._params)]
 
-    # -- configuration ---------------------------------------------------------------
+    # -- configuration -----------------------------------------------------
 
     def set_scale(self, scale=None, num_gradients_to_accumulate=None,
                   smoothing=None):
@@ -209,7 +209,7 @@ class AdaScale:
         """Smoothed squared norm of the full gradient."""
         return self._estimator.mu2
 
-    # -- the statistics ------------------------------------------------------------------
+    # -- the statistics ---------------------------------------------------
 
     def _hook(self, index, param):
         def hook(grad):
@@ -269,7 +269,7 @@ class AdaScale:
         values = torch.stack([sum_sq.reshape(()), mean_sq]).tolist()  # one sync
         return values[0], values[1]
 
-    # -- the optimizer interface ----------------------------------------------------------
+    # -- the optimizer interface -------------------------------------------
 
     @torch.no_grad()
     def step(self, closure=None):
