@@ -127,9 +127,9 @@ class AdaScale:
                         for p in group["params"] if p.requires_grad]
         if not self._params:
             raise ValueError("AdaScale: the optimizer has no trainable parameter.")
-        device = self._params[0].device
-        self._local_sq = torch.zeros(len(self._params), dtype=torch.float64,
-                                     device=device)
+        # per parameter, the float64 norms of its local gradient in each
+        # backward pass since the last step
+        self._norms = [[] for _ in self._params]
         self._hooks = [p.register_hook(self._hook(k, p))
                        for k, p in enumerate(self._params)]
 
@@ -212,61 +212,80 @@ class AdaScale:
     # -- the statistics ---------------------------------------------------
 
     def _hook(self, index, param):
+        norms = self._norms[index]
+
         def hook(grad):
             # the local gradient of this backward pass, before accumulation
             # into .grad and before DDP's all-reduce
             if param.grad is None:  # first pass since zero_grad(set_to_none=True)
-                self._local_sq[index] = 0.0
+                norms.clear()
             values = grad.coalesce().values() if grad.is_sparse else grad
-            norm = torch.linalg.vector_norm(values.detach(), dtype=torch.float64)
-            self._local_sq[index] += norm * norm
+            norms.append(torch.linalg.vector_norm(values.detach(),
+                                                  dtype=torch.float64))
             return None
 
         return hook
 
-    def _all_reduce(self, tensor):
+    def _start_all_reduce(self, tensor):
         if self.process_group is None:
-            return tensor
+            return None
         try:
-            work = dist.all_reduce(tensor, group=self.process_group, async_op=True)
+            return dist.all_reduce(tensor, group=self.process_group, async_op=True)
+        except Exception as exc:  # noqa: BLE001 - re-raised with context
+            self._all_reduce_failed(exc)
+
+    def _finish_all_reduce(self, work):
+        if work is None:
+            return
+        try:
             work.wait(timeout=self.timeout)
         except Exception as exc:  # noqa: BLE001 - re-raised with context
-            raise RuntimeError(
-                "AdaScale: the all-reduce of the gradient statistics across "
-                f"{self.world_size} workers failed or timed out "
-                f"(timeout {self.timeout}); a worker may have died. Original "
-                f"error: {exc}"
-            ) from exc
-        return tensor
+            self._all_reduce_failed(exc)
+
+    def _all_reduce_failed(self, exc):
+        raise RuntimeError(
+            "AdaScale: the all-reduce of the gradient statistics across "
+            f"{self.world_size} workers failed or timed out (timeout "
+            f"{self.timeout}); a worker may have died. Original error: {exc}"
+        ) from exc
 
     @torch.no_grad()
     def _statistics(self):
         """``(sum_k ||g_k||^2, ||g_bar||^2)`` in the units of unscaled losses."""
-        local = self._local_sq.sum().reshape(1)
-        total = self._all_reduce(local)
-        c = self.num_gradients_to_accumulate
-        loss_scale = 1.0 if self.grad_scaler is None else float(
-            self.grad_scaler.get_scale())
-        sum_sq = total * (c * c / (loss_scale * loss_scale))
-        mean_sq = torch.zeros((), dtype=torch.float64, device=total.device)
+        local = [n for norms in self._norms for n in norms]
+        if local:
+            total = torch.stack(local).square().sum().reshape(1)
+        else:
+            total = torch.zeros(1, dtype=torch.float64,
+                                device=self._params[0].device)
+        work = self._start_all_reduce(total)  # overlaps the local work below
         k = float(self.n_gradients)
+        norms, extra = [], []
         for group in self.optimizer.param_groups:
             decay = group.get("weight_decay", 0.0)
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.to_dense().to(torch.float64) if p.grad.is_sparse else \
-                    p.grad.to(torch.float64)
-                if decay:
-                    w = p.detach().to(torch.float64)
-                    # sum_k ||g_k + lam w||^2 = sum_k ||g_k||^2
-                    #     + 2 lam K g_bar.w + K lam^2 ||w||^2
-                    sum_sq = sum_sq + (2.0 * decay * k * torch.dot(g.ravel(), w.ravel())
-                                       + k * decay * decay * torch.dot(w.ravel(),
-                                                                       w.ravel()))
-                    g = g + decay * w
-                mean_sq = mean_sq + torch.dot(g.ravel(), g.ravel())
-        values = torch.stack([sum_sq.reshape(()), mean_sq]).tolist()  # one sync
+                g = p.grad.to_dense() if p.grad.is_sparse else p.grad
+                if not decay:
+                    norms.append(torch.linalg.vector_norm(g, dtype=torch.float64))
+                    continue
+                g = g.to(torch.float64).ravel()
+                w = p.detach().to(torch.float64).ravel()
+                gw, ww = torch.dot(g, w), torch.dot(w, w)
+                # sum_k ||g_k + lam w||^2 = sum_k ||g_k||^2 + 2 lam K g_bar.w
+                #     + K lam^2 ||w||^2, and ||g_bar + lam w||^2 likewise
+                norms.append(torch.linalg.vector_norm(g + decay * w))
+                extra.append(k * decay * (2.0 * gw + decay * ww))
+        mean_sq = (torch.stack(norms).square().sum() if norms
+                   else total.new_zeros(()))
+        extra = torch.stack(extra).sum() if extra else total.new_zeros(())
+        self._finish_all_reduce(work)
+        c = self.num_gradients_to_accumulate
+        loss_scale = 1.0 if self.grad_scaler is None else float(
+            self.grad_scaler.get_scale())
+        sum_sq = total[0] * (c * c / (loss_scale * loss_scale)) + extra
+        values = torch.stack([sum_sq, mean_sq]).tolist()  # one host sync
         return values[0], values[1]
 
     # -- the optimizer interface -------------------------------------------
@@ -308,12 +327,16 @@ class AdaScale:
         if self.scheduler is not None:
             for _ in range(math.floor(self.tau) - before):
                 self.scheduler.step()
-        self._local_sq.zero_()
+        self._clear()
+
+    def _clear(self):
+        for norms in self._norms:
+            norms.clear()
 
     def zero_grad(self, set_to_none=True):
         """Zero the gradients and the per-step statistics."""
         self.optimizer.zero_grad(set_to_none=set_to_none)
-        self._local_sq.zero_()
+        self._clear()
 
     def state_dict(self):
         """Wrapped optimizer's state plus ``tau`` and the moving averages.
