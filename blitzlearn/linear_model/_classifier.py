@@ -42,29 +42,12 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
 
     def _validate_classification(self, X, y, sample_weight):
         """Checked ``(X, classes, y_idx, sw, device)``; ``sw`` has class weights."""
-        name = type(self).__name__
-        device = resolve_device(self.device, X, name)
-        check_sparse_format(X, name)
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csc", "csr", "coo"],
-            dtype=[np.float64, np.float32],
-            order="F" if self._layout == "columns" else "C", multi_output=True,
-        )
-        y = single_target(y, name)
-        check_classification_targets(y)
-        if sp.issparse(X):
-            X = X.tocsc() if self._layout == "columns" else X.tocsr()
-            X.sort_indices()
-        classes, y_idx = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes in the data; got "
-                f"only one class: {classes[0]!r}."
-            )
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True)
+        device = resolve_device(self.device, X, type(self).__name__)
+        X, classes, y_idx, sw = check_classification_data(
+            self, X, y, sample_weight, self._layout)
         if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes, y=y)
+            cw = compute_class_weight(self.class_weight, classes=classes,
+                                      y=classes[y_idx])
             sw = sw * cw[y_idx]
         return X, classes, y_idx, sw, device
 
@@ -137,3 +120,34 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def check_classification_data(estimator, X, y, sample_weight, layout):
+    """Validated ``(X, classes, y_idx, sw)`` for a linear classifier's ``fit``.
+
+    ``layout`` is ``"columns"`` (CSC / Fortran-ordered X) or ``"rows"`` (CSR
+    / C-ordered X); sparse indices come back sorted.  ``y_idx`` indexes
+    ``classes``; ``sw`` are the float64 sample weights (ones by default).
+    Raises for a target with fewer than two classes.
+    """
+    name = type(estimator).__name__
+    check_sparse_format(X, name)
+    X, y = validate_data(
+        estimator, X, y, accept_sparse=["csc", "csr", "coo"],
+        dtype=[np.float64, np.float32],
+        order="F" if layout == "columns" else "C", multi_output=True,
+    )
+    y = single_target(y, name)
+    check_classification_targets(y)
+    if sp.issparse(X):
+        X = X.tocsc() if layout == "columns" else X.tocsr()
+        X.sort_indices()
+    classes, y_idx = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"{name} needs samples of at least 2 classes in the data; got "
+            f"only one class: {classes[0]!r}."
+        )
+    sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                              ensure_non_negative=True)
+    return X, classes, y_idx, sw

@@ -7,24 +7,20 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
-    validate_data,
 )
 
 from .._adascale import STATE_SIZE, default_smoothing
 from .._kernels import _sgd as kern
 from .._kernels._columns import as_columns
-from .._validation import check_sparse_format, single_target
+from ._classifier import check_classification_data
 
 logger = logging.getLogger("blitzlearn")
 
@@ -236,23 +232,9 @@ default="log_loss"
         self : AdaScaleSGDClassifier
             The fitted estimator.
         """
+        X, classes, y_idx, sw = check_classification_data(
+            self, X, y, sample_weight, "rows")
         name = type(self).__name__
-        check_sparse_format(X, name)
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc", "coo"],
-                             dtype=[np.float64, np.float32], order="C",
-                             multi_output=True)
-        y = single_target(y, name)
-        check_classification_targets(y)
-        if sp.issparse(X):
-            X = X.tocsr()
-        classes, y_idx = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes in the data; got "
-                f"only one class: {classes[0]!r}."
-            )
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                  ensure_non_negative=True)
         if classes.size == 2:
             Y = np.where(y_idx == 1, 1.0, -1.0)[:, None]
         else:
