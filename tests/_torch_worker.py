@@ -52,7 +52,10 @@ def main(scenario, rank, world, port, out, accum):
 
     model, X, y = model_and_data()
     ddp = torch.nn.parallel.DistributedDataParallel(model)
+    # "train" carries the statistics in DDP's all-reduce (a communication
+    # hook); the other scenarios use AdaScale's own all-reduce
     opt = AdaScale(make_optimizer(model), num_gradients_to_accumulate=accum,
+                   ddp_model=ddp if scenario == "train" else None,
                    timeout=timedelta(seconds=20))
     n_grads = world * accum
     for step in range(N_STEPS):

@@ -108,10 +108,11 @@ def _reference(n_grads):
 
 # --- distributed: 2 gloo processes on 127.0.0.1 ----------------------------------
 
-@pytest.mark.parametrize("accum", [1, 2])
-def test_ddp_gains_match_reference_and_single_process(tmp_path, accum):
+@pytest.mark.parametrize("scenario, accum", [
+    ("train", 1), ("train", 2), ("train-own-all-reduce", 2)])
+def test_ddp_gains_match_reference_and_single_process(tmp_path, scenario, accum):
     out = tmp_path / "run"
-    results = _finish(_launch("train", 2, accum, out))
+    results = _finish(_launch(scenario, 2, accum, out))
     for code, text in results:
         assert code == 0, text
     ranks = [torch.load(f"{out}.rank{r}.pt", weights_only=True) for r in (0, 1)]

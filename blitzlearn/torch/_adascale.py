@@ -12,6 +12,21 @@ import torch.distributed as dist
 from .._adascale import GainEstimator
 
 
+def _sum_of_squares(tensors, device):
+    """``sum_t ||t||^2`` in float64 of 1-D tensors, one norm per dtype."""
+    if not tensors:
+        return torch.zeros((), dtype=torch.float64, device=device)
+    by_dtype = {}
+    for t in tensors:
+        by_dtype.setdefault(t.dtype, []).append(t)
+    total = None
+    for group in by_dtype.values():
+        flat = group[0] if len(group) == 1 else torch.cat(group)
+        norm = torch.linalg.vector_norm(flat).to(torch.float64)
+        total = norm * norm if total is None else total + norm * norm
+    return total
+
+
 class AdaScale:
     """Scale ``torch.optim.SGD`` to ``S`` times its batch without retuning.
 
@@ -64,6 +79,14 @@ class AdaScale:
     budget : float or None, default=None
         ``S = 1`` iterations of the recipe (``T_SI``); :attr:`done` is True
         once ``tau >= budget``.
+    ddp_model : DistributedDataParallel or None, default=None
+        The DDP-wrapped model.  AdaScale then registers a communication hook
+        on it that carries the workers' sums of squared gradient norms in
+        the gradients' own all-reduce (one collective per step instead of
+        two) and, without accumulation, takes the local norms from the
+        gradient buckets instead of one hook per parameter.  Without it
+        (or with a communication hook of your own) the statistics take a
+        separate all-reduce.
     timeout : datetime.timedelta, default=5 minutes
         Longest wait for the all-reduce of the statistics before a
         ``RuntimeError`` (a worker that died or hangs).
@@ -100,7 +123,7 @@ class AdaScale:
     def __init__(self, optimizer, *, scale=None, smoothing=None,
                  num_gradients_to_accumulate=1, process_group=None,
                  grad_scaler=None, scheduler=None, budget=None,
-                 timeout=timedelta(minutes=5)):
+                 ddp_model=None, timeout=timedelta(minutes=5)):
         if not isinstance(optimizer, torch.optim.SGD):
             raise TypeError(
                 "AdaScale wraps a torch.optim.SGD (the algorithm is defined for "
@@ -127,11 +150,30 @@ class AdaScale:
                         for p in group["params"] if p.requires_grad]
         if not self._params:
             raise ValueError("AdaScale: the optimizer has no trainable parameter.")
-        # per parameter, the float64 norms of its local gradient in each
-        # backward pass since the last step
+        # per parameter, the norms of its local gradient (0-d tensors), one
+        # per backward pass since the last step
         self._norms = [[] for _ in self._params]
-        self._hooks = [p.register_hook(self._hook(k, p))
-                       for k, p in enumerate(self._params)]
+        self._hooks = []
+        self._bucket_sq = []  # local squared norms of the buckets (DDP hook)
+        self._reduced = None  # the all-reduced sum, when the DDP hook made it
+        self._ddp = ddp_model
+        if ddp_model is not None:
+            if self.process_group is None:
+                raise ValueError(
+                    "AdaScale: ddp_model needs torch.distributed to be initialised."
+                )
+            ddp_model.register_comm_hook(None, self._comm_hook)
+        self._sync_hooks()
+
+    def _sync_hooks(self):
+        """Parameter hooks unless DDP's buckets give the local norms (no
+        accumulation)."""
+        wanted = self._ddp is None or self.num_gradients_to_accumulate > 1
+        if wanted and not self._hooks:
+            self._hooks = [p.register_hook(self._hook(k, p))
+                           for k, p in enumerate(self._params)]
+        elif not wanted:
+            self.remove_hooks()
 
     # -- configuration -----------------------------------------------------
 
@@ -162,6 +204,8 @@ class AdaScale:
         if smoothing is not None:
             self._fixed_smoothing = smoothing
         self._estimator.set_scale(scale, self._fixed_smoothing)
+        if hasattr(self, "_hooks"):
+            self._sync_hooks()
 
     @property
     def scale(self):
@@ -213,18 +257,51 @@ class AdaScale:
 
     def _hook(self, index, param):
         norms = self._norms[index]
+        clear, append = norms.clear, norms.append
+        vector_norm = torch.linalg.vector_norm
 
         def hook(grad):
             # the local gradient of this backward pass, before accumulation
-            # into .grad and before DDP's all-reduce
+            # into .grad and before DDP's all-reduce; measured now, since
+            # autograd may reuse its memory for .grad afterwards
             if param.grad is None:  # first pass since zero_grad(set_to_none=True)
-                norms.clear()
-            values = grad.coalesce().values() if grad.is_sparse else grad
-            norms.append(torch.linalg.vector_norm(values.detach(),
-                                                  dtype=torch.float64))
-            return None
+                clear()
+            append(vector_norm(grad.coalesce().values() if grad.is_sparse
+                               else grad))
 
         return hook
+
+    def _local_sum_sq(self, device):
+        """This worker's ``sum ||local gradient||^2`` since the last step."""
+        norms = [n for per_param in self._norms for n in per_param]
+        norms += self._bucket_sq
+        if not norms:
+            return torch.zeros((), dtype=torch.float64, device=device)
+        return torch.stack(norms).to(torch.float64).square().sum()
+
+    def _comm_hook(self, state, bucket):
+        """DDP's bucket all-reduce (mean), carrying the statistics on the last."""
+        buf = bucket.buffer()
+        if not self._hooks:  # no accumulation: the bucket is the local gradient
+            self._bucket_sq.append(torch.linalg.vector_norm(buf))
+        buf.div_(self.world_size)
+        group = self.process_group
+        if not bucket.is_last() or buf.dtype not in (torch.float32, torch.float64):
+            fut = dist.all_reduce(buf, group=group, async_op=True).get_future()
+            return fut.then(lambda f: f.value()[0])
+        # every parameter is ready once the last bucket is: the local sum is
+        # complete; it travels (not divided) after the gradients
+        local = self._local_sum_sq(buf.device).to(buf.dtype).reshape(1)
+        packed = torch.cat([buf, local])
+        fut = dist.all_reduce(packed, group=group, async_op=True).get_future()
+
+        def unpack(f):
+            out = f.value()[0]
+            self._reduced = out[-1:].to(torch.float64)
+            buf.copy_(out[:-1])
+            return buf
+
+        return fut.then(unpack)
 
     def _start_all_reduce(self, tensor):
         if self.process_group is None:
@@ -252,33 +329,31 @@ class AdaScale:
     @torch.no_grad()
     def _statistics(self):
         """``(sum_k ||g_k||^2, ||g_bar||^2)`` in the units of unscaled losses."""
-        local = [n for norms in self._norms for n in norms]
-        if local:
-            total = torch.stack(local).square().sum().reshape(1)
+        device = self._params[0].device
+        if self._reduced is not None:  # summed across workers by the DDP hook
+            total, work = self._reduced, None
         else:
-            total = torch.zeros(1, dtype=torch.float64,
-                                device=self._params[0].device)
-        work = self._start_all_reduce(total)  # overlaps the local work below
+            total = self._local_sum_sq(device).reshape(1)
+            work = self._start_all_reduce(total)  # overlaps the local work below
         k = float(self.n_gradients)
-        norms, extra = [], []
+        pieces, extra = [], []
         for group in self.optimizer.param_groups:
             decay = group.get("weight_decay", 0.0)
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.to_dense() if p.grad.is_sparse else p.grad
+                g = (p.grad.to_dense() if p.grad.is_sparse else p.grad).reshape(-1)
                 if not decay:
-                    norms.append(torch.linalg.vector_norm(g, dtype=torch.float64))
+                    pieces.append(g)
                     continue
-                g = g.to(torch.float64).ravel()
-                w = p.detach().to(torch.float64).ravel()
+                g = g.to(torch.float64)
+                w = p.detach().to(torch.float64).reshape(-1)
                 gw, ww = torch.dot(g, w), torch.dot(w, w)
                 # sum_k ||g_k + lam w||^2 = sum_k ||g_k||^2 + 2 lam K g_bar.w
                 #     + K lam^2 ||w||^2, and ||g_bar + lam w||^2 likewise
-                norms.append(torch.linalg.vector_norm(g + decay * w))
+                pieces.append(g + decay * w)
                 extra.append(k * decay * (2.0 * gw + decay * ww))
-        mean_sq = (torch.stack(norms).square().sum() if norms
-                   else total.new_zeros(()))
+        mean_sq = _sum_of_squares(pieces, device)
         extra = torch.stack(extra).sum() if extra else total.new_zeros(())
         self._finish_all_reduce(work)
         c = self.num_gradients_to_accumulate
@@ -332,6 +407,8 @@ class AdaScale:
     def _clear(self):
         for norms in self._norms:
             norms.clear()
+        self._bucket_sq.clear()
+        self._reduced = None
 
     def zero_grad(self, set_to_none=True):
         """Zero the gradients and the per-step statistics."""

@@ -11,9 +11,9 @@ when the scale-invariant iteration count ``tau`` reaches the recipe's budget::
     python docs/examples/torch_digits_cnn.py
     # S = 8: two processes, 4 micro-batches each
     torchrun --nproc_per_node=2 docs/examples/torch_digits_cnn.py --accum 4
-    # the same steps with plain DDP SGD, to time AdaScale's overhead
+    # AdaScale's cost per step against plain DDP SGD, in the same processes
     torchrun --nproc_per_node=2 docs/examples/torch_digits_cnn.py --accum 4 \\
-        --plain --steps 400
+        --overhead 10
 
 Rank 0 prints one JSON line: the validation accuracy along the run (every
 ``--eval-every`` scale-invariant iterations), the steps taken, the mean time
@@ -74,6 +74,57 @@ def accuracy(model, X, y):
         return float((model(X).argmax(dim=1) == y).float().mean())
 
 
+def train_step(ddp, opt, rows, Xtr, ytr, accum, rank, distributed):
+    """Backward passes of one step's micro-batches, then the update."""
+    for m in range(accum):
+        idx = rows[rank * accum + m]
+        loss = torch.nn.functional.cross_entropy(ddp(Xtr[idx]), ytr[idx]) / accum
+        if distributed and m < accum - 1:
+            with ddp.no_sync():
+                loss.backward()
+        else:
+            loss.backward()
+    opt.step()
+    opt.zero_grad()
+
+
+def overhead(batches, Xtr, ytr, args, rank, world, distributed, block=50):
+    """Median ms per step of AdaScale and of plain SGD, in alternating blocks.
+
+    Two copies of the network, each with its own DDP wrapper (DDP takes one
+    communication hook for good): one trained by AdaScale, one by SGD.
+    """
+    from blitzlearn.torch import AdaScale
+
+    runs = {}
+    for mode in ("adascale", "plain"):
+        torch.manual_seed(args.seed)
+        model = network()
+        ddp = (torch.nn.parallel.DistributedDataParallel(model) if distributed
+               else model)
+        sgd = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+        opt = sgd if mode == "plain" else AdaScale(
+            sgd, num_gradients_to_accumulate=args.accum,
+            ddp_model=ddp if distributed else None)
+        runs[mode] = (ddp, opt)
+    times = {"adascale": [], "plain": []}
+    for b in range(2 * args.overhead + 2):
+        mode = "adascale" if b % 2 == 0 else "plain"
+        ddp, opt = runs[mode]
+        for _ in range(block):
+            rows = batches.step(world * args.accum)
+            start = time.perf_counter()
+            train_step(ddp, opt, rows, Xtr, ytr, args.accum, rank, distributed)
+            if b >= 2:  # the first two blocks warm up
+                times[mode].append(time.perf_counter() - start)
+    if rank == 0:
+        med = {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+        print(json.dumps({"S": world * args.accum, "ms_per_step": med,
+                          "overhead": med["adascale"] / med["plain"] - 1.0}))
+    if distributed:
+        dist.destroy_process_group()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accum", type=int, default=1)
@@ -87,6 +138,9 @@ def main(argv=None):
                         help="plain DDP SGD at the S = 1 rate (timing baseline)")
     parser.add_argument("--steps", type=int, default=None,
                         help="stop after this many steps (timing runs)")
+    parser.add_argument("--overhead", type=int, default=None, metavar="BLOCKS",
+                        help="time BLOCKS blocks of 50 steps with AdaScale and as "
+                             "many with plain SGD, alternating, and stop")
     args = parser.parse_args(argv)
 
     from blitzlearn.torch import AdaScale
@@ -106,30 +160,23 @@ def main(argv=None):
     sched = torch.optim.lr_scheduler.MultiStepLR(
         sgd, milestones=[budget // 2, 3 * budget // 4], gamma=0.1)
     opt = None if args.plain else AdaScale(
-        sgd, num_gradients_to_accumulate=args.accum, scheduler=sched, budget=budget)
+        sgd, num_gradients_to_accumulate=args.accum, scheduler=sched, budget=budget,
+        ddp_model=ddp if distributed else None)
     n_samples = world * args.accum
     batches = Batches(len(ytr), args.batch_size, args.seed)
+    if args.overhead:
+        return overhead(batches, Xtr, ytr, args, rank, world, distributed)
     history, reached, step, tau, times = [], None, 0, 0.0, []
     next_eval = 0.0
     while (tau < budget) if args.steps is None else (step < args.steps):
         rows = batches.step(n_samples)
         start = time.perf_counter()
-        for m in range(args.accum):
-            idx = rows[rank * args.accum + m]
-            loss = torch.nn.functional.cross_entropy(ddp(Xtr[idx]), ytr[idx])
-            if distributed and m < args.accum - 1:
-                with ddp.no_sync():
-                    (loss / args.accum).backward()
-            else:
-                (loss / args.accum).backward()
+        train_step(ddp, sgd if opt is None else opt, rows, Xtr, ytr, args.accum,
+                   rank, distributed)
         if opt is None:
-            sgd.step()
-            sgd.zero_grad()
             tau += 1.0
             sched.step()
         else:
-            opt.step()
-            opt.zero_grad()
             tau = opt.tau
         times.append(time.perf_counter() - start)
         step += 1
