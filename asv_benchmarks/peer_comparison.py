@@ -349,7 +349,7 @@ def logistic_solvers(fit_intercept):
 
     Without an intercept every peer solves the same problem; with one, only
     the solvers with an unpenalised intercept are listed (liblinear penalises
-    it, celer has none).
+    it, celer has none; saga and skglm do not penalise it).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -372,6 +372,11 @@ def logistic_solvers(fit_intercept):
         solvers["liblinear"] = lambda C, g, y: LogisticRegression(
             C=C, l1_ratio=1.0, solver="liblinear", fit_intercept=False, random_state=0,
             tol=g / null_objective(C, y), max_iter=1_000_000)
+    # saga stops when an epoch moves no weight by more than tol * max|w|: not
+    # a gap, so time_to_target tightens it from the relative target down
+    solvers["saga"] = lambda C, g, y: LogisticRegression(
+        C=C, l1_ratio=1.0, solver="saga", fit_intercept=fit_intercept,
+        random_state=0, tol=g / null_objective(C, y), max_iter=1_000_000)
     try:
         from celer import LogisticRegression as CelerLogReg
 

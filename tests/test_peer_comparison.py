@@ -1,10 +1,11 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The peer comparison's generated problems, memory measurement and table."""
+"""The peer comparison's generated problems, memory measurement, saga and table."""
 
 import importlib.util
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,33 @@ def test_a_failing_fit_raises_in_the_parent(memory):
 
     with pytest.raises(RuntimeError, match="no fit here"):
         memory.fit_in_child(Fails, None, None, _certificate)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_saga_is_an_l1_logistic_peer(peers, fit_intercept):
+    solvers = peers.logistic_solvers(fit_intercept)
+    assert "saga" in solvers
+    model = solvers["saga"](2.0, 1e-3, np.array([1.0, -1.0]))
+    assert model.solver == "saga" and model.l1_ratio == 1.0 and model.C == 2.0
+    assert model.fit_intercept is fit_intercept
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    y = np.where(X[:, 0] + 0.5 * rng.standard_normal(60) > 0, 1.0, -1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no deprecated parameter
+        solvers["saga"](1.0, 1e-6, y).fit(X, y)
+
+
+def test_run_reaches_the_target_with_saga_and_reports_memory(peers, data):
+    rows = peers.run_logistic(["rcv1-like"], [0.1], 1e-6, 1,
+                              keep=["blitzlearn", "saga"], scale=0.02,
+                              max_seconds=60)
+    X, _ = data.make_peer_data("rcv1-like", "logistic", scale=0.02)
+    assert [r.solver for r in rows] == ["blitzlearn", "saga"]
+    for r in rows:
+        assert r.seconds > 0 and r.accuracy <= 1e-6 and not r.capped
+        assert r.peak > 0 and r.x_bytes == data.nbytes(X) and r.shape == X.shape
+    assert rows[0].objective == pytest.approx(rows[1].objective, rel=1e-5)
 
 
 def test_table_has_the_memory_columns_and_marks_capped_rows(peers):
