@@ -286,6 +286,9 @@ def run_levels(name, X, y, levels, solvers, repeat, max_seconds=None):
             rows.append(Row(name, level.label, label, res.seconds, res.objective,
                             res.gap / level.unit, res.nnz, res.tol / level.tol_unit,
                             res.peak, capped="run" if res.capped else "", **common))
+            # progress on stderr: a run cut short still leaves its rows
+            print(format_rows(rows[-1:]).splitlines()[-1], file=sys.stderr,
+                  flush=True)
     return rows
 
 
