@@ -510,7 +510,7 @@ def format_rows(rows, accuracy="gap / P(0)", tol="tol used / P(0)"):
     ``peak`` is the fit's peak memory above its baseline, ``peak / mem(X)``
     its ratio to the memory of ``X``, and the last column says whether it is
     within :func:`memory_budget` (``>=`` marks a lower bound: the fit was
-    killed).
+    killed; ``-`` where that bound is under the budget).
     """
     out = [f"| data | regularisation | solver | time (s) | objective | {accuracy} "
            f"| nnz | {tol} | peak (MB) | peak / mem(X) | within budget |",
@@ -526,6 +526,8 @@ def format_rows(rows, accuracy="gap / P(0)", tol="tol used / P(0)"):
         else:
             peak, ratio = low + _mb(r.peak), f"{low}{r.peak / r.x_bytes:.2f}"
             within = "yes" if r.peak <= memory_budget(r.x_bytes, r.shape) else "no"
+            if low and within == "yes":
+                within = "-"  # a lower bound under the budget says nothing
         nnz = "-" if r.nnz < 0 else str(r.nnz)
         tol_used = "-" if np.isnan(r.tol) else f"{r.tol:.0e}"
         out.append(f"| {r.data} | {r.level} | {r.solver} | {sec} | {r.objective:.10g} "

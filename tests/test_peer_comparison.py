@@ -168,6 +168,8 @@ def test_table_has_the_memory_columns_and_marks_capped_rows(peers):
                   capped="run", **common),
         peers.Row("d", "1/100", "sklearn", 5.0, np.nan, np.nan, -1, np.nan,
                   capped="skipped", **common),
+        peers.Row("d", "1/10", "celer", 5.0, np.nan, np.nan, -1, 1e-6, 2**10,
+                  capped="run", **common),
     ]
     table = peers.format_rows(rows).splitlines()
     assert "peak (MB)" in table[0] and "peak / mem(X)" in table[0]
@@ -176,6 +178,7 @@ def test_table_has_the_memory_columns_and_marks_capped_rows(peers):
     assert "| 0.5000 |" in table[2] and "| 0.5 | 0.50 | yes |" in table[2]
     assert "| > 5 |" in table[3] and "| >= 4.0 | >= 4.00 | no |" in table[3]
     assert "| > 5 skipped |" in table[4]
+    assert table[5].endswith("| >= 0.0 | >= 0.00 | - |")  # a bound says nothing
     budget = peers.memory_budget(2**20, (1000, 100))
     assert budget == 0.5 * 2**20 + peers.MEMORY_VECTORS * 8 * 1100
     summary = peers.format_datasets(rows).splitlines()
