@@ -162,6 +162,7 @@ def lasso_solvers():
         pass
     return solvers
 
+
 class Result(NamedTuple):
     """What :func:`time_to_target` found for one solver at one level."""
 
@@ -400,6 +401,7 @@ def logistic_solvers(fit_intercept):
         pass
     return solvers
 
+
 def run_logistic(datasets, ratios, target, repeat, keep=None, fit_intercept=False,
                  max_seconds=None, scale=1.0):
     """Rows of the L1-logistic comparison: every data set, ``C = C_min / ratio``."""
@@ -455,6 +457,7 @@ def svm_solvers():
             C=C, loss="hinge", dual=True, tol=t, max_iter=1_000_000,
             random_state=0), 1e-1),
     }
+
 
 def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0):
     """Time to a relative primal suboptimality ``target`` for each C.
