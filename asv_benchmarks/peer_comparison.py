@@ -14,6 +14,19 @@ every solver is timed until its relative primal suboptimality
 ``(P - P*) / P*`` is at most ``--target``, with ``P*`` bounded below by a
 BlitzSVC fit certified to ``1e-10`` (:func:`run_svm`).
 
+Every tolerance is first tried in a forked child process (``_peer_memory.py``),
+which checks the accuracy and, when it is met, fits again to measure the peak
+resident memory of a warm fit above the child's baseline (the pages of ``X``
+are shared and not counted; a copy is). Numba solvers (:data:`JIT_SOLVERS`)
+are compiled in the parent first, on a slice of the data, so that the children
+inherit the compiled code. A first fit longer than ``--max-seconds`` is killed
+and reported as ``> N``; the smaller regularisations of that solver on that
+data set are then skipped (``> N skipped``), as they are slower still.
+
+Besides the LIBSVM sets (:func:`blitzlearn.datasets.load_libsvm`), the
+``--datasets`` may name the generated problems of ``_peer_data.py``:
+``rcv1-like``, ``news20-like``, ``e2006-like`` and ``dense-tall``.
+
 Run from the repository root, single-threaded as the reference figures are::
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \\
@@ -24,11 +37,70 @@ Peers that are not installed (``pip install celer skglm``) are skipped.
 
 import argparse
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import xlogy
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peer_data import GENERATED, make_peer_data, nbytes  # noqa: E402
+from _peer_memory import fit_in_child  # noqa: E402
+
+# solvers that Numba compiles on their first fit in a process: compiled in the
+# parent on a slice of the data before the children are forked
+JIT_SOLVERS = frozenset({"blitzlearn", "skglm"})
+# the O(n + d) part of the memory target: this many float64 vectors of n + d
+MEMORY_VECTORS = 16
+NAN = float("nan")
+
+
+class Row(NamedTuple):
+    """One line of the table.
+
+    ``seconds`` is the median time to target, NaN when no tolerance tried met
+    it, and the cap when ``capped`` is ``"run"`` (a fit was killed at the cap)
+    or ``"skipped"`` (not run after a looser level was capped). ``peak`` is the
+    peak memory of one fit above its baseline and ``x_bytes`` the memory of
+    ``X``, in bytes; ``shape`` is ``(n_samples, n_features)``.
+    """
+
+    data: str
+    level: str
+    solver: str
+    seconds: float
+    objective: float
+    accuracy: float
+    nnz: int
+    tol: float
+    peak: float = NAN
+    x_bytes: int = 0
+    shape: tuple = (0, 0)
+    capped: str = ""
+
+
+def memory_budget(x_bytes, shape):
+    """Extra bytes a fit may take: ``0.5 |X| + MEMORY_VECTORS * 8 (n + d)``.
+
+    That is, the issue's target "peak memory at most 1.5 |X| plus O(n + d)",
+    with ``X`` itself (already in memory) counted in the peak.
+    """
+    return 0.5 * x_bytes + MEMORY_VECTORS * 8 * (shape[0] + shape[1])
+
+
+def load(name, task, scale=1.0):
+    """``(X, y)`` of a LIBSVM set, or of a generated problem if ``name`` is one.
+
+    ``scale`` shrinks the generated problems (both dimensions).
+    """
+    if name in GENERATED:
+        return make_peer_data(name, task, scale=scale)
+    from blitzlearn.datasets import load_libsvm
+
+    return load_libsvm(name)
 
 
 def lasso_certificate(X, y, coef, intercept, alpha, fit_intercept=True):
@@ -91,57 +163,159 @@ def lasso_solvers():
     return solvers
 
 
+class Result(NamedTuple):
+    """What :func:`time_to_target` found for one solver at one level."""
+
+    seconds: float
+    objective: float
+    gap: float
+    nnz: int
+    tol: float
+    peak: float
+    capped: bool = False
+
+
 def time_to_target(make, X, y, reg, target_gap, repeat, certificate,
-                   first_tol=None, tries=7):
+                   first_tol=None, tries=7, max_seconds=None):
     """Median fit time of the loosest tolerance whose solution meets the target.
 
-    ``certificate(model)`` returns ``(objective, gap)`` of a fitted model; the
-    tolerances tried are ``first_tol`` (default ``target_gap``) and then up to
-    ``tries - 1`` ones, each 10x tighter.
+    Parameters
+    ----------
+    make : callable
+        ``make(reg, tol, y)`` returns an unfitted estimator.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        Training data.
+    y : ndarray of shape (n_samples,)
+        Targets.
+    reg : float
+        Regularisation passed to ``make``.
+    target_gap : float
+        The accuracy to reach, in the units of ``certificate``'s gap.
+    repeat : int
+        Number of timed fits (after one warm-up fit) whose median is reported.
+    certificate : callable
+        ``certificate(model) -> (objective, gap)`` of a fitted model.
+    first_tol : float, default=None
+        First tolerance tried (default ``target_gap``); up to ``tries - 1``
+        more are tried, each 10x tighter.
+    tries : int, default=7
+        Number of tolerances tried.
+    max_seconds : float, default=None
+        Cap on one fit, enforced on the first fit at each tolerance (in a
+        child process); ``None`` for no cap.
+
+    Returns
+    -------
+    result : Result
+        Median time (NaN if no tolerance met the target; the cap if a fit was
+        killed), objective, gap and number of nonzero weights of the last
+        fit, the tolerance used (the last one tried if none met the target)
+        and the peak memory of one fit in bytes.
     """
     gap_tol = target_gap if first_tol is None else first_tol
     for _ in range(tries):
-        model = make(reg, gap_tol, y)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(X, y)  # warm-up (JIT) and accuracy check
-            primal, gap = certificate(model)
-            if gap <= target_gap:
-                times = []
+        def build(tol=gap_tol):
+            return make(reg, tol, y)
+
+        check = fit_in_child(build, X, y, certificate, max_seconds, target_gap)
+        if check.timed_out:
+            return Result(check.seconds, NAN, NAN, -1, gap_tol, check.peak, True)
+        if check.gap <= target_gap:
+            times = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                build().fit(X, y)  # warm-up: JIT compilation, caches
                 for _ in range(repeat):
-                    model = make(reg, gap_tol, y)
+                    model = build()
                     start = time.perf_counter()
                     model.fit(X, y)
                     times.append(time.perf_counter() - start)
-                primal, gap = certificate(model)
-                return statistics.median(times), primal, gap, model, gap_tol
+            primal, gap = certificate(model)
+            return Result(statistics.median(times), primal, gap,
+                          int(np.count_nonzero(model.coef_)), gap_tol, check.peak)
+        last_tol = gap_tol
         gap_tol /= 10.0
-    return float("nan"), primal, gap, model, gap_tol
+    return Result(NAN, check.objective, check.gap, check.nnz, last_tol, check.peak)
 
 
-def run_lasso(datasets, ratios, target, repeat, keep=None):
-    from blitzlearn.datasets import load_libsvm
+class Level(NamedTuple):
+    """One regularisation level of a data set.
 
+    ``unit`` divides the gap (``P(0)``, or ``P*`` for the SVM) and ``tol_unit``
+    the tolerance used, in the table.
+    """
+
+    label: str
+    reg: float
+    target_gap: float
+    unit: float
+    tol_unit: float
+    certificate: object
+
+
+def run_levels(name, X, y, levels, solvers, repeat, max_seconds=None):
+    """Rows of every solver at every level, smallest regularisation last.
+
+    ``solvers`` maps a name to ``(make, first, tries)``: the first tolerance
+    tried is ``first`` times the target, in the units of ``level.tol_unit``.
+    Once a solver's fit is killed at the cap, its later levels on this data
+    set are reported as skipped.
+    """
+    rows, capped = [], set()
+    common = {"x_bytes": nbytes(X), "shape": tuple(X.shape)}
+    # compile the Numba solvers here, on a slice, so that children inherit them
+    sub = np.linspace(0, X.shape[0] - 1, min(X.shape[0], 200)).astype(np.intp)
+    for label, (make, _, _) in solvers.items():
+        if label in JIT_SOLVERS:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                make(levels[0].reg, 1e-3, y[sub]).fit(X[sub], y[sub])
+    for level in levels:
+        for label, (make, first, tries) in solvers.items():
+            if label in capped:
+                rows.append(Row(name, level.label, label, max_seconds, NAN, NAN, -1,
+                                NAN, capped="skipped", **common))
+                continue
+            res = time_to_target(
+                make, X, y, level.reg, level.target_gap, repeat, level.certificate,
+                # first tolerance: a factor of the target in the tolerance's units
+                first_tol=first * level.target_gap / level.unit * level.tol_unit,
+                tries=tries,
+                max_seconds=max_seconds)
+            if res.capped:
+                capped.add(label)
+            rows.append(Row(name, level.label, label, res.seconds, res.objective,
+                            res.gap / level.unit, res.nnz, res.tol / level.tol_unit,
+                            res.peak, capped="run" if res.capped else "", **common))
+            # progress on stderr: a run cut short still leaves its rows
+            print(format_rows(rows[-1:]).splitlines()[-1], file=sys.stderr,
+                  flush=True)
+    return rows
+
+
+def run_lasso(datasets, ratios, target, repeat, keep=None, max_seconds=None,
+              scale=1.0):
+    """Rows of the Lasso comparison: every data set, every ``alpha_max * ratio``."""
+    solvers = {k: (v, 1.0, 7) for k, v in lasso_solvers().items()
+               if not keep or k in keep}
     rows = []
-    solvers = {k: v for k, v in lasso_solvers().items() if not keep or k in keep}
     for name in datasets:
-        X, y = load_libsvm(name)
+        X, y = load(name, "lasso", scale)
         n = X.shape[0]
         y_c = y - y.mean()
         alpha_max = float(np.abs(X.T @ y_c).max()) / n
         p0 = 0.5 * float(y_c @ y_c) / n
+        levels = []
         for ratio in ratios:
             alpha = alpha_max * ratio
+
             def certificate(model, alpha=alpha, X=X, y=y):
                 return lasso_certificate(X, y, model.coef_, model.intercept_,
                                          alpha)
 
-            for label, make in solvers.items():
-                seconds, primal, gap, model, used = time_to_target(
-                    make, X, y, alpha, target * p0, repeat, certificate)
-                rows.append((name, f"1/{round(1 / ratio)}", label, seconds,
-                             primal, gap / p0, int(np.count_nonzero(model.coef_)),
-                             used / p0))
+            levels.append(Level(f"1/{round(1 / ratio)}", alpha, target * p0, p0,
+                                p0, certificate))
+        rows += run_levels(name, X, y, levels, solvers, repeat, max_seconds)
     return rows
 
 
@@ -179,7 +353,7 @@ def logistic_solvers(fit_intercept):
 
     Without an intercept every peer solves the same problem; with one, only
     the solvers with an unpenalised intercept are listed (liblinear penalises
-    it, celer has none).
+    it, celer has none; saga and skglm do not penalise it).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -202,6 +376,11 @@ def logistic_solvers(fit_intercept):
         solvers["liblinear"] = lambda C, g, y: LogisticRegression(
             C=C, l1_ratio=1.0, solver="liblinear", fit_intercept=False, random_state=0,
             tol=g / null_objective(C, y), max_iter=1_000_000)
+    # saga stops when an epoch moves no weight by more than tol * max|w|: not
+    # a gap, so time_to_target tightens it from the relative target down
+    solvers["saga"] = lambda C, g, y: LogisticRegression(
+        C=C, l1_ratio=1.0, solver="saga", fit_intercept=fit_intercept,
+        random_state=0, tol=g / null_objective(C, y), max_iter=1_000_000)
     try:
         from celer import LogisticRegression as CelerLogReg
 
@@ -223,18 +402,19 @@ def logistic_solvers(fit_intercept):
     return solvers
 
 
-def run_logistic(datasets, ratios, target, repeat, keep=None, fit_intercept=False):
-    from blitzlearn.datasets import load_libsvm
-
-    rows = []
-    solvers = {k: v for k, v in logistic_solvers(fit_intercept).items()
+def run_logistic(datasets, ratios, target, repeat, keep=None, fit_intercept=False,
+                 max_seconds=None, scale=1.0):
+    """Rows of the L1-logistic comparison: every data set, ``C = C_min / ratio``."""
+    solvers = {k: (v, 1.0, 7) for k, v in logistic_solvers(fit_intercept).items()
                if not keep or k in keep}
+    rows = []
     for name in datasets:
-        X, y = load_libsvm(name)
+        X, y = load(name, "logistic", scale)
         y = np.where(y > 0, 1.0, -1.0)
         npos = (y > 0).sum()
         c0 = np.log(npos / (y.size - npos)) if fit_intercept else 0.0
         lam_max = float(np.abs(X.T @ (y / (1.0 + np.exp(y * c0)))).max())
+        levels = []
         for ratio in ratios:
             C = 1.0 / (lam_max * ratio)  # C = C_min / ratio
             p0, _ = logistic_certificate(X, y, np.zeros(X.shape[1]), c0, C,
@@ -244,12 +424,9 @@ def run_logistic(datasets, ratios, target, repeat, keep=None, fit_intercept=Fals
                 return logistic_certificate(X, y, model.coef_, model.intercept_,
                                             C, fit_intercept)
 
-            for label, make in solvers.items():
-                seconds, primal, gap, model, used = time_to_target(
-                    make, X, y, C, target * p0, repeat, certificate)
-                rows.append((name, f"C_min*{round(1 / ratio)}", label, seconds,
-                             primal, gap / p0, int(np.count_nonzero(model.coef_)),
-                             used / p0))
+            levels.append(Level(f"C_min*{round(1 / ratio)}", C, target * p0, p0, p0,
+                                certificate))
+        rows += run_levels(name, X, y, levels, solvers, repeat, max_seconds)
     return rows
 
 
@@ -282,7 +459,7 @@ def svm_solvers():
     }
 
 
-def run_svm(datasets, Cs, target, repeat, keep=None):
+def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0):
     """Time to a relative primal suboptimality ``target`` for each C.
 
     ``P*`` is bounded below by the dual value of a BlitzSVC fit certified to
@@ -290,13 +467,14 @@ def run_svm(datasets, Cs, target, repeat, keep=None):
     over-states its suboptimality by at most ``1e-10``.
     """
     from blitzlearn import BlitzSVC
-    from blitzlearn.datasets import load_libsvm
 
+    solvers = {k: (make, (first or target) / target, 10)
+               for k, (make, first) in svm_solvers().items() if not keep or k in keep}
     rows = []
-    solvers = {k: v for k, v in svm_solvers().items() if not keep or k in keep}
     for name in datasets:
-        X, y = load_libsvm(name)
+        X, y = load(name, "svm", scale)
         y = np.where(y > 0, 1.0, -1.0)
+        levels = []
         for C in Cs:
             ref = BlitzSVC(C=C, tol=1e-10, max_iter=100_000).fit(X, y)
             lower = svm_objective(X, y, ref.coef_, ref.intercept_, C) - float(
@@ -308,29 +486,68 @@ def run_svm(datasets, Cs, target, repeat, keep=None):
                     raise RuntimeError(f"objective {primal} below the bound {lower}")
                 return primal, primal - lower
 
-            for label, (make, first) in solvers.items():
-                seconds, primal, gap, model, used = time_to_target(
-                    make, X, y, C, target * lower, repeat, certificate,
-                    first_tol=first if first is not None else target, tries=10)
-                rows.append((name, f"C={C:g}", label, seconds, primal,
-                             gap / lower, int(np.count_nonzero(model.coef_)),
-                             used))
+            # the factories take the relative tolerance: reg=C, tol=gap/lower
+            levels.append(Level(f"C={C:g}", C, target * lower, lower, 1.0,
+                                certificate))
+        rows += run_levels(name, X, y, levels, solvers, repeat, max_seconds)
     return rows
 
 
-def format_rows(rows, accuracy="gap / P(0)", tol="tol used / P(0)"):
-    out = [f"| data | regularisation | solver | time (s) | objective | {accuracy} "
-           f"| nnz | {tol} |", "|---|---|---|---|---|---|---|---|"]
-    for name, level, label, sec, primal, rel_gap, nnz, used in rows:
-        out.append(f"| {name} | {level} | {label} | {sec:.4f} | {primal:.10g} | "
-                   f"{rel_gap:.1e} | {nnz} | {used:.0e} |")
+def _mb(nbytes_):
+    return f"{nbytes_ / 2**20:.1f}"
+
+
+def format_datasets(rows):
+    """Markdown table of the data sets in ``rows``: shape, memory, memory budget."""
+    out = ["| data | n × d | mem(X) (MB) | budget: 0.5 mem(X) + "
+           f"{MEMORY_VECTORS}·8(n + d) (MB) |", "|---|---|---|---|"]
+    for r in {r.data: r for r in rows}.values():
+        out.append(f"| {r.data} | {r.shape[0]} × {r.shape[1]} | {_mb(r.x_bytes)} | "
+                   f"{_mb(memory_budget(r.x_bytes, r.shape))} |")
     return "\n".join(out)
+
+
+def format_rows(rows, accuracy="gap / P(0)", tol="tol used / P(0)"):
+    """Markdown table of ``rows``, with the memory columns.
+
+    ``peak`` is the fit's peak memory above its baseline, ``peak / mem(X)``
+    its ratio to the memory of ``X``, and the last column says whether it is
+    within :func:`memory_budget` (``>=`` marks a lower bound: the fit was
+    killed; ``-`` where that bound is under the budget).
+    """
+    out = [f"| data | regularisation | solver | time (s) | objective | {accuracy} "
+           f"| nnz | {tol} | peak (MB) | peak / mem(X) | within budget |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.capped:
+            sec = f"> {r.seconds:g}" + (" skipped" if r.capped == "skipped" else "")
+        else:
+            sec = "not met" if np.isnan(r.seconds) else f"{r.seconds:.4f}"
+        low = ">= " if r.capped == "run" else ""
+        if np.isnan(r.peak):
+            peak = ratio = within = "-"
+        else:
+            peak, ratio = low + _mb(r.peak), f"{low}{r.peak / r.x_bytes:.2f}"
+            within = "yes" if r.peak <= memory_budget(r.x_bytes, r.shape) else "no"
+            if low and within == "yes":
+                within = "-"  # a lower bound under the budget says nothing
+        nnz = "-" if r.nnz < 0 else str(r.nnz)
+        tol_used = "-" if np.isnan(r.tol) else f"{r.tol:.0e}"
+        out.append(f"| {r.data} | {r.level} | {r.solver} | {sec} | {r.objective:.10g} "
+                   f"| {r.accuracy:.1e} | {nnz} | {tol_used} | {peak} | {ratio} "
+                   f"| {within} |")
+    return "\n".join(out)
+
+
+def _capped(row):
+    return len(row) > Row._fields.index("capped") and bool(row.capped)
 
 
 def plot_rows(rows, path, title):
     """Grouped bars of the time to target, one group per (data, level), log scale.
 
-    Missing bars are solvers that did not reach the target.
+    Missing bars are solvers that did not reach the target; hatched bars
+    stand at the cap for fits that were killed there (or skipped).
     """
     import matplotlib
 
@@ -339,13 +556,18 @@ def plot_rows(rows, path, title):
 
     groups = list(dict.fromkeys((r[0], r[1]) for r in rows))
     solvers = list(dict.fromkeys(r[2] for r in rows))
-    seconds = {(r[0], r[1], r[2]): r[3] for r in rows}
+    by_key = {(r[0], r[1], r[2]): r for r in rows}
     width = 0.8 / len(solvers)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups)), 4.0))
     for k, solver in enumerate(solvers):
         xs = [g + (k - (len(solvers) - 1) / 2) * width for g in range(len(groups))]
-        ys = [seconds.get((*group, solver), np.nan) for group in groups]
-        ax.bar(xs, ys, width, label=solver)
+        found = [by_key.get((*group, solver)) for group in groups]
+        ys = [np.nan if r is None or _capped(r) else r[3] for r in found]
+        bars = ax.bar(xs, ys, width, label=solver)
+        caps = [r[3] if r is not None and _capped(r) else np.nan for r in found]
+        if not np.all(np.isnan(caps)):
+            ax.bar(xs, caps, width, color="none", hatch="//",
+                   edgecolor=bars.patches[0].get_facecolor())
     ax.set_xticks(range(len(groups)))
     ax.set_xticklabels([f"{name}\n{level}" for name, level in groups], fontsize=8)
     ax.set_yscale("log")
@@ -363,7 +585,10 @@ def main(argv=None):
                         default="lasso")
     parser.add_argument("--fit-intercept", action="store_true",
                         help="L1-logistic with an unpenalised intercept")
-    parser.add_argument("--datasets", nargs="+", default=None)
+    parser.add_argument("--datasets", nargs="+", default=None,
+                        help=f"LIBSVM sets or generated ones: {', '.join(GENERATED)}")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="shrink the generated problems (both dimensions)")
     parser.add_argument("--ratios", nargs="+", type=float,
                         default=[0.1, 0.01, 0.001],
                         help="alpha / alpha_max (Lasso), C_min / C (logistic)")
@@ -373,21 +598,27 @@ def main(argv=None):
                         help="certified gap target as a fraction of P(0); for "
                         "svm, the relative suboptimality (P - P*) / P*")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--max-seconds", type=float, default=300.0,
+                        help="kill a fit that runs longer; report '> N'")
     parser.add_argument("--solvers", nargs="+", default=None,
                         help="subset of solvers to run")
     parser.add_argument("--plot", default=None, metavar="PNG",
                         help="also write a bar chart of the times to this file")
     args = parser.parse_args(argv)
+    common = {"keep": args.solvers, "max_seconds": args.max_seconds,
+              "scale": args.scale}
     if args.task == "lasso":
         rows = run_lasso(args.datasets or ["leukemia", "colon-cancer", "gisette"],
-                         args.ratios, args.target, args.repeat, keep=args.solvers)
+                         args.ratios, args.target, args.repeat, **common)
     elif args.task == "logistic":
         rows = run_logistic(args.datasets or ["leukemia", "a9a"], args.ratios,
-                            args.target, args.repeat, keep=args.solvers,
-                            fit_intercept=args.fit_intercept)
+                            args.target, args.repeat,
+                            fit_intercept=args.fit_intercept, **common)
     else:
         rows = run_svm(args.datasets or ["a9a", "w8a", "gisette"], args.Cs,
-                       args.target, args.repeat, keep=args.solvers)
+                       args.target, args.repeat, **common)
+    print(format_datasets(rows))
+    print()
     if args.task == "svm":
         print(format_rows(rows, "(P - P*) / P*", "tol used"))
     else:
