@@ -154,7 +154,7 @@ class AdaScale:
         # per backward pass since the last step
         self._norms = [[] for _ in self._params]
         self._hooks = []
-        self._bucket_sq = []  # local squared norms of the buckets (DDP hook)
+        self._bucket_sq = []  # norms of the local gradient buckets (DDP hook)
         self._reduced = None  # the all-reduced sum, when the DDP hook made it
         self._ddp = ddp_model
         if ddp_model is not None:
