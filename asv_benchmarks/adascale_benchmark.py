@@ -219,10 +219,11 @@ def step_cost(name, scales, batch_size, dense=False, repeat=7):
 
     X, _, y, _ = load(name)
     n, d = X.shape
-    row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
     if dense:
         X = X.toarray()
     data, indices, indptr, sparse = as_columns(X.T)
+    row_sq = np.zeros(n)
+    kern.squared_norms(data, indices, indptr, d, sparse, row_sq)
     Y = np.ascontiguousarray(y[:, None])
     sw = np.ones(n)
     rng = np.random.RandomState(0)

@@ -397,10 +397,9 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
     acc, acc_b = np.zeros_like(W), np.zeros_like(b)
     total, total_b = np.zeros_like(W), np.zeros_like(b)
     # squared row norms, for the gradient norms of one-row batches
-    if sparse:
-        row_sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
-    else:
-        row_sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    row_sq = np.zeros(n if recipe["size"] == 1 else 0)
+    if recipe["size"] == 1:
+        kern.squared_norms(data, indices, indptr, d, sparse, row_sq)
     gain_state = np.zeros(STATE_SIZE)
     counters = np.array([0, 0, 1], dtype=np.int64)  # t, pos, next epoch
     clock = np.zeros(2)  # tau, ||W||^2

@@ -151,8 +151,11 @@ def main(argv=None):
         dist.init_process_group("gloo")
     rank = dist.get_rank() if distributed else 0
     world = dist.get_world_size() if distributed else 1
-    torch.manual_seed(args.seed)
     Xtr, ytr, Xva, yva = data(args.seed)
+    batches = Batches(len(ytr), args.batch_size, args.seed)
+    if args.overhead:
+        return overhead(batches, Xtr, ytr, args, rank, world, distributed)
+    torch.manual_seed(args.seed)
     model = network()
     ddp = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     sgd = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
@@ -163,9 +166,6 @@ def main(argv=None):
         sgd, num_gradients_to_accumulate=args.accum, scheduler=sched, budget=budget,
         ddp_model=ddp if distributed else None)
     n_samples = world * args.accum
-    batches = Batches(len(ytr), args.batch_size, args.seed)
-    if args.overhead:
-        return overhead(batches, Xtr, ytr, args, rank, world, distributed)
     history, reached, step, tau, times = [], None, 0, 0.0, []
     next_eval = 0.0
     while (tau < budget) if args.steps is None else (step < args.steps):
