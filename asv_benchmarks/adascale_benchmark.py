@@ -215,7 +215,7 @@ def plot(all_results, path, scales):
 def step_cost(name, scales, batch_size, dense=False, repeat=7):
     """Time one step's S batch gradients against one batch of S * b rows."""
     from blitzlearn._kernels import _sgd as kern
-    from blitzlearn._kernels._columns import as_columns
+    from blitzlearn._kernels._columns import as_columns, col_sq_norms
 
     X, _, y, _ = load(name)
     n, d = X.shape
@@ -223,7 +223,7 @@ def step_cost(name, scales, batch_size, dense=False, repeat=7):
         X = X.toarray()
     data, indices, indptr, sparse = as_columns(X.T)
     row_sq = np.zeros(n)
-    kern.squared_norms(data, indices, indptr, d, sparse, row_sq)
+    col_sq_norms(data, indices, indptr, d, sparse, row_sq)  # rows of X
     Y = np.ascontiguousarray(y[:, None])
     sw = np.ones(n)
     rng = np.random.RandomState(0)

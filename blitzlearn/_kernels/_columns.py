@@ -96,3 +96,17 @@ def copy_into(src, dst):
     """``dst[:] = src`` as a loop (cheaper to compile than slice assignment)."""
     for i in range(src.shape[0]):
         dst[i] = src[i]
+
+
+@njit(**JIT)
+def col_sq_norms(data, indices, indptr, n, sparse, out):
+    """``out[j] = ||X[:, j]||^2`` in float64 for every column (no copy of X)."""
+    for j in range(out.shape[0]):
+        acc = 0.0
+        if sparse:
+            for k in range(indptr[j], indptr[j + 1]):
+                acc += float(data[k]) * float(data[k])
+        else:
+            for k in range(j * n, (j + 1) * n):
+                acc += float(data[k]) * float(data[k])
+        out[j] = acc

@@ -106,20 +106,6 @@ def objective(data, indices, indptr, d, sparse, Y, sw, W, Wb, alpha, loss):
 
 
 @njit(**JIT)
-def squared_norms(data, indices, indptr, d, sparse, out):
-    """``out[i] = ||x_i||^2`` for every row (float64, no copy of X)."""
-    for i in range(out.shape[0]):
-        acc = 0.0
-        if sparse:
-            for p in range(indptr[i], indptr[i + 1]):
-                acc += float(data[p]) * float(data[p])
-        else:
-            for j in range(i * d, (i + 1) * d):
-                acc += float(data[j]) * float(data[j])
-        out[i] = acc
-
-
-@njit(**JIT)
 def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
     """``v += a * X[:, j]``; returns ``||v_new||^2 - ||v_old||^2``.
 

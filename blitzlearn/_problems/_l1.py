@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from .._engine import Certificate, Problem
 from .._kernels._capsules import HALF_SPACE, SLAB, capsule_priorities
-from .._kernels._columns import as_columns, xt_dot
+from .._kernels._columns import as_columns, col_sq_norms, xt_dot
 
 
 def _feasible_scale(products, lam, positive):
@@ -55,12 +55,13 @@ def _as_float64(block):
 def _column_stats(X, d, block=256):
     """Squared norms and products with ``d`` of every column, in float64.
 
-    Dense columns are processed in blocks so that float32 input is never
-    upcast whole.
+    ``X`` is CSC or dense; neither is copied or upcast whole (dense columns
+    go in blocks).
     """
     if sp.issparse(X):
-        return (np.asarray(X.multiply(X).sum(axis=0), dtype=np.float64).ravel(),
-                np.asarray(X.T @ d, dtype=np.float64))
+        sq = np.empty(X.shape[1])
+        col_sq_norms(X.data, X.indices, X.indptr, X.shape[0], True, sq)  # CSC
+        return sq, np.asarray(X.T @ d, dtype=np.float64)
     p = X.shape[1]
     sq = np.empty(p)
     dd = np.empty(p)

@@ -19,7 +19,7 @@ from sklearn.utils.validation import (
 
 from .._adascale import STATE_SIZE, default_smoothing
 from .._kernels import _sgd as kern
-from .._kernels._columns import as_columns
+from .._kernels._columns import as_columns, col_sq_norms
 from ._classifier import check_classification_data
 
 logger = logging.getLogger("blitzlearn")
@@ -399,7 +399,7 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
     # squared row norms, for the gradient norms of one-row batches
     row_sq = np.zeros(n if recipe["size"] == 1 else 0)
     if recipe["size"] == 1:
-        kern.squared_norms(data, indices, indptr, d, sparse, row_sq)
+        col_sq_norms(data, indices, indptr, d, sparse, row_sq)  # rows of X
     gain_state = np.zeros(STATE_SIZE)
     counters = np.array([0, 0, 1], dtype=np.int64)  # t, pos, next epoch
     clock = np.zeros(2)  # tau, ||W||^2
