@@ -283,6 +283,8 @@ class AdaScale:
         """DDP's bucket all-reduce (mean), carrying the statistics on the last."""
         buf = bucket.buffer()
         if not self._hooks:  # no accumulation: the bucket is the local gradient
+            if bucket.index() == 0:  # a new backward pass (even after a step
+                self._bucket_sq.clear()  # that AMP skipped)
             self._bucket_sq.append(torch.linalg.vector_norm(buf))
         buf.div_(self.world_size)
         group = self.process_group
