@@ -13,6 +13,8 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "AdaScaleSGDClassifier": "blitzlearn.linear_model",
     "BlitzLasso": "blitzlearn.linear_model",
+    "BlitzLassoCV": "blitzlearn.linear_model",
+    "blitz_lasso_path": "blitzlearn.linear_model",
     "BlitzLogisticL1": "blitzlearn.linear_model",
     "BlitzSVC": "blitzlearn.linear_model",
 }

@@ -4,7 +4,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from blitzlearn import AdaScaleSGDClassifier, BlitzLasso, BlitzLogisticL1, BlitzSVC
+from blitzlearn import (
+    AdaScaleSGDClassifier,
+    BlitzLasso,
+    BlitzLassoCV,
+    BlitzLogisticL1,
+    BlitzSVC,
+)
 
 # {EstimatorClass: {"check_name": "reason"}}: each entry needs a reason a
 # reviewer would accept.  Library bugs are not listed here: they must fail.
@@ -25,7 +31,8 @@ def _expected_failed_checks(estimator):
 # BlitzSVC's tol is relative to P(0) = C * sum(s), far above its optimum on
 # separable toy data: the weighted-vs-repeated check needs it tight.
 @parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzLogisticL1(tol=1e-6),
-                          BlitzSVC(tol=1e-10), AdaScaleSGDClassifier(random_state=0)],
+                          BlitzSVC(tol=1e-10), AdaScaleSGDClassifier(random_state=0),
+                          BlitzLassoCV(cv=3, alphas=5, tol=1e-10)],
                          expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

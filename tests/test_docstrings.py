@@ -12,6 +12,7 @@ PUBLIC_MODULES = [
     "blitzlearn.linear_model._logistic",
     "blitzlearn.linear_model._svc",
     "blitzlearn.linear_model._sgd",
+    "blitzlearn.linear_model._path",
     "blitzlearn._adascale",
     "blitzlearn.torch._adascale",
 ]

@@ -4,7 +4,15 @@
 
 from ._lasso import BlitzLasso
 from ._logistic import BlitzLogisticL1
+from ._path import BlitzLassoCV, blitz_lasso_path
 from ._sgd import AdaScaleSGDClassifier
 from ._svc import BlitzSVC
 
-__all__ = ["AdaScaleSGDClassifier", "BlitzLasso", "BlitzLogisticL1", "BlitzSVC"]
+__all__ = [
+    "AdaScaleSGDClassifier",
+    "BlitzLasso",
+    "BlitzLassoCV",
+    "BlitzLogisticL1",
+    "BlitzSVC",
+    "blitz_lasso_path",
+]

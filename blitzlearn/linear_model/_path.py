@@ -1,0 +1,191 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Lasso regularisation paths by BlitzWS, and cross-validation over them."""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LassoCV
+from sklearn.linear_model._coordinate_descent import _alpha_grid
+from sklearn.utils import check_array
+
+from .._device import single_threaded_blas
+from .._engine import blitzws
+from .._problems._lasso import LassoProblem
+from .._validation import scale_rows
+from ._lasso import BlitzLasso
+
+
+def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
+                     copy_X=True, coef_init=None, verbose=False,
+                     return_n_iter=False, positive=False, **params):
+    """Lasso solutions along a grid of alphas, each certified by BlitzWS.
+
+    Same signature, defaults and shapes as
+    :func:`sklearn.linear_model.lasso_path`; for each ``alpha`` it minimises
+
+    .. math::
+
+        \\frac{1}{2 n} \\|y - X w\\|_2^2 + \\alpha \\|w\\|_1
+
+    (no intercept: center ``X`` and ``y`` first, as for ``lasso_path``).  The
+    alphas are solved from the largest down, each solve starting from the
+    previous solution, whose support becomes the first working set.  A solve
+    stops when its duality gap is at most ``tol * ||y||^2 / n``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Training data (dense, or sparse: CSC is used without a copy).
+    y : array-like of shape (n_samples,)
+        Target (one output).
+    eps : float, default=1e-3
+        Length of the path: ``alpha_min / alpha_max = eps``.
+    alphas : int or array-like, default=100
+        Number of alphas on a log grid from ``alpha_max``, or the alphas
+        themselves (solved in decreasing order, returned in that order).
+    precompute : "auto", bool or array-like, default="auto"
+        Accepted for compatibility; BlitzWS decides per working set whether
+        to use the Gram matrix.
+    Xy : array-like of shape (n_features,), default=None
+        ``X^T y``, used for ``alpha_max`` when given.
+    copy_X : bool, default=True
+        Accepted for compatibility; ``X`` is never modified.
+    coef_init : array-like of shape (n_features,), default=None
+        Starting weights of the first alpha.
+    verbose : bool or int, default=False
+        Log each outer iteration (logger ``"blitzlearn"``).
+    return_n_iter : bool, default=False
+        Also return the outer iterations of every solve.
+    positive : bool, default=False
+        Constrain the weights to be non-negative.
+    **params : dict
+        ``tol`` (default 1e-4), ``max_iter`` (default 1000) and
+        ``max_epochs``; also the ``X_offset``, ``X_scale`` and
+        ``sample_weight`` that scikit-learn's cross-validation passes (dense
+        ``X`` and ``y`` then come centred, rows scaled by
+        ``sqrt(sample_weight)``; sparse ``X`` is centred implicitly and its
+        rows are scaled here).
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+        The alphas, decreasing.
+    coefs : ndarray of shape (n_features, n_alphas)
+        The weights along the path.
+    dual_gaps : ndarray of shape (n_alphas,)
+        The certified duality gap of each solution, in objective units.
+    n_iters : list of int
+        Outer iterations per alpha (with ``return_n_iter=True``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from blitzlearn.linear_model import blitz_lasso_path
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X, y = X - X.mean(axis=0), y - y.mean()
+    >>> alphas, coefs, gaps = blitz_lasso_path(X, y, alphas=5)
+    >>> coefs.shape, bool(alphas[0] > alphas[-1]), bool((gaps >= 0).all())
+    ((10, 5), True, True)
+    """
+    tol = params.pop("tol", 1e-4)
+    max_iter = params.pop("max_iter", 1000)
+    max_epochs = params.pop("max_epochs", 50000)
+    X_offset = params.pop("X_offset", None)
+    X_scale = params.pop("X_scale", None)
+    sample_weight = params.pop("sample_weight", None)
+    params.pop("random_state", None)  # cyclic / random CD: not used
+    params.pop("selection", None)
+    if params:
+        raise TypeError(f"blitz_lasso_path got unexpected parameters {sorted(params)}.")
+    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32],
+                    order="F")
+    y = check_array(y, ensure_2d=False, dtype=np.float64)
+    if y.ndim != 1:
+        raise ValueError(
+            f"blitz_lasso_path fits one output; got y of shape {y.shape}."
+        )
+    if X_scale is not None and not np.allclose(X_scale, 1.0):
+        raise ValueError("blitz_lasso_path does not rescale features (X_scale).")
+    n_samples, n_features = X.shape
+    # sparse X given with its column means: solve with an unpenalised
+    # intercept, which is the same problem as the implicitly centred one
+    center = sp.issparse(X) and X_offset is not None and np.any(X_offset != 0)
+    if np.ndim(alphas) == 0:
+        grid = _alpha_grid(X, y, Xy=Xy, l1_ratio=1.0, fit_intercept=bool(center),
+                           eps=eps, n_alphas=int(alphas), positive=positive)
+    else:
+        grid = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
+    # scikit-learn's cross-validation hands dense X and y centred with their
+    # rows already scaled by sqrt(sample_weight); sparse ones only centred
+    # (implicitly for X): their rows are scaled here, and sqrt(sample_weight)
+    # is then the direction of the implicit intercept
+    d = np.ones(n_samples)
+    if sample_weight is not None and sp.issparse(X):
+        d = np.sqrt(np.asarray(sample_weight, dtype=np.float64))
+        X, y = scale_rows(X, d), y * d
+    y_eff = y - (d @ y / (d @ d)) * d if center else y
+    tol_abs = tol * float(y_eff @ y_eff)
+    w = (np.zeros(n_features) if coef_init is None
+         else np.asarray(coef_init, dtype=np.float64).ravel().copy())
+    coefs = np.empty((n_features, grid.size), dtype=X.dtype)
+    gaps = np.empty(grid.size)
+    n_iters = []
+    for k, alpha in enumerate(grid):
+        problem = LassoProblem(X, y, d, n_samples * alpha, fit_intercept=center,
+                               positive=positive, w0=w)
+        with single_threaded_blas():
+            result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
+                             max_epochs=max_epochs, verbose=int(verbose))
+        w = problem.w.copy()
+        coefs[:, k] = w
+        gaps[k] = result.gap / n_samples
+        n_iters.append(result.n_iter)
+        if not result.converged:
+            warnings.warn(
+                f"blitz_lasso_path did not converge at alpha={alpha:.3e}: the "
+                f"duality gap {gaps[k]:.3e} is above the tolerance "
+                f"{tol_abs / n_samples:.3e} after {result.n_iter} outer "
+                "iterations. Increase max_iter or tol.",
+                ConvergenceWarning, stacklevel=2,
+            )
+    if return_n_iter:
+        return grid, coefs, gaps, n_iters
+    return grid, coefs, gaps
+
+
+class BlitzLassoCV(LassoCV):
+    """Lasso with the penalty chosen by cross-validation over BlitzWS paths.
+
+    The parameters, the folds, the scoring (mean squared error) and the
+    fitted attributes (``alpha_``, ``alphas_``, ``mse_path_``, ``coef_``,
+    ``intercept_``, ``dual_gap_``, ``n_iter_``) are those of
+    :class:`sklearn.linear_model.LassoCV`; each fold's path is computed by
+    :func:`blitz_lasso_path` and the final model is a :class:`BlitzLasso`
+    at ``alpha_``, minimising
+
+    .. math::
+
+        \\frac{1}{2 n} \\|y - X w - b\\|_2^2 + \\alpha_{\\ast} \\|w\\|_1 .
+
+    ``precompute`` and ``selection`` are accepted and not used.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from blitzlearn.linear_model import BlitzLassoCV
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = BlitzLassoCV(cv=5).fit(X, y)
+    >>> bool(model.alpha_ in model.alphas_), model.mse_path_.shape
+    (True, (100, 5))
+    """
+
+    path = staticmethod(blitz_lasso_path)
+
+    def _get_estimator(self):
+        return BlitzLasso()
+
+    def _is_multitask(self):
+        return False
