@@ -12,7 +12,6 @@ PyTorch's heavy-ball momentum.
 import math
 
 import numpy as np
-import scipy.sparse as sp
 
 
 def loss_and_slope(loss, m):
@@ -184,7 +183,3 @@ def adascale_sgd(X, y, *, loss="log_loss", alpha=1e-4, batch_size=8, scale=4,
                rates=np.array(out["rates"]), taus=np.array(out["taus"]))
     return out
 
-
-def as_sparse(X):
-    """CSR copy with some explicit structure (zeros dropped)."""
-    return sp.csr_matrix(X)

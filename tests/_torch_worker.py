@@ -31,7 +31,7 @@ def model_and_data(seed=0):
     return model, X, y
 
 
-def batch(X, y, step, k, n_grads):
+def batch(X, y, step, k):
     """Rows of gradient sample ``k`` at ``step`` (a fixed pseudo-random plan)."""
     gen = torch.Generator().manual_seed(1000 * step + k)
     rows = torch.randint(0, X.shape[0], (BATCH,), generator=gen)
@@ -57,10 +57,9 @@ def main(scenario, rank, world, port, out, accum):
     opt = AdaScale(make_optimizer(model), num_gradients_to_accumulate=accum,
                    ddp_model=ddp if scenario == "train" else None,
                    timeout=timedelta(seconds=20))
-    n_grads = world * accum
     for step in range(N_STEPS):
         for m in range(accum):
-            xb, yb = batch(X, y, step, rank * accum + m, n_grads)
+            xb, yb = batch(X, y, step, rank * accum + m)
             if scenario == "die-before-backward" and rank == 1 and step == 3:
                 os._exit(3)
             loss = torch.nn.functional.mse_loss(ddp(xb), yb) / accum

@@ -49,7 +49,7 @@ def _finish(procs, limit=120):
 def _accumulate(model, X, y, step, samples, accum):
     """Backward passes of the given gradient samples, losses divided by accum."""
     for k in samples:
-        xb, yb = worker.batch(X, y, step, k, None)
+        xb, yb = worker.batch(X, y, step, k)
         (torch.nn.functional.mse_loss(model(xb), yb) / accum).backward()
 
 
@@ -202,7 +202,7 @@ def test_grad_scaler_statistics_are_unscaled():
                    grad_scaler=scaler)
     for step in range(worker.N_STEPS):
         for k in range(4):
-            xb, yb = worker.batch(X, y, step, k, None)
+            xb, yb = worker.batch(X, y, step, k)
             scaler.scale(torch.nn.functional.mse_loss(model(xb), yb) / 4).backward()
         scaler.step(opt)
         scaler.update()
@@ -225,7 +225,7 @@ def test_non_finite_statistics_skip_the_estimator_update():
     # a micro-batch whose gradient overflows; the user repairs .grad (as an
     # AMP-style skip would) but the hooks saw the non-finite values
     _accumulate(model, X, y, 3, [0], 2)
-    xb, yb = worker.batch(X, y, 3, 1, None)
+    xb, yb = worker.batch(X, y, 3, 1)
     (torch.nn.functional.mse_loss(model(xb) * float("inf"), yb) / 2).backward()
     for p in model.parameters():
         torch.nan_to_num_(p.grad, nan=0.0, posinf=0.0, neginf=0.0)

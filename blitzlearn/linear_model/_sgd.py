@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from .._adascale import STATE_SIZE, default_smoothing
+from .._adascale import GainEstimator, default_smoothing
 from .._kernels import _sgd as kern
 from .._kernels._columns import as_columns, col_sq_norms
 from ._classifier import check_classification_data
@@ -400,7 +400,8 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
     row_sq = np.zeros(n if recipe["size"] == 1 else 0)
     if recipe["size"] == 1:
         col_sq_norms(data, indices, indptr, d, sparse, row_sq)  # rows of X
-    gain_state = np.zeros(STATE_SIZE)
+    # the compiled loop updates the estimator's state array in place
+    gain = GainEstimator(recipe["scale"], recipe["theta"])
     counters = np.array([0, 0, 1], dtype=np.int64)  # t, pos, next epoch
     clock = np.zeros(2)  # tau, ||W||^2
     capacity = int(min(recipe["step_cap"], 1 << 16))
@@ -413,7 +414,7 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
     while True:
         status = kern.run_steps(
             data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, b, V, Vb, acc,
-            acc_b, total, total_b, gain_state, counters, clock,
+            acc_b, total, total_b, gain.state, counters, clock,
             gains=gains, rates=rates, objectives=objectives, **args)
         if status == kern.NEED_DATA:
             rest = order[counters[kern.POS]:]
@@ -430,11 +431,9 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
         else:
             break
     t = int(counters[kern.T])
-    weight = gain_state[2]
     return dict(
         W=W, b=b, n_iter=t, tau=float(clock[kern.TAU]),
         gains=gains[:t].copy(), rates=rates[:t].copy(), objectives=objectives,
-        sigma2=float(gain_state[0] / weight) if weight > 0 else 0.0,
-        mu2=float(gain_state[1] / weight) if weight > 0 else 0.0,
+        sigma2=gain.sigma2, mu2=gain.mu2,
         diverged=status == kern.DIVERGED,
     )
