@@ -26,7 +26,7 @@ import numpy as np
 
 from .._engine import Certificate, Problem
 from .._kernels._capsules import HYPERPLANE, capsule_priorities
-from .._kernels._columns import as_columns
+from .._kernels._columns import as_columns, col_sq_norms
 from .._kernels._svm import (
     add_rows,
     segment_minimiser,
@@ -61,16 +61,16 @@ class SVMProblem(Problem):
         self.n_components, self.dim = X.shape
         n = self.n_components
         self.rows = as_columns(X.T)  # the rows of X are the columns of X^T
-        sparse = self.rows[3]
+        data, indices, indptr, sparse = self.rows
         self.y = y
         self.upper = upper
         self.bias = float(bias)
         self.seed = int(seed)
+        sq = np.empty(n)
+        col_sq_norms(data, indices, indptr, self.dim, sparse, sq)  # no copy of X
         if sparse:
-            sq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
             self.costs = np.diff(X.indptr).astype(np.float64) + 1.0
         else:
-            sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
             self.costs = np.full(n, self.dim + 1.0)
         self.sq_norms = sq + self.bias ** 2
         self.norms = np.sqrt(self.sq_norms)
@@ -164,8 +164,9 @@ class SVMProblem(Problem):
         at_upper = components[self.alpha[components] > 0.0]
         if at_upper.size:
             coef = self.upper[at_upper] * self.y[at_upper]
-            self._fixed_w[:-1] += np.asarray(self.X[at_upper].T @ coef).ravel()
-            self._fixed_w[-1] += self.bias * coef.sum()
+            data, indices, indptr, sparse = self.rows
+            add_rows(data, indices, indptr, self.dim, sparse, at_upper, coef,
+                     self.bias, self._fixed_w)  # no copy of the rows
             self._fixed_u += float(self.upper[at_upper].sum())
         keep = np.ones(self.n_components, dtype=np.bool_)
         keep[components] = False
@@ -177,11 +178,13 @@ class SVMProblem(Problem):
     def _rows_of(self, ws):
         """Kernel view of the working set's rows and their indices in it.
 
-        Dual coordinate descent visits the rows in random order: sparse rows
-        of a strict subset are gathered into one block, so that a small
-        working set stays in cache.  Dense rows are contiguous already.
+        Dual coordinate descent visits the rows in random order: the sparse
+        rows of a working set holding at most a quarter of the entries are
+        gathered into one block, so that a small working set stays in cache
+        (a larger one is read in place: no near-copy of ``X``).  Dense rows
+        are contiguous already.
         """
-        if not self.rows[3] or ws.size == self.n_components:
+        if not self.rows[3] or 4.0 * self.costs[ws].sum() > self.costs.sum():
             return self.rows, ws
         return as_columns(self.X[ws].T), np.arange(ws.size)
 
@@ -203,8 +206,8 @@ class SVMProblem(Problem):
         out = svm_subproblem(
             data, indices, indptr, self.dim, sparse, rows, self.y[ws], self.upper[ws],
             self.bias, self.sq_norms[ws], alpha, self.w, fixed_w, fixed_u,
-            self.v, self.seed + self._n_solves, eps, gap, min_work, max_work,
-            max_epochs, CHECK_EVERY)
+            self.v, self.m_v[ws], self.seed + self._n_solves, eps, gap, min_work,
+            max_work, max_epochs, CHECK_EVERY)
         self.alpha[ws] = alpha
         return out
 
