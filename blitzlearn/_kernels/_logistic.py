@@ -13,7 +13,7 @@ point ``theta`` has ``q_i = y_i theta_i / s_i`` in [0, 1] and
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot
+from ._columns import JIT, col_axpy, col_dot, shuffle
 from ._l1 import l1_coordinate_step
 
 # Curvature floor of a sample in the Newton model (keeps confidently
@@ -23,8 +23,11 @@ H_JITTER = 1e-12
 # Relative accuracy of the intercept's optimality condition sum(r) = 0.
 INTERCEPT_RTOL = 1e-13
 
-# Bisection steps of the line search when the full Newton step overshoots.
-N_BISECT = 20
+# Armijo line search: sufficient-decrease fraction and halvings allowed.
+ARMIJO, N_HALVINGS = 1e-4, 30
+
+# Relative size of the objective's rounding error in the line search.
+ROUNDING = 1e-12
 
 # Bounds on the coordinate-descent passes of one Newton iteration; a batch
 # stops once a pass's squared optimality violations fall below this fraction
@@ -116,28 +119,54 @@ def fit_intercept_newton(y, s, z, r, h, max_steps):
 
 
 @njit(**JIT)
-def _directional(y, s, z, u, t, w, dw, ws, lam, r):
-    """Derivative in ``t`` of the objective along ``(w, z) + t (dw, u)``.
-
-    Also leaves in ``r`` the negative score gradient at ``z + t u``.
-    """
-    acc = 0.0
+def loss_along(y, s, z, u, t):
+    """``sum_i s_i log(1 + exp(-y_i (z_i + t u_i)))``."""
+    total = 0.0
     for i in range(z.shape[0]):
-        if s[i] == 0.0:
-            r[i] = 0.0
-            continue
-        p = _sigma_neg(y[i] * (z[i] + t * u[i]))
-        r[i] = s[i] * y[i] * p
-        acc -= r[i] * u[i]
-    for k in range(ws.shape[0]):
-        v = w[ws[k]] + t * dw[k]
-        if v > 0.0:
-            acc += lam * dw[k]
-        elif v < 0.0:
-            acc -= lam * dw[k]
-        else:
-            acc += lam * abs(dw[k])
-    return acc
+        if s[i] > 0.0:
+            total += s[i] * _log1pexp(-y[i] * (z[i] + t * u[i]))
+    return total
+
+
+@njit(**JIT)
+def armijo_step(y, s, z, u, w, dw, lam, loss, r):
+    """Step along a proximal Newton direction, by Armijo backtracking.
+
+    The objective ``F(t) = L(z + t u) + lam ||w + t dw||_1`` (``w`` and ``dw``
+    the working set's weights and their direction, ``u`` the scores'
+    direction, ``loss = L(z)`` and ``r`` the negative score gradient at
+    ``z``) must fall by at least ``ARMIJO * t * Delta``, where ``Delta =
+    -r^T u + lam (||w + dw||_1 - ||w||_1)`` is the model's predicted decrease;
+    ``t`` halves from 1 until it does.  A ``Delta`` below the objective's
+    rounding error cannot be verified by comparing values: the full step is
+    taken (halving it would stall the solve at that accuracy).
+
+    Returns
+    -------
+    t : float
+    n_evaluations : int
+        Objective evaluations, of ``n`` samples each.
+    """
+    l1 = 0.0
+    l1_full = 0.0
+    for k in range(w.shape[0]):
+        l1 += abs(w[k])
+        l1_full += abs(w[k] + dw[k])
+    decrease = lam * (l1_full - l1)
+    for i in range(z.shape[0]):
+        decrease -= r[i] * u[i]
+    f0 = loss + lam * l1
+    if -decrease <= ROUNDING * abs(f0):
+        return 1.0, 0
+    t = 1.0
+    for k in range(N_HALVINGS):
+        f_t = loss_along(y, s, z, u, t)
+        for j in range(w.shape[0]):
+            f_t += lam * abs(w[j] + t * dw[j])
+        if f_t <= f0 + ARMIJO * t * decrease:
+            return t, k + 1
+        t *= 0.5
+    return t, N_HALVINGS
 
 
 @njit(**JIT)
@@ -158,7 +187,7 @@ def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam, primal):
 @njit(**JIT)
 def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                         gamma, w, z, ws, lam, eps, delta, min_work, max_work,
-                        max_epochs):
+                        max_epochs, seed):
     """Proximal Newton on L1-logistic regression restricted to ``ws``.
 
     Minimises ``sum_i s_i log(1 + exp(-y_i z_i)) + lam ||w||_1`` over ``w[ws]``
@@ -167,7 +196,8 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     coordinate descent on the quadratic model over ``ws`` with the intercept
     eliminated (h-weighted centred columns, the intercept's move accumulated
     and applied once per pass), a line search on the directional derivative,
-    and Newton steps on the intercept alone.
+    and Newton steps on the intercept alone.  Each coordinate-descent pass
+    visits the working set in a pseudo-random order drawn from ``seed``.
 
     Stops, after at least ``min_work`` matrix entries, once the working-set gap
     is at most ``eps * delta`` and the objective dropped by at least
@@ -194,6 +224,7 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     q = np.empty(n)
     u = np.empty(n)
     dw = np.empty(n_ws)
+    w_ws = np.empty(n_ws)
     hx = np.empty(n_ws)
     curv = np.empty(n_ws)
     shift = 0.0
@@ -209,6 +240,8 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     work = 2.0 * n
     gap = np.inf
     epochs = 0
+    order = np.arange(n_ws)
+    state = np.uint64(seed)
     while True:
         primal = loss + lam * l1
         gap, kappa = _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam,
@@ -257,7 +290,9 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         for n_pass in range(MAX_PASSES):
             pending = 0.0  # intercept move not yet applied to q
             viol = 0.0
-            for k in range(n_ws):
+            state = shuffle(order, n_ws, state)
+            for kk in range(n_ws):
+                k = order[kk]
                 if curv[k] <= 0.0:
                     continue
                 j = ws[k]
@@ -302,19 +337,11 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
             if dw[k] != 0.0:
                 col_axpy(data, indices, indptr, n, sparse, ws[k], dw[k], u)
         work += nnz_ws
-        # -- line search on the directional derivative -----------------------
-        step_len = 1.0
-        if _directional(y, s, z, u, 1.0, w, dw, ws, lam, r) > 0.0:
-            lo, hi = 0.0, 1.0
-            for _ in range(N_BISECT):
-                mid = 0.5 * (lo + hi)
-                if _directional(y, s, z, u, mid, w, dw, ws, lam, r) <= 0.0:
-                    lo = mid
-                else:
-                    hi = mid
-            step_len = lo if lo > 0.0 else hi
-            work += N_BISECT * n
-        work += 2.0 * n
+        # -- Armijo line search on the true objective ------------------------
+        for k in range(n_ws):
+            w_ws[k] = w[ws[k]]
+        step_len, n_evals = armijo_step(y, s, z, u, w_ws, dw, lam, loss, r)
+        work += (n_evals + 1) * n
         l1 = 0.0
         for k in range(n_ws):
             j = ws[k]

@@ -15,7 +15,6 @@ from numba import njit
 
 from ._columns import JIT
 from ._l1 import l1_coordinate_step
-from ._logistic import _log1pexp
 
 
 @njit(**JIT)
@@ -81,13 +80,3 @@ def gram_model_cd(gram, b, w, dw, lam, max_passes, rtol):
         if worst <= rtol * first:
             return n_pass + 1
     return max_passes
-
-
-@njit(**JIT)
-def loss_along(y, s, z, u, t):
-    """``sum_i s_i log(1 + exp(-y_i (z_i + t u_i)))``."""
-    total = 0.0
-    for i in range(z.shape[0]):
-        if s[i] > 0.0:
-            total += s[i] * _log1pexp(-y[i] * (z[i] + t * u[i]))
-    return total

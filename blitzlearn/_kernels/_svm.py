@@ -12,7 +12,7 @@ weight of the synthetic intercept feature, of constant value ``bias``.
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot
+from ._columns import JIT, col_axpy, col_dot, shuffle
 
 
 @njit(**JIT)
@@ -28,25 +28,6 @@ def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
     for t in range(rows.shape[0]):
         col_axpy(data, indices, indptr, dim, sparse, rows[t], coef[t], out)
         out[dim] += coef[t] * bias
-
-
-# 64-bit linear congruential generator (Knuth's MMIX constants); the high
-# 32 bits of each state pick a position by multiply-shift (no division).
-_LCG_MUL = np.uint64(6364136223846793005)
-_LCG_INC = np.uint64(1442695040888963407)
-_U32 = np.uint64(32)
-
-
-@njit(**JIT)
-def _shuffle(order, n, state):
-    """Fisher-Yates shuffle of ``order[:n]``; returns the generator's new state."""
-    for t in range(n - 1, 0, -1):
-        state = state * _LCG_MUL + _LCG_INC
-        k = np.int64(((state >> _U32) * np.uint64(t + 1)) >> _U32)
-        tmp = order[t]
-        order[t] = order[k]
-        order[k] = tmp
-    return state
 
 
 @njit(**JIT)
@@ -183,7 +164,7 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_
     n_active = n_ws
     pg_max, pg_min = np.inf, -np.inf
     while epoch < max_epochs:
-        state = _shuffle(order, n_active, state)
+        state = shuffle(order, n_active, state)
         new_max, new_min = -np.inf, np.inf
         keep = 0
         visited = 0.0

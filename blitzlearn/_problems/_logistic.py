@@ -27,13 +27,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels._logistic import (
+    armijo_step,
     fit_intercept_newton,
     logistic_dual,
     logistic_state,
     logistic_subproblem,
     scores,
 )
-from .._kernels._logistic_gram import gram_model_cd, loss_along, weighted_gram_rows
+from .._kernels._logistic_gram import gram_model_cd, weighted_gram_rows
 from ._l1 import L1DualProblem, _as_float64
 
 # Newton steps allowed on the intercept alone when the weights are (re)set.
@@ -46,12 +47,6 @@ GRAM_PASSES = 16
 # Gram-form model solve: stop when the largest violation fell by this factor,
 # spending at most as many passes as the Gram build costs (at least this many).
 GRAM_RTOL, GRAM_MIN_PASSES = 1e-3, 50
-
-# Armijo line search: sufficient-decrease fraction and halvings allowed.
-ARMIJO, N_HALVINGS = 1e-4, 30
-
-# Relative size of the objective's rounding error in the line search.
-ROUNDING = 1e-12
 
 
 def null_intercept(y, s):
@@ -120,6 +115,7 @@ class LogisticProblem(L1DualProblem):
         self.z = np.empty(n)
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
+        self._n_solves = 0  # seeds the coordinate order of each subproblem
         self._residual(INIT_INTERCEPT_STEPS)
 
     # -- the logistic loss ----------------------------------------------------
@@ -180,7 +176,8 @@ class LogisticProblem(L1DualProblem):
         epochs, work, sub_gap, shift = logistic_subproblem(
             data, indices, indptr, self.n, sparse, self.y, self.s,
             self.fit_intercept, self.gamma, self.w, self.z, working_set,
-            self.lam, eps, gap, min_work, max_work, max_epochs)
+            self.lam, eps, gap, min_work, max_work, max_epochs, self._n_solves)
+        self._n_solves += 1
         self.c += shift
         self._residual()  # exact scores: no drift of the incremental ones
         return epochs, work, sub_gap
@@ -228,20 +225,8 @@ class LogisticProblem(L1DualProblem):
             if not dw.any() and abs(dc) <= 1e-15 * (1.0 + abs(self.c)):
                 break  # the model is solved at the current point
             u = np.asarray(x_ws @ dw).ravel() + dc
-            # -- Armijo backtracking on the true objective ---------------------
-            decrease = -float(r @ u) + lam * (float(np.abs(w + dw).sum()) - l1)
-            f0 = self.loss + lam * l1
-            t = 1.0
-            # A predicted decrease below the objective's rounding error cannot
-            # be verified by comparing values: the Newton step is taken as is
-            # (halving it would stall the solve at that accuracy).
-            verifiable = -decrease > ROUNDING * abs(f0)
-            for _ in range(N_HALVINGS if verifiable else 0):
-                f_t = loss_along(y, s, z, u, t) + lam * float(np.abs(w + t * dw).sum())
-                work += self.n
-                if f_t <= f0 + ARMIJO * t * decrease:
-                    break
-                t *= 0.5
+            t, n_evals = armijo_step(y, s, z, u, w, dw, lam, self.loss, r)
+            work += n_evals * self.n
             w += t * dw
             l1 = float(np.abs(w).sum())
             z += t * u
