@@ -50,6 +50,13 @@ if os.environ.get("DOCS_INTERSPHINX") == "1":
         "torch": ("https://docs.pytorch.org/docs/stable", None),
     }
 
+# blitzlearn.torch is documented from its docstrings even where PyTorch is
+# not installed (it is not part of the docs extra): autodoc then mocks it
+try:
+    import torch  # noqa: F401
+except ImportError:
+    autodoc_mock_imports = ["torch"]
+
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "sg_execution_times.rst"]
 root_doc = "index"
