@@ -28,7 +28,30 @@ LIBSVM_SETS = {
 
 
 def default_data_home():
-    """``$BLITZLEARN_DATA`` if set, else ``../shared/datasets`` from the checkout."""
+    """Folder the LIBSVM files are read from by default.
+
+    Returns
+    -------
+    path : Path
+        ``$BLITZLEARN_DATA`` if that environment variable is set, else
+        ``shared/datasets`` beside the checkout (``../shared/datasets``
+        from the repository root).
+
+    Examples
+    --------
+    >>> import os
+    >>> from blitzlearn.datasets import default_data_home
+    >>> saved = os.environ.pop("BLITZLEARN_DATA", None)
+    >>> default_data_home().parts[-2:]
+    ('shared', 'datasets')
+    >>> os.environ["BLITZLEARN_DATA"] = "/data/libsvm"
+    >>> default_data_home().as_posix()
+    '/data/libsvm'
+    >>> if saved is None:
+    ...     del os.environ["BLITZLEARN_DATA"]
+    ... else:
+    ...     os.environ["BLITZLEARN_DATA"] = saved
+    """
     env = os.environ.get("BLITZLEARN_DATA")
     if env:
         return Path(env)
@@ -54,8 +77,26 @@ def load_libsvm(name, data_home=None):
 
     Raises
     ------
+    ValueError
+        If ``name`` is not one of ``LIBSVM_SETS``.
     FileNotFoundError
         If a file of the set is missing from ``data_home``.
+
+    Examples
+    --------
+    A stand-in for ``a9a.bz2`` (two rows) in a temporary folder; the real
+    file is read the same way, with its 123 features:
+
+    >>> import bz2, tempfile
+    >>> from pathlib import Path
+    >>> from blitzlearn.datasets import load_libsvm
+    >>> home = Path(tempfile.mkdtemp())
+    >>> _ = (home / "a9a.bz2").write_bytes(bz2.compress(b"+1 3:1 10:1\\n-1 5:1\\n"))
+    >>> X, y = load_libsvm("a9a", data_home=home)
+    >>> X.shape, X.format, y.tolist()
+    ((2, 123), 'csc', [1.0, -1.0])
+    >>> import shutil
+    >>> shutil.rmtree(home)
     """
     from sklearn.datasets import load_svmlight_file
 

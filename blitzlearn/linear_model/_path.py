@@ -172,6 +172,71 @@ class BlitzLassoCV(LassoCV):
 
     ``precompute`` and ``selection`` are accepted and not used.
 
+    Parameters
+    ----------
+    eps : float, default=1e-3
+        Length of each path: ``alpha_min / alpha_max = eps``.
+    alphas : int or array-like, default=100
+        Number of alphas on a log grid from ``alpha_max`` down, or the
+        alphas themselves.
+    fit_intercept : bool, default=True
+        Whether to fit the unpenalised intercept ``b`` (the folds' data are
+        centred for the paths, and the refit has an intercept).
+    precompute : "auto", bool or array-like, default="auto"
+        Accepted for compatibility with ``LassoCV``; BlitzWS chooses the Gram
+        form per working set.
+    max_iter : int, default=1000
+        Maximum number of BlitzWS outer iterations per alpha, and of the
+        refit.
+    tol : float, default=1e-4
+        Each solve stops when its duality gap is at most ``tol`` times
+        ``||y - mean(y)||^2 / n`` of its training data, as in
+        :class:`BlitzLasso`.
+    copy_X : bool, default=True
+        Whether the cross-validation may copy ``X`` before centring it, as
+        in ``LassoCV``; the solver itself never modifies ``X``.
+    cv : int, cross-validation generator or iterable, default=None
+        The folds, as in ``LassoCV``: None for 5-fold ``KFold``, an int for
+        that many folds, a splitter, or an iterable of (train, test) index
+        arrays.
+    verbose : bool or int, default=False
+        Log the outer iterations of every solve (logger ``"blitzlearn"``).
+    n_jobs : int, default=None
+        Number of folds fitted in parallel (joblib); None means 1.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative.
+    random_state : int, RandomState instance or None, default=None
+        Accepted for compatibility; the solver is deterministic.
+    selection : {"cyclic", "random"}, default="cyclic"
+        Accepted for compatibility and not used.
+
+    Attributes
+    ----------
+    alpha_ : float
+        The alpha with the lowest mean squared error across the folds.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid, decreasing.
+    mse_path_ : ndarray of shape (n_alphas, n_folds)
+        Mean squared error on each fold's test set at each alpha.
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the :class:`BlitzLasso` refitted at ``alpha_``.
+    intercept_ : float
+        Its intercept.
+    dual_gap_ : float
+        Its certified duality gap, in objective units.
+    n_iter_ : int
+        Its number of outer iterations.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LassoCV : The same selection with coordinate-descent
+        paths.
+    blitz_lasso_path : The paths computed on each fold.
+
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes

@@ -131,11 +131,11 @@ default="log_loss"
     tau_ : float
         Scale-invariant iterations done, at least ``T_SI`` unless
         ``max_steps`` stopped the run.
-    gain_history_ : ndarray of shape (n_iter_,)
+    gain_history_ : ndarray of shape (`n_iter_`,)
         Gain ``r`` at every step, from the gradient statistics of the steps
         before it (1 at the first step and at ``S = 1``); it sets the rate
         only under ``scaling_rule="adascale"``.
-    lr_history_ : ndarray of shape (n_iter_,)
+    lr_history_ : ndarray of shape (`n_iter_`,)
         Step size used at every step.
     objective_history_ : ndarray of shape (max_epochs + 1,)
         Training objective ``F`` at the start and after the first step that
@@ -145,7 +145,7 @@ default="log_loss"
         ``sigma^2`` and of ``||grad F||^2`` (0 at ``S = 1``).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X has string column names.
 
     See Also

@@ -183,7 +183,19 @@ class AdaScale:
 
         The estimate of ``sigma^2`` is per base batch, so it is kept as it is;
         only the gain formula (and the default smoothing) follow the new
-        ``S``.  ``scale=None`` means the new ``K``.
+        ``S``.
+
+        Parameters
+        ----------
+        scale : float or None, default=None
+            The new ``S``; None means the new ``K``.
+        num_gradients_to_accumulate : int or None, default=None
+            The new number of micro-batches per step and worker; None keeps
+            it.
+        smoothing : float or None, default=None
+            The new ``theta`` in ``[0, 1)``; None keeps the one given
+            before, or else the default ``max(1 - S / 1000, 0)`` of the new
+            ``S``.
         """
         if num_gradients_to_accumulate is not None:
             n = int(num_gradients_to_accumulate)
@@ -375,6 +387,12 @@ class AdaScale:
         step's gradients); this step's statistics are folded in afterwards.
         Non-finite statistics skip the estimator update (counted in
         ``skipped_steps``, with a RuntimeWarning).
+
+        Parameters
+        ----------
+        closure : None
+            Not supported (``torch.optim.SGD`` does not need one); anything
+            but None raises ``ValueError``.
         """
         if closure is not None:
             raise ValueError("AdaScale.step does not take a closure.")
@@ -413,7 +431,13 @@ class AdaScale:
         self._reduced = None
 
     def zero_grad(self, set_to_none=True):
-        """Zero the gradients and the per-step statistics."""
+        """Zero the gradients and the per-step statistics.
+
+        Parameters
+        ----------
+        set_to_none : bool, default=True
+            Passed to the wrapped optimizer's ``zero_grad``.
+        """
         self.optimizer.zero_grad(set_to_none=set_to_none)
         self._clear()
 
@@ -436,7 +460,13 @@ class AdaScale:
         }
 
     def load_state_dict(self, state):
-        """Restore what :meth:`state_dict` returned."""
+        """Restore what :meth:`state_dict` returned.
+
+        Parameters
+        ----------
+        state : dict
+            A dictionary returned by :meth:`state_dict`.
+        """
         self.optimizer.load_state_dict(state["optimizer"])
         own = state["adascale"]
         self.tau = float(own["tau"])
