@@ -286,28 +286,48 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         for i in range(n):
             q[i] = r[i] - h[i] * dc
         # -- coordinate descent on the model ---------------------------------
+        # Shrinking (as in liblinear): a coordinate at zero whose gradient
+        # lies inside its optimality interval by more than the last pass's
+        # largest violation (per sample) is skipped; once the passes meet
+        # their stopping rule with some skipped, all are visited again.
         first = 0.0
+        n_act = n_ws
+        for k in range(n_ws):
+            order[k] = k
+        margin = np.inf  # no shrinking in the first pass
         for n_pass in range(MAX_PASSES):
             pending = 0.0  # intercept move not yet applied to q
             viol = 0.0
-            state = shuffle(order, n_ws, state)
-            for kk in range(n_ws):
+            worst = 0.0
+            visited = 0.0
+            state = shuffle(order, n_act, state)
+            keep = 0
+            for kk in range(n_act):
                 k = order[kk]
                 if curv[k] <= 0.0:
                     continue
                 j = ws[k]
+                nnz_j = (indptr[j + 1] - indptr[j]) if sparse else n
+                visited += nnz_j
                 old = w[j] + dw[k]
                 grad = col_dot(data, indices, indptr, n, sparse, j, q)
                 grad -= pending * hx[k]
                 if old != 0.0:
-                    e = grad - lam if old > 0.0 else grad + lam
+                    e = abs(grad - lam if old > 0.0 else grad + lam)
                 else:
                     e = max(abs(grad) - lam, 0.0)
+                    if abs(grad) < lam - margin:
+                        continue
+                order[kk] = order[keep]
+                order[keep] = k
+                keep += 1
                 viol += e * e
+                worst = max(worst, e)
                 new = l1_coordinate_step(old, grad, curv[k], lam, False)
                 if new != old:
                     step = new - old
                     dw[k] += step
+                    visited += nnz_j
                     if sparse:
                         for t in range(indptr[j], indptr[j + 1]):
                             i = indices[t]
@@ -318,18 +338,23 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                             q[i] -= h[i] * col[i] * step
                     if fit_intercept:
                         pending -= hx[k] * step / h_sum
+            n_act = keep
+            margin = worst / n
             if pending != 0.0:
                 dc += pending
                 for i in range(n):
                     q[i] -= h[i] * pending
-            work += 2.0 * nnz_ws + n
+            work += visited + n
             epochs += 1
+            if epochs >= max_epochs:
+                break
             if n_pass == 0:
                 first = viol
             elif n_pass + 1 >= MIN_PASSES and viol <= PASS_DROP * first:
-                break
-            if epochs >= max_epochs:
-                break
+                if n_act == n_ws:
+                    break
+                n_act = n_ws  # check the skipped coordinates before stopping
+                margin = np.inf
         # the scores' direction u = X_W dw + dc
         for i in range(n):
             u[i] = dc

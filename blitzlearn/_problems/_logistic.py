@@ -24,8 +24,8 @@ minorant's centre is ``r_i = s_i y_i sigma(-y_i z_i)`` at the scores
 """
 
 import numpy as np
-import scipy.sparse as sp
 
+from .._kernels._columns import row_pair_count
 from .._kernels._logistic import (
     armijo_step,
     fit_intercept_newton,
@@ -159,20 +159,20 @@ class LogisticProblem(L1DualProblem):
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         nnz = float(self.costs[working_set].sum())
-        x_ws = rows = None
-        if sp.issparse(self.X):  # the build cost needs the rows' lengths in W
-            x_ws = _as_float64(self.X[:, working_set])
-            rows = x_ws.tocsr()
-            build = float((np.diff(rows.indptr).astype(np.float64) ** 2).sum())
-        else:
-            build = self.n * working_set.size ** 2 / 8.0  # BLAS
-        # a Gram-form Newton iteration costs the build plus passes of m^2
-        if build + GRAM_PASSES * working_set.size ** 2 <= GRAM_PASSES * 2.0 * nnz:
-            if x_ws is None:
-                x_ws = _as_float64(self.X[:, working_set])
-            return self._solve_gram(working_set, x_ws, rows, build, eps, gap,
-                                    min_work, max_work, max_epochs)
+        m = working_set.size
         data, indices, indptr, sparse = self.cols
+        # a Gram-form Newton iteration costs the build plus passes of m^2
+        # (the working set's columns are gathered only when it is chosen)
+        if GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
+            if sparse:  # building by rows costs the squares of their lengths in W
+                build = row_pair_count(indices, indptr, self.n, working_set)
+            else:
+                build = self.n * m ** 2 / 8.0  # BLAS
+            if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
+                x_ws = _as_float64(self.X[:, working_set])
+                rows = x_ws.tocsr() if sparse else None
+                return self._solve_gram(working_set, x_ws, rows, build, eps, gap,
+                                        min_work, max_work, max_epochs)
         epochs, work, sub_gap, shift = logistic_subproblem(
             data, indices, indptr, self.n, sparse, self.y, self.s,
             self.fit_intercept, self.gamma, self.w, self.z, working_set,
