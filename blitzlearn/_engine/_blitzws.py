@@ -137,7 +137,7 @@ class Problem:
 
 
 def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
-            stall_limit=12, min_ws_size=100):
+            stall_limit=12, min_ws_size=100, scheduler=None):
     """Run BlitzWS until the certified gap is at most ``max(tol, rel_tol * l)``.
 
     Parameters
@@ -166,12 +166,17 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
     min_ws_size : int, default=100
         The working set holds at most ``max(min_ws_size, 2 * n_forced)``
         components, where ``n_forced`` components must stay (Blitz's rule).
+    scheduler : WorkScheduler or None, default=None
+        The cost model to use and update; a path passes the same one to its
+        successive solves so that each starts with what the last one learned
+        about the cost of subproblems.  None starts a new one.
 
     Returns
     -------
     result : SolveResult
     """
-    scheduler = WorkScheduler(XI_GRID)
+    if scheduler is None:
+        scheduler = WorkScheduler(XI_GRID)
     n_targets = XI_GRID.shape[0]
     working_set = None
     history = []
