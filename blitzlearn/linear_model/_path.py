@@ -8,11 +8,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import LassoCV
 from sklearn.linear_model._coordinate_descent import _alpha_grid
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_array
 
 from .._engine import XI_GRID
 from .._engine._scheduler import WorkScheduler
 from .._problems._lasso import LassoProblem
+from .._progress import progress
 from .._validation import scale_rows
 from ._lasso import BlitzLasso, solve_lasso
 
@@ -67,7 +69,8 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     coef_init : array-like of shape (n_features,), default=None
         Starting weights of the first alpha.
     verbose : bool or int, default=False
-        Log each outer iteration (logger ``"blitzlearn"``).
+        Show a progress bar over the alphas on stderr and log each outer
+        iteration (logger ``"blitzlearn"``, level INFO).
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
     positive : bool, default=False
@@ -151,14 +154,16 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     problem = LassoProblem(X, y, d, n_samples * grid[0], fit_intercept=center,
                            positive=positive, w0=w)
     scheduler = WorkScheduler(XI_GRID)
-    for k, alpha in enumerate(grid):
-        result = solve_lasso(
-            problem, alpha, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
-            verbose=int(verbose), name=f"blitz_lasso_path at alpha={alpha:.3e}",
-            stacklevel=3, scheduler=scheduler)
-        coefs[:, k] = problem.w
-        gaps[k] = result.gap
-        n_iters.append(result.n_iter)
+    with progress(grid.size, "blitz_lasso_path", enabled=verbose) as bar:
+        for k, alpha in enumerate(grid):
+            result = solve_lasso(
+                problem, alpha, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
+                verbose=int(verbose), name=f"blitz_lasso_path at alpha={alpha:.3e}",
+                stacklevel=3, scheduler=scheduler)
+            coefs[:, k] = problem.w
+            gaps[k] = result.gap
+            n_iters.append(result.n_iter)
+            bar.update(note=f"alpha {alpha:.2e}  gap {result.gap:.1e}")
     if return_n_iter:
         return grid, coefs, gaps, n_iters
     return grid, coefs, gaps
@@ -178,7 +183,8 @@ class BlitzLassoCV(LassoCV):
 
         \\frac{1}{2 n} \\|y - X w - b\\|_2^2 + \\alpha_{\\ast} \\|w\\|_1 .
 
-    ``precompute`` and ``selection`` are accepted and not used.
+    ``precompute`` and ``selection`` are accepted and not used.  With
+    ``verbose``, one progress bar on stderr counts the folds' alphas.
 
     Examples
     --------
@@ -191,6 +197,34 @@ class BlitzLassoCV(LassoCV):
     """
 
     path = staticmethod(blitz_lasso_path)
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the paths on every fold, choose ``alpha_`` and refit on all data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        **params : dict
+            Passed to the cross-validation splitter (e.g. ``groups``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        total = None
+        if self.verbose:
+            n_alphas = (self.alphas if np.ndim(self.alphas) == 0
+                        else len(self.alphas))
+            n_folds = check_cv(self.cv).get_n_splits(X, y, params.get("groups"))
+            total = n_folds * int(n_alphas)
+        with progress(total, type(self).__name__, enabled=bool(self.verbose)):
+            return super().fit(X, y, sample_weight=sample_weight, **params)
 
     def _get_estimator(self):
         return BlitzLasso()
