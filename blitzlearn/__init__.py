@@ -16,6 +16,8 @@ _LAZY = {
     "BlitzLassoCV": "blitzlearn.linear_model",
     "blitz_lasso_path": "blitzlearn.linear_model",
     "BlitzLogisticL1": "blitzlearn.linear_model",
+    "BlitzLogisticL1CV": "blitzlearn.linear_model",
+    "blitz_logistic_l1_path": "blitzlearn.linear_model",
     "BlitzSVC": "blitzlearn.linear_model",
 }
 

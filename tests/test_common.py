@@ -9,6 +9,7 @@ from blitzlearn import (
     BlitzLasso,
     BlitzLassoCV,
     BlitzLogisticL1,
+    BlitzLogisticL1CV,
     BlitzSVC,
 )
 
@@ -32,7 +33,8 @@ def _expected_failed_checks(estimator):
 # separable toy data: the weighted-vs-repeated check needs it tight.
 @parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzLogisticL1(tol=1e-6),
                           BlitzSVC(tol=1e-10), AdaScaleSGDClassifier(random_state=0),
-                          BlitzLassoCV(cv=3, alphas=5, tol=1e-10)],
+                          BlitzLassoCV(cv=3, alphas=5, tol=1e-10),
+                          BlitzLogisticL1CV(Cs=3, cv=3, tol=1e-12)],
                          expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 from _helpers import load_dataset
 from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV, lasso_path
 from sklearn.model_selection import KFold
 
@@ -103,3 +104,62 @@ def test_cv_with_sample_weight_matches_lasso_cv(sparse):
     assert ours.alpha_ == ref.alpha_
     assert_allclose(ours.mse_path_, ref.mse_path_, rtol=1e-6)
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+
+
+def test_path_solves_are_certified_on_the_full_problem():
+    # screening done at a large alpha must not leak into a smaller one: every
+    # returned gap bounds the distance to the optimum computed independently
+    X, y = _centred("leukemia")
+    grid = np.geomspace(1.0, 1e-2, 8) * np.abs(X.T @ y).max() / y.size
+    alphas, coefs, gaps = blitz_lasso_path(X, y, alphas=grid, tol=1e-8)
+    for k, alpha in enumerate(alphas):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = lasso_path(X, y, alphas=[alpha], tol=1e-14,
+                             max_iter=200_000)[1][:, 0]
+        excess = _objective(X, y, coefs[:, k], alpha) - _objective(X, y, ref, alpha)
+        assert excess <= gaps[k] + 1e-13
+        assert gaps[k] <= 1e-8 * float(y @ y) / y.size
+
+
+def test_path_equals_one_fit_per_alpha():
+    # the path's solve step is BlitzLasso's: same certified solution per alpha
+    from blitzlearn import BlitzLasso
+
+    X, y = _centred("diabetes")
+    alphas, coefs, gaps = blitz_lasso_path(X, y, alphas=4, tol=1e-12)
+    for k, alpha in enumerate(alphas):
+        model = BlitzLasso(alpha=alpha, fit_intercept=False, tol=1e-12).fit(X, y)
+        assert_allclose(coefs[:, k], model.coef_, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("entries", [0, 50])
+def test_path_gram_cache_limit(monkeypatch, entries):
+    # a Gram cache too small for the working sets (rebuilt or not kept) gives
+    # the same path as the default one
+    import blitzlearn._problems._lasso as lasso_problem
+
+    X, y = _centred("diabetes")
+    _, ref, _ = blitz_lasso_path(X, y, alphas=10, tol=1e-12)
+    monkeypatch.setattr(lasso_problem, "GRAM_CACHE_ENTRIES", entries)
+    _, coefs, _ = blitz_lasso_path(X, y, alphas=10, tol=1e-12)
+    assert_allclose(coefs, ref, rtol=1e-8, atol=1e-10)
+
+
+def test_path_warns_per_alpha():
+    X, y = _centred("leukemia")
+    with pytest.warns(ConvergenceWarning, match=r"blitz_lasso_path at alpha=.*"
+                      r"duality gap .* tolerance") as record:
+        blitz_lasso_path(X, y, alphas=3, eps=1e-2, tol=1e-12, max_iter=1)
+    assert len(record) >= 2
+    assert all(w.filename == __file__ for w in record)
+
+
+def test_path_bad_alphas():
+    X, y = _centred("diabetes")
+    with pytest.raises(ValueError, match="alphas"):
+        blitz_lasso_path(X, y, alphas=0)
+    with pytest.raises(ValueError, match="alphas"):
+        blitz_lasso_path(X, y, alphas=[1.0, -1.0])
+    with pytest.raises(ValueError, match="alphas"):
+        blitz_lasso_path(X, y, alphas=[])

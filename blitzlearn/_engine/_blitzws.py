@@ -137,7 +137,7 @@ class Problem:
 
 
 def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
-            stall_limit=12, min_ws_size=100):
+            stall_limit=12, min_ws_size=100, scheduler=None):
     """Run BlitzWS until the certified gap is at most ``max(tol, rel_tol * l)``.
 
     Parameters
@@ -155,7 +155,11 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         a gap at most ``rel_tol * l`` certifies a relative suboptimality of at
         most ``rel_tol``.
     verbose : int, default=0
-        Log each outer iteration at INFO level when positive.
+        When positive, log each outer iteration at INFO level on the
+        ``"blitzlearn"`` logger: the certified gap, the working-set size, the
+        number of components screened so far in this run, the components
+        still alive, the subproblem's tolerance and passes; and the final
+        certificate.
     stall_limit : int, default=12
         Stop after this many consecutive iterations in which neither the lower
         bound nor the gap improved (machine precision reached).  An iteration
@@ -166,12 +170,17 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
     min_ws_size : int, default=100
         The working set holds at most ``max(min_ws_size, 2 * n_forced)``
         components, where ``n_forced`` components must stay (Blitz's rule).
+    scheduler : WorkScheduler or None, default=None
+        The cost model to use and update; a path passes the same one to its
+        successive solves so that each starts with what the last one learned
+        about the cost of subproblems.  None starts a new one.
 
     Returns
     -------
     result : SolveResult
     """
-    scheduler = WorkScheduler(XI_GRID)
+    if scheduler is None:
+        scheduler = WorkScheduler(XI_GRID)
     n_targets = XI_GRID.shape[0]
     working_set = None
     history = []
@@ -186,6 +195,7 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
     pending = None  # the last subproblem, scored once the next gap is known
     n_iter = 0
     limit = tol
+    n_screened = 0
     for n_iter in range(1, max_iter + 1):
         cert = problem.refresh(working_set)
         history.append(cert.gap)
@@ -197,9 +207,13 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
             if full <= limit:
                 cert.gap = full
                 converged = True
+                if verbose:
+                    logger.info("iter %d  gap %.3e  converged (tolerance %.3e)  "
+                                "screened %d", n_iter, full, limit, n_screened)
                 break
             # A screened constraint is violated: fall back to the full problem.
             problem.restore()
+            n_screened = 0
             screening = False
             continue
         # Little progress with the last working set: the next one must grow.
@@ -219,6 +233,7 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         if screening:
             out = prio >= n_targets
             if out.any():
+                n_screened += int(out.sum())
                 problem.discard(alive[out])
                 alive, prio = alive[~out], prio[~out]
 
@@ -252,9 +267,9 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
             working_set, eps, cert.gap, min_work, max_work, max_epochs)
         if verbose:
             logger.info(
-                "iter %d  gap %.3e  alive %d  working set %d  eps %.2f  "
-                "epochs %d", n_iter, cert.gap, alive.shape[0],
-                working_set.shape[0], eps, n_epochs)
+                "iter %d  gap %.3e  working set %d  screened %d  alive %d  "
+                "eps %.2f  epochs %d", n_iter, cert.gap, working_set.shape[0],
+                n_screened, alive.shape[0], eps, n_epochs)
         pending = (size, max(sub_gap, 0.0) / cert.gap, work, cert.gap,
                    XI_GRID[k])
         missed = sub_gap > eps * cert.gap
@@ -262,6 +277,10 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         cert.gap = problem.full_gap()
         limit = max(tol, rel_tol * cert.lower)
         converged = cert.gap <= limit
+        if verbose:
+            logger.info("iter %d  gap %.3e  stopped, %s (tolerance %.3e)", n_iter,
+                        cert.gap, "converged" if converged else "not converged",
+                        limit)
     if working_set is None:
         working_set = np.empty(0, dtype=np.intp)
     return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,

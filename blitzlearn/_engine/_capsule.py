@@ -28,6 +28,23 @@ XI_GRID = np.sort(np.concatenate([
 _N_THETA = 32
 
 
+def _grid(xi):
+    """``theta``, ``(xi - theta) / (1 - theta)`` and ``theta / (1 + theta)``."""
+    theta = xi[:, None] * np.linspace(0.0, 1.0, _N_THETA)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shape = (xi[:, None] - theta) / (1.0 - theta)
+    shape = np.nan_to_num(shape, nan=0.0, posinf=0.0)  # theta = xi = 1
+    return theta, shape, theta / (1.0 + theta)
+
+
+_XI_GRID_TERMS = _grid(XI_GRID)
+
+
+def _theta_grid(xi):
+    """The gap-independent terms of the capsule search (cached for XI_GRID)."""
+    return _XI_GRID_TERMS if xi is XI_GRID else _grid(xi)
+
+
 def capsules(gamma, gap, dist, xi=XI_GRID):
     """Capsule parameters for every progress target.
 
@@ -65,13 +82,10 @@ def capsules(gamma, gap, dist, xi=XI_GRID):
     """
     gap = max(float(gap), 0.0)
     dist = float(dist)
-    theta = xi[:, None] * np.linspace(0.0, 1.0, _N_THETA)[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inner = (2.0 * gap / gamma) * (xi[:, None] - theta) / (1.0 - theta)
-    inner = np.nan_to_num(inner, nan=0.0, posinf=0.0)  # theta = xi = 1
-    inner -= theta * dist * dist / (1.0 + theta)
+    theta, shape, share = _theta_grid(xi)
+    inner = (2.0 * gap / gamma) * shape - dist * dist * share
     radius = theta * np.sqrt(np.maximum(inner, 0.0) / (1.0 + theta))
-    offset = theta * dist / (1.0 + theta)
+    offset = dist * share
     rho = radius.max(axis=1)
     h_hi = (offset + radius).max(axis=1)
     h_lo = np.minimum((offset - radius).min(axis=1), 0.0)

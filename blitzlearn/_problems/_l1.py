@@ -158,6 +158,21 @@ class L1DualProblem(Problem):
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
         self.aty = np.zeros(p)  # X^T theta on alive features
         self.atx = np.zeros(p)  # X^T r on alive features
+        self._final_atx = None  # X^T r on every feature, left by full_gap
+
+    def set_penalty(self, lam):
+        """Move to the penalty ``lam``, keeping the weights as a warm start.
+
+        Every usable feature comes back (a feature screened at one penalty may
+        be active at another) and the dual point restarts at 0, so the next
+        :func:`~blitzlearn._engine.blitzws` run certifies the new problem from
+        scratch; the weights, the loss state and the column statistics stay.
+        """
+        self.lam = float(lam)
+        self._usable = np.flatnonzero((self.sq_norms > 0) | (self.w != 0))
+        self._alive = self._usable.copy()
+        self.theta[:] = 0.0
+        self.aty[:] = 0.0
 
     # -- what a loss provides -------------------------------------------------
     def _residual(self):
@@ -186,7 +201,13 @@ class L1DualProblem(Problem):
 
     def refresh(self, working_set):
         alive, lam, pos = self._alive, self.lam, self.positive
-        self._xt(self.r, alive, self.atx)
+        final, self._final_atx = self._final_atx, None
+        if working_set is None and final is not None:
+            # a run's first refresh after the last one's full_gap: the weights,
+            # hence r and X^T r, have not changed since
+            self.atx[alive] = final[alive]
+        else:
+            self._xt(self.r, alive, self.atx)
         primal = self.primal()
         # Candidate 1: the residual rescaled into the feasible set.
         kappa = _feasible_scale(self.atx[alive], lam, pos)
@@ -239,6 +260,7 @@ class L1DualProblem(Problem):
         att = np.empty(self.n_components)
         self._xt(self.r, everything, atr)
         self._xt(self.theta, everything, att)
+        self._final_atx = atr  # what the next run's first refresh needs
         best = -np.inf
         for vec, prods in ((self.r, atr), (self.theta, att)):
             scale = _feasible_scale(prods, self.lam, self.positive)

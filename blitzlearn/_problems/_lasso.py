@@ -38,6 +38,11 @@ N_ANDERSON = 5
 # latency-bound column operations.
 GRAM_FACTOR = 2.0
 
+# Entries of the Gram block kept between subproblems (32 MB in float64): the
+# working sets of successive subproblems, and of the solves along a path,
+# mostly share their features, whose products need not be recomputed.
+GRAM_CACHE_ENTRIES = 2 ** 22
+
 
 class LassoProblem(L1DualProblem):
     """BlitzWS plug-in of the (weighted) Lasso on the CPU.
@@ -68,6 +73,25 @@ class LassoProblem(L1DualProblem):
         self.y = y
         self._residual()
         self._gram_allowed, self._gram_gap = True, None
+        # cached uncentred Gram block X_C^T X_C of the features C (in order)
+        self._gram_features = np.empty(0, dtype=np.intp)
+        self._gram_block = np.empty((0, 0))
+        self._gram_pos = np.full(self.n_components, -1, dtype=np.intp)
+        self._xty = None  # X^T y, computed at the first Gram-form solve
+
+    def set_penalty(self, lam):
+        super().set_penalty(lam)
+        self._gram_allowed, self._gram_gap = True, None
+
+    def null_norm2(self):
+        """``||y - c d||^2`` at the best ``c`` (``||y||^2`` without intercept).
+
+        Twice the objective of ``w = 0``: the scale of the stopping rule.
+        """
+        y = self.y
+        if self.fit_intercept:
+            y = y - (self.d @ y / self.d_norm2) * self.d
+        return float(y @ y)
 
     # -- the squared loss ----------------------------------------------------
     def _residual(self):
@@ -112,19 +136,56 @@ class LassoProblem(L1DualProblem):
             self.w, self.r, working_set, self.lam, self.positive, eps, gap,
             min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
 
+    def _gram(self, ws):
+        """Uncentred ``X_W^T X_W`` from the cache, extended by the new features."""
+        pos = self._gram_pos
+        new = ws[pos[ws] < 0]
+        if new.size:
+            old, cached = self._gram_features, self._gram_block
+            if (old.size + new.size) ** 2 > GRAM_CACHE_ENTRIES:
+                pos[old] = -1  # start over with this working set only
+                self._gram_features = old = old[:0]
+                self._gram_block = cached = np.empty((0, 0))
+                new = ws
+            x_new = _as_float64(self.X[:, new])
+            k, total = old.size, old.size + new.size
+            block = np.empty((total, total))
+            block[:k, :k] = cached
+            if k:
+                cross = _as_float64(self.X[:, old]).T @ x_new
+                block[:k, k:] = _dense(cross)
+                block[k:, :k] = block[:k, k:].T
+            block[k:, k:] = _dense(x_new.T @ x_new)
+            if total * total <= GRAM_CACHE_ENTRIES:
+                self._gram_features = np.concatenate([old, new])
+                self._gram_block = block
+                pos[new] = np.arange(k, total)
+            else:  # too large to keep: use it once
+                order = np.concatenate([old, new])
+                where = np.empty(self.n_components, dtype=np.intp)
+                where[order] = np.arange(total)
+                idx = where[ws]
+                return block[np.ix_(idx, idx)]
+        idx = pos[ws]
+        return self._gram_block[np.ix_(idx, idx)]
+
     def _solve_gram(self, ws, eps, gap, min_work, max_work, max_epochs):
         """Solve the working-set subproblem in Gram form (small working sets)."""
-        x_ws = _as_float64(self.X[:, ws])
-        gram = x_ws.T @ x_ws
-        if sp.issparse(gram):
-            gram = gram.toarray()
-        b = x_ws.T @ self.y
+        gram = self._gram(ws)
+        if self._xty is None:
+            self._xty = np.empty(self.n_components)
+            self._xt(self.y, np.arange(self.n_components), self._xty)
+        b = self._xty[ws]
         if self.fit_intercept:
             m_ws = self.d_dots[ws]
             gram -= np.outer(m_ws, m_ws) / self.d_norm2
-            b -= m_ws * (float(self.d @ self.y) / self.d_norm2)
+            b = b - m_ws * (float(self.d @ self.y) / self.d_norm2)
         w_ws = self.w[ws]
-        g = x_ws.T @ self.r  # exact gradient from the exact residual
+        g = np.empty(self.n_components)
+        self._xt(self.r, ws, g)  # exact gradient from the exact residual
+        g = g[ws]
+        # the work of building the Gram matrix from scratch, whatever the
+        # cache saved: the cost model's decisions do not depend on its state
         build = ws.size * float(self.costs[ws].sum()) / 8 + 2 * self.costs[ws].sum()
         epochs, work, sub_gap = lasso_gram_subproblem(
             np.ascontiguousarray(gram), b, w_ws, g, float(self.r @ self.r),
@@ -133,3 +194,8 @@ class LassoProblem(L1DualProblem):
         self.w[ws] = w_ws
         self._residual()
         return epochs, work + build, sub_gap
+
+
+def _dense(block):
+    """A product of two column blocks as a dense ndarray."""
+    return block.toarray() if sp.issparse(block) else np.asarray(block)

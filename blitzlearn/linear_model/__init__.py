@@ -4,6 +4,7 @@
 
 from ._lasso import BlitzLasso
 from ._logistic import BlitzLogisticL1
+from ._logistic_path import BlitzLogisticL1CV, blitz_logistic_l1_path
 from ._path import BlitzLassoCV, blitz_lasso_path
 from ._sgd import AdaScaleSGDClassifier
 from ._svc import BlitzSVC
@@ -13,6 +14,8 @@ __all__ = [
     "BlitzLasso",
     "BlitzLassoCV",
     "BlitzLogisticL1",
+    "BlitzLogisticL1CV",
     "BlitzSVC",
     "blitz_lasso_path",
+    "blitz_logistic_l1_path",
 ]

@@ -24,6 +24,42 @@ from .._validation import (
 )
 
 
+def solve_lasso(problem, alpha, *, tol, max_iter, max_epochs, verbose, name,
+                stacklevel, scheduler=None):
+    """Solve ``problem`` at ``alpha`` by BlitzWS from its current weights.
+
+    The one solve step of :class:`BlitzLasso` and of the Lasso paths: moves
+    ``problem`` (a :class:`~blitzlearn._problems._lasso.LassoProblem`) to the
+    penalty ``n * alpha``, runs the engine until the duality gap is at most
+    ``tol * ||y - c d||^2`` (lambda units) and warns with a
+    ``ConvergenceWarning`` otherwise.  ``name`` heads the warning, which points
+    ``stacklevel`` frames up.  ``scheduler`` carries the engine's cost model
+    from one solve to the next along a path.
+
+    Returns the engine's :class:`~blitzlearn._engine.SolveResult` with ``gap``
+    and ``limit`` converted to objective units (divided by ``n``).
+    """
+    n = problem.n
+    problem.set_penalty(n * alpha)
+    tol_abs = tol * problem.null_norm2()
+    with single_threaded_blas():
+        result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
+                         max_epochs=max_epochs, verbose=verbose,
+                         scheduler=scheduler)
+    result.gap /= n
+    result.limit = tol_abs / n
+    if not result.converged:
+        warnings.warn(
+            f"{name} did not converge: the duality gap {result.gap:.3e} is above "
+            f"the tolerance {result.limit:.3e} after {result.n_iter} outer "
+            f"iterations (max_iter={max_iter}). Increase max_iter or tol, or "
+            "scale the data.",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+    return result
+
+
 class BlitzLasso(RegressorMixin, LinearModel):
     """Linear model with an L1 penalty, solved by the BlitzWS working-set method.
 
@@ -199,12 +235,9 @@ class BlitzLasso(RegressorMixin, LinearModel):
         problem = LassoProblem(X, y, d, n_samples * self.alpha,
                                fit_intercept=self.fit_intercept,
                                positive=self.positive, w0=w0)
-        y_c = y - (d @ y / (d @ d)) * d if self.fit_intercept else y
-        tol_scale = float(y_c @ y_c)
-        with single_threaded_blas():
-            result = blitzws(problem, tol=self.tol * tol_scale,
+        result = solve_lasso(problem, self.alpha, tol=self.tol,
                              max_iter=self.max_iter, max_epochs=self.max_epochs,
-                             verbose=self.verbose)
+                             verbose=self.verbose, name=name, stacklevel=4)
 
         self.coef_ = problem.w.astype(X.dtype)
         if not np.all(np.isfinite(self.coef_)):
@@ -213,18 +246,9 @@ class BlitzLasso(RegressorMixin, LinearModel):
             )
         self.intercept_ = (X.dtype.type(problem.intercept())
                            if self.fit_intercept else 0.0)
-        self.dual_gap_ = result.gap / n_samples
+        self.dual_gap_ = result.gap
         self.n_iter_ = result.n_iter
         self.device_ = device
-        if not result.converged:
-            warnings.warn(
-                f"{name} did not converge: the duality gap {self.dual_gap_:.3e} is "
-                f"above the tolerance {self.tol * tol_scale / n_samples:.3e} "
-                f"after {result.n_iter} outer iterations (max_iter="
-                f"{self.max_iter}). Increase max_iter or tol, or scale the data.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
         return self
 
     def __sklearn_tags__(self):

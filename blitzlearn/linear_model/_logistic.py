@@ -16,6 +16,36 @@ from .._problems._logistic import LogisticProblem, null_intercept
 from ._classifier import BlitzClassifierBase
 
 
+def null_loss(labels, sw, fit_intercept):
+    """Loss of the null model (``w = 0``, best intercept): the scale of ``tol``."""
+    c = null_intercept(labels, sw) if fit_intercept else 0.0
+    return float(sw @ np.logaddexp(0.0, -labels * c))
+
+
+def solve_logistic(problem, C, *, tol, max_iter, max_epochs, verbose,
+                   scheduler=None):
+    """Solve a binary ``problem`` at ``C`` by BlitzWS from its current weights.
+
+    The one solve step of :class:`BlitzLogisticL1` and of the L1-logistic
+    paths: moves ``problem`` (a
+    :class:`~blitzlearn._problems._logistic.LogisticProblem`) to the penalty
+    ``1 / C`` and runs the engine until the duality gap is at most ``tol``
+    times the null model's loss (lambda units).  ``scheduler`` carries the
+    engine's cost model from one solve to the next along a path.  The caller
+    warns about non-convergence.
+
+    Returns the engine's :class:`~blitzlearn._engine.SolveResult` with ``gap``
+    and ``limit`` converted to objective units (multiplied by ``C``).
+    """
+    problem.set_penalty(1.0 / C)
+    tol_abs = tol * null_loss(problem.y, problem.s, problem.fit_intercept)
+    result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
+                     max_epochs=max_epochs, verbose=verbose, scheduler=scheduler)
+    result.gap *= C
+    result.limit = C * tol_abs
+    return result
+
+
 class BlitzLogisticL1(BlitzClassifierBase):
     """L1-regularised logistic regression, solved by the BlitzWS working-set method.
 
@@ -171,12 +201,11 @@ class BlitzLogisticL1(BlitzClassifierBase):
         problem = LogisticProblem(X, labels, sw, 1.0 / self.C,
                                   fit_intercept=self.fit_intercept, w0=w0, c0=c0,
                                   stats=stats)
-        c = null_intercept(labels, sw) if self.fit_intercept else 0.0
-        tol_scale = float(sw @ np.logaddexp(0.0, -labels * c))  # null model
-        result = blitzws(problem, tol=self.tol * tol_scale, max_iter=self.max_iter,
-                         max_epochs=self.max_epochs, verbose=self.verbose)
-        return (problem.w, problem.intercept(), self.C * result.gap,
-                result.n_iter, result.converged, self.C * self.tol * tol_scale, {})
+        result = solve_logistic(problem, self.C, tol=self.tol,
+                                max_iter=self.max_iter, max_epochs=self.max_epochs,
+                                verbose=self.verbose)
+        return (problem.w, problem.intercept(), result.gap, result.n_iter,
+                result.converged, result.limit, {})
 
     def predict_proba(self, X):
         """Probability estimates of each class.

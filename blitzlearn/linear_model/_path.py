@@ -2,20 +2,33 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Lasso regularisation paths by BlitzWS, and cross-validation over them."""
 
-import warnings
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LassoCV
 from sklearn.linear_model._coordinate_descent import _alpha_grid
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_array
 
-from .._device import single_threaded_blas
-from .._engine import blitzws
+from .._engine import XI_GRID
+from .._engine._scheduler import WorkScheduler
 from .._problems._lasso import LassoProblem
+from .._progress import progress
 from .._validation import scale_rows
-from ._lasso import BlitzLasso
+from ._lasso import BlitzLasso, solve_lasso
+
+
+def check_alphas(values, name):
+    """A 1-D float64 array of non-negative, finite values, sorted decreasing."""
+    grid = np.asarray(values, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-D array; got shape {grid.shape}."
+        )
+    if not (np.all(np.isfinite(grid)) and np.all(grid >= 0)):
+        raise ValueError(f"{name} must be finite and non-negative; got {values!r}.")
+    return np.sort(grid)[::-1]
 
 
 def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
@@ -56,7 +69,8 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     coef_init : array-like of shape (n_features,), default=None
         Starting weights of the first alpha.
     verbose : bool or int, default=False
-        Log each outer iteration (logger ``"blitzlearn"``).
+        Show a progress bar over the alphas on stderr and log each outer
+        iteration (logger ``"blitzlearn"``, level INFO).
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
     positive : bool, default=False
@@ -114,10 +128,14 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     # intercept, which is the same problem as the implicitly centred one
     center = sp.issparse(X) and X_offset is not None and np.any(X_offset != 0)
     if np.ndim(alphas) == 0:
+        if not (isinstance(alphas, Integral | np.integer) and alphas >= 1):
+            raise ValueError(
+                f"alphas must be a positive int or an array of alphas; got {alphas!r}."
+            )
         grid = _alpha_grid(X, y, Xy=Xy, l1_ratio=1.0, fit_intercept=bool(center),
                            eps=eps, n_alphas=int(alphas), positive=positive)
     else:
-        grid = np.sort(np.asarray(alphas, dtype=np.float64))[::-1]
+        grid = check_alphas(alphas, "alphas")
     # scikit-learn's cross-validation hands dense X and y centred with their
     # rows already scaled by sqrt(sample_weight); sparse ones only centred
     # (implicitly for X): their rows are scaled here, and sqrt(sample_weight)
@@ -126,31 +144,26 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     if sample_weight is not None and sp.issparse(X):
         d = np.sqrt(np.asarray(sample_weight, dtype=np.float64))
         X, y = scale_rows(X, d), y * d
-    y_eff = y - (d @ y / (d @ d)) * d if center else y
-    tol_abs = tol * float(y_eff @ y_eff)
     w = (np.zeros(n_features) if coef_init is None
          else np.asarray(coef_init, dtype=np.float64).ravel().copy())
     coefs = np.empty((n_features, grid.size), dtype=X.dtype)
     gaps = np.empty(grid.size)
     n_iters = []
-    for k, alpha in enumerate(grid):
-        problem = LassoProblem(X, y, d, n_samples * alpha, fit_intercept=center,
-                               positive=positive, w0=w)
-        with single_threaded_blas():
-            result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                             max_epochs=max_epochs, verbose=int(verbose))
-        w = problem.w.copy()
-        coefs[:, k] = w
-        gaps[k] = result.gap / n_samples
-        n_iters.append(result.n_iter)
-        if not result.converged:
-            warnings.warn(
-                f"blitz_lasso_path did not converge at alpha={alpha:.3e}: the "
-                f"duality gap {gaps[k]:.3e} is above the tolerance "
-                f"{tol_abs / n_samples:.3e} after {result.n_iter} outer "
-                "iterations. Increase max_iter or tol.",
-                ConvergenceWarning, stacklevel=2,
-            )
+    # one problem for the whole path: the column statistics are computed once
+    # and each solve starts from the last one's weights and cost model
+    problem = LassoProblem(X, y, d, n_samples * grid[0], fit_intercept=center,
+                           positive=positive, w0=w)
+    scheduler = WorkScheduler(XI_GRID)
+    with progress(grid.size, "blitz_lasso_path", enabled=verbose) as bar:
+        for k, alpha in enumerate(grid):
+            result = solve_lasso(
+                problem, alpha, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
+                verbose=int(verbose), name=f"blitz_lasso_path at alpha={alpha:.3e}",
+                stacklevel=3, scheduler=scheduler)
+            coefs[:, k] = problem.w
+            gaps[k] = result.gap
+            n_iters.append(result.n_iter)
+            bar.update(note=f"alpha {alpha:.2e}  gap {result.gap:.1e}")
     if return_n_iter:
         return grid, coefs, gaps, n_iters
     return grid, coefs, gaps
@@ -170,7 +183,8 @@ class BlitzLassoCV(LassoCV):
 
         \\frac{1}{2 n} \\|y - X w - b\\|_2^2 + \\alpha_{\\ast} \\|w\\|_1 .
 
-    ``precompute`` and ``selection`` are accepted and not used.
+    ``precompute`` and ``selection`` are accepted and not used.  With
+    ``verbose``, one progress bar on stderr counts the folds' alphas.
 
     Parameters
     ----------
@@ -248,6 +262,34 @@ class BlitzLassoCV(LassoCV):
     """
 
     path = staticmethod(blitz_lasso_path)
+
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the paths on every fold, choose ``alpha_`` and refit on all data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        **params : dict
+            Passed to the cross-validation splitter (e.g. ``groups``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        total = None
+        if self.verbose:
+            n_alphas = (self.alphas if np.ndim(self.alphas) == 0
+                        else len(self.alphas))
+            n_folds = check_cv(self.cv).get_n_splits(X, y, params.get("groups"))
+            total = n_folds * int(n_alphas)
+        with progress(total, type(self).__name__, enabled=bool(self.verbose)):
+            return super().fit(X, y, sample_weight=sample_weight, **params)
 
     def _get_estimator(self):
         return BlitzLasso()
