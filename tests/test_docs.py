@@ -74,6 +74,7 @@ def test_pages_are_built(built_site):
 def test_api_pages_cover_the_public_objects(built_site):
     names = ["blitzlearn.BlitzLasso", "blitzlearn.BlitzLassoCV",
              "blitzlearn.blitz_lasso_path", "blitzlearn.BlitzLogisticL1",
+             "blitzlearn.BlitzLogisticL1CV", "blitzlearn.blitz_logistic_l1_path",
              "blitzlearn.BlitzSVC", "blitzlearn.AdaScaleSGDClassifier",
              "blitzlearn.torch.AdaScale", "blitzlearn.datasets.load_libsvm",
              "blitzlearn.datasets.default_data_home"]
