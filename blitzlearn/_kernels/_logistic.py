@@ -304,7 +304,10 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
             keep = 0
             for kk in range(n_act):
                 k = order[kk]
-                if curv[k] <= 0.0:
+                if curv[k] <= 0.0:  # a null (centred) column: never moves
+                    order[kk] = order[keep]
+                    order[keep] = k
+                    keep += 1
                     continue
                 j = ws[k]
                 nnz_j = (indptr[j + 1] - indptr[j]) if sparse else n
