@@ -155,7 +155,9 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_
         total_alpha += alpha[i]
     d_start = total_alpha - 0.5 * (w @ w)
     gap = np.inf  # max_epochs >= 1: the last pass always measures it
-    work = 0.0
+    # two passes charged up front: the caller's setup (the working set's rows
+    # gathered, the margins at v) and the cost model's calibration count them
+    work = 2.0 * pass_cost
     state = np.uint64(seed)
     epoch = 0
     # Shrinking (as in liblinear): an example at a bound whose gradient lies
