@@ -152,8 +152,7 @@ class L1DualProblem(Problem):
         self.sq_norms, self.d_dots, self.costs = stats
         self.norms = np.sqrt(self.sq_norms)
         self.w = np.array(w0, dtype=np.float64)
-        self._usable = np.flatnonzero((self.sq_norms > 0) | (self.w != 0))
-        self._alive = self._usable.copy()
+        self._revive_usable()
         p = self.n_components
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
         self.aty = np.zeros(p)  # X^T theta on alive features
@@ -169,10 +168,14 @@ class L1DualProblem(Problem):
         scratch; the weights, the loss state and the column statistics stay.
         """
         self.lam = float(lam)
-        self._usable = np.flatnonzero((self.sq_norms > 0) | (self.w != 0))
-        self._alive = self._usable.copy()
+        self._revive_usable()
         self.theta[:] = 0.0
         self.aty[:] = 0.0
+
+    def _revive_usable(self):
+        """Make every usable feature alive: a nonzero column or a nonzero weight."""
+        self._usable = np.flatnonzero((self.sq_norms > 0) | (self.w != 0))
+        self._alive = self._usable.copy()
 
     # -- what a loss provides -------------------------------------------------
     def _residual(self):
