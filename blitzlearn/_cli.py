@@ -89,14 +89,6 @@ def logistic_objective(X, y, coef, intercept, C):
     return C * float(np.logaddexp(0.0, -margin).sum()) + float(np.abs(coef).sum())
 
 
-def logistic_c_min(X, y):
-    """Smallest C for which L1-logistic regression with intercept has weights."""
-    sign = np.where(y > 0, 1.0, -1.0)
-    p = float((sign > 0).mean())
-    # gradient of the loss at w = 0 with the optimal intercept log(p / (1 - p))
-    return 1.0 / float(np.abs(X.T @ (np.where(sign > 0, 1.0 - p, -p))).max())
-
-
 def run_logistic(name, X, y, ratios, tol):
     """Rows comparing BlitzLogisticL1 and scikit-learn's saga on one problem.
 
@@ -107,8 +99,10 @@ def run_logistic(name, X, y, ratios, tol):
     from sklearn.linear_model import LogisticRegression
 
     from .linear_model import BlitzLogisticL1
+    from .linear_model._logistic_path import c_min as smallest_c
 
-    c_min = logistic_c_min(X, y)
+    labels = np.where(y > 0, 1.0, -1.0)
+    c_min = smallest_c(X, labels, np.ones(labels.size), fit_intercept=True)
     BlitzLogisticL1(C=c_min / ratios[0], tol=tol).fit(X, y)  # compile
     rows = []
     for ratio in ratios:
