@@ -15,7 +15,7 @@ from numba import njit
 from ._columns import JIT, col_axpy, col_dot, shuffle
 
 
-@njit(**JIT)
+@njit(inline="always")
 def row_margin(data, indices, indptr, dim, sparse, row, label, w, bias):
     """``label * (x_row^T w[:dim] + bias * w[dim])``."""
     return label * (col_dot(data, indices, indptr, dim, sparse, row, w)
