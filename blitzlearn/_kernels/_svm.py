@@ -23,6 +23,14 @@ def row_margin(data, indices, indptr, dim, sparse, row, label, w, bias):
 
 
 @njit(**JIT)
+def row_margins(data, indices, indptr, dim, sparse, rows, y, w, bias, out):
+    """``out[i] = row_margin(rows[i])`` for the given rows (no copy of them)."""
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        out[t] = row_margin(data, indices, indptr, dim, sparse, i, y[i], w, bias)
+
+
+@njit(**JIT)
 def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
     """``out += sum_t coef[t] (x_{rows[t]}, bias)`` (no copy of the rows)."""
     for t in range(rows.shape[0]):

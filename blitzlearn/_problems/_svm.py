@@ -29,6 +29,7 @@ from .._kernels._capsules import HYPERPLANE, capsule_priorities
 from .._kernels._columns import as_columns, col_sq_norms
 from .._kernels._svm import (
     add_rows,
+    row_margins,
     segment_minimiser,
     svm_subproblem,
 )
@@ -75,10 +76,10 @@ class SVMProblem(Problem):
         self.sq_norms = sq + self.bias ** 2
         self.norms = np.sqrt(self.sq_norms)
         self.alpha = np.zeros(n)
-        self.w = self._weights_of(self.alpha)  # w(alpha): the minorant's centre
+        self.w = np.zeros(self.dim + 1)  # w(alpha): the minorant's centre
         self.v = np.zeros(self.dim + 1)  # the upper point
-        self.m_v = self._margins(self.v)
-        self.m_x = self._margins(self.w)
+        self.m_v = np.zeros(n)  # margins at v and at w (both 0 at the start)
+        self.m_x = np.zeros(n)
         self._alive = np.arange(n)
         # examples screened at their upper bound: sum of u_i y_i x~_i and of u_i
         self._fixed_w = np.zeros(self.dim + 1)
@@ -101,11 +102,15 @@ class SVMProblem(Problem):
         return w
 
     def _margins(self, w, rows=None):
+        """``y_i x~_i^T w`` for every example, or for ``rows`` only."""
         if rows is None or 2 * rows.size > self.n_components:
             full = self.y * (np.asarray(self.X @ w[:-1]).ravel() + self.bias * w[-1])
             return full if rows is None else full[rows]
-        return self.y[rows] * (np.asarray(self.X[rows] @ w[:-1]).ravel()
-                               + self.bias * w[-1])
+        out = np.empty(rows.size)  # a kernel reads the rows in place
+        data, indices, indptr, sparse = self.rows
+        row_margins(data, indices, indptr, self.dim, sparse, rows, self.y, w,
+                    self.bias, out)
+        return out
 
     def _hinge_primal(self, w, margins, rows):
         """``|w|^2 / 2`` plus the hinge terms of ``rows`` (no screened ones)."""

@@ -142,7 +142,8 @@ def check_classification_data(estimator, X, y, sample_weight, layout):
     if sp.issparse(X):
         X = X.tocsc() if layout == "columns" else X.tocsr()
         X.sort_indices()
-    classes, y_idx = np.unique(y, return_inverse=True)
+    classes = np.unique(y)
+    y_idx = np.searchsorted(classes, y)  # cheaper than unique's inverse
     if classes.size < 2:
         raise ValueError(
             f"{name} needs samples of at least 2 classes in the data; got "
