@@ -693,3 +693,39 @@ def test_weight_errors():
     # a class with no weight at all
     with pytest.raises(ValueError, match="zero total sample weight"):
         BlitzSVC().fit(X, y, sample_weight=(y > 0).astype(float))
+
+
+def _phi(s, v_dot, d_sq, lin, a, c, u):
+    return s * v_dot + 0.5 * s * s * d_sq - s * lin + u @ np.maximum(0.0, a - s * c)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_segment_minimiser_matches_brute_force(seed):
+    # the line search's minimiser against every candidate of a convex
+    # piecewise quadratic: the ends, the breakpoints and each piece's
+    # stationary point; ties and breakpoints outside (0, 1) included
+    from blitzlearn._kernels._svm import segment_minimiser
+
+    rng = np.random.RandomState(seed)
+    n = rng.randint(0, 60)
+    a = np.round(rng.randn(n), 1)  # rounding makes repeated breakpoints
+    c = np.round(rng.randn(n), 1) * (rng.rand(n) > 0.1)
+    u = rng.rand(n) * rng.choice([0.1, 1.0, 10.0])
+    v_dot, lin = rng.randn(2) * rng.choice([0.1, 1.0, 10.0])
+    d_sq = rng.rand() * rng.choice([0.0, 1.0, 10.0])
+    args = (v_dot, d_sq, lin, a, c, u)
+    s = segment_minimiser(*args)
+    assert 0.0 <= s <= 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cuts = a / c
+    knots = np.unique(np.concatenate([[0.0, 1.0], cuts[(cuts > 0) & (cuts < 1)]]))
+    candidates = list(knots)
+    for lo, hi in zip(knots[:-1], knots[1:], strict=True):
+        mid = 0.5 * (lo + hi)  # the piece's slope: linear part + active hinges
+        active = (a - mid * c) > 0
+        slope = v_dot - lin - u[active] @ c[active]
+        if d_sq > 0 and lo < -slope / d_sq < hi:
+            candidates.append(-slope / d_sq)
+    best = min(_phi(t, *args) for t in candidates)
+    scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c))
+    assert _phi(s, *args) <= best + 1e-12 * scale

@@ -45,8 +45,10 @@ def segment_minimiser(v_dot, d_sq, lin, a, c, u):
     ``phi(s) = s v_dot + s^2 d_sq / 2 - s lin + sum_i u_i max(0, a_i - s c_i)``
     (plus a constant): the primal along ``v + s (x - v)`` with ``v_dot =
     v^T (x - v)``, ``d_sq = |x - v|^2``, ``a = 1 - margins(v)`` and ``c =
-    margins(x) - margins(v)``.  The slope grows by ``u_i |c_i|`` at each
-    breakpoint ``a_i / c_i``; the breakpoints are sorted and walked.
+    margins(x) - margins(v)``.  The right derivative of ``phi`` grows by
+    ``u_i |c_i|`` at each breakpoint ``a_i / c_i``; the first ``s`` where it
+    is nonnegative is found by a quickselect over the breakpoints (expected
+    linear time, where sorting them cost ``O(n log n)``).
     """
     slope = v_dot - lin
     n = a.shape[0]
@@ -62,19 +64,43 @@ def segment_minimiser(v_dot, d_sq, lin, a, c, u):
                 cuts[m] = t
                 jumps[m] = u[i] * abs(c[i])
                 m += 1
-    order = np.argsort(cuts[:m])
-    start = 0.0
-    for k in range(m + 1):
-        end = cuts[order[k]] if k < m else 1.0
-        # slope(s) = slope + s * d_sq on [start, end)
-        if slope + end * d_sq >= 0.0:
-            if slope + start * d_sq >= 0.0:
-                return start
-            return -slope / d_sq
-        if k < m:
-            slope += jumps[order[k]]
-            start = end
-    return 1.0
+    # Invariant: the answer lies in [lo, hi]; cuts[first:last] are the
+    # breakpoints inside (lo, hi); ``slope`` includes the jumps up to lo.
+    lo, hi = 0.0, 1.0
+    first, last = 0, m
+    while first < last:
+        x, y, z = cuts[first], cuts[(first + last) // 2], cuts[last - 1]
+        pivot = max(min(x, y), min(max(x, y), z))  # median of three
+        # three-way partition: < pivot, == pivot, > pivot
+        lt, i, gt = first, first, last
+        below = 0.0
+        while i < gt:
+            if cuts[i] < pivot:
+                below += jumps[i]
+                cuts[lt], cuts[i] = cuts[i], cuts[lt]
+                jumps[lt], jumps[i] = jumps[i], jumps[lt]
+                lt += 1
+                i += 1
+            elif cuts[i] > pivot:
+                gt -= 1
+                cuts[gt], cuts[i] = cuts[i], cuts[gt]
+                jumps[gt], jumps[i] = jumps[i], jumps[gt]
+            else:
+                below += jumps[i]
+                i += 1
+        if slope + below + pivot * d_sq >= 0.0:  # right derivative at pivot
+            hi = pivot
+            last = lt
+        else:
+            slope += below
+            lo = pivot
+            first = gt
+    # no breakpoint inside (lo, hi): the derivative there is slope + s d_sq
+    if slope + lo * d_sq >= 0.0:
+        return lo
+    if slope + hi * d_sq >= 0.0:
+        return -slope / d_sq
+    return hi
 
 
 @njit(**JIT)
