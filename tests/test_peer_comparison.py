@@ -183,3 +183,21 @@ def test_table_has_the_memory_columns_and_marks_capped_rows(peers):
     assert budget == 0.5 * 2**20 + peers.MEMORY_VECTORS * 8 * 1100
     summary = peers.format_datasets(rows).splitlines()
     assert len(summary) == 3 and "| d | 1000 × 100 | 1.0 |" in summary[2]
+
+
+@pytest.mark.parametrize("estimator", ["lasso", "logistic", "svc"])
+def test_profile_fit_accounts_for_the_stages_and_restores_the_methods(estimator):
+    try:
+        prof = _load("profile_fit")
+    finally:
+        sys.path.remove(str(BENCH))
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 30)
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.randn(200)
+    make, Xb, yb, problem_class = prof.build(estimator, X, y, 10.0, 1e-6)
+    before = {name: getattr(problem_class, name) for name in prof.STAGES}
+    total, stages = prof.profile(make, Xb, yb, problem_class, repeat=2)
+    assert {name: getattr(problem_class, name) for name in prof.STAGES} == before
+    assert stages["__init__"][1] == 1 and stages["solve"][1] >= 1
+    assert stages["full_gap"][1] >= 1
+    assert 0 < sum(ms for ms, _ in stages.values()) <= total
