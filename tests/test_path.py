@@ -133,15 +133,19 @@ def test_path_equals_one_fit_per_alpha():
         assert_allclose(coefs[:, k], model.coef_, rtol=1e-7, atol=1e-9)
 
 
-@pytest.mark.parametrize("entries", [0, 50])
-def test_path_gram_cache_limit(monkeypatch, entries):
-    # a Gram cache too small for the working sets (rebuilt or not kept) gives
-    # the same path as the default one
+@pytest.mark.parametrize("entries, block_bytes", [(0, 2 ** 18), (50, 2 ** 18),
+                                                  (2 ** 15, 1)])
+def test_path_gram_limits(monkeypatch, entries, block_bytes):
+    # a Gram matrix limited in size (column form for the larger working sets),
+    # or built one row at a time, gives the same path as the default one
     import blitzlearn._problems._lasso as lasso_problem
 
     X, y = _centred("diabetes")
     _, ref, _ = blitz_lasso_path(X, y, alphas=10, tol=1e-12)
-    monkeypatch.setattr(lasso_problem, "GRAM_CACHE_ENTRIES", entries)
+    monkeypatch.setattr(lasso_problem, "GRAM_MEMORY_SHARE", 0.0)
+    monkeypatch.setattr(lasso_problem, "GRAM_MIN_ENTRIES", entries)
+    monkeypatch.setattr(lasso_problem, "GRAM_BLOCK_SHARE", 0.0)
+    monkeypatch.setattr(lasso_problem, "GRAM_MIN_BLOCK_BYTES", block_bytes)
     _, coefs, _ = blitz_lasso_path(X, y, alphas=10, tol=1e-12)
     assert_allclose(coefs, ref, rtol=1e-8, atol=1e-10)
 

@@ -147,21 +147,3 @@ def shuffle(order, n, state):
         order[t] = order[k]
         order[k] = tmp
     return state
-
-
-@njit(**JIT)
-def row_pair_count(indices, indptr, n, cols):
-    """``sum_i c_i^2``, ``c_i`` the entries of row ``i`` in the CSC columns ``cols``.
-
-    The cost of building ``X_W^T diag(h) X_W`` row by row, counted without
-    gathering the columns of ``W``.
-    """
-    count = np.zeros(n, dtype=np.int64)
-    for t in range(cols.shape[0]):
-        j = cols[t]
-        for k in range(indptr[j], indptr[j + 1]):
-            count[indices[k]] += 1
-    total = 0.0
-    for i in range(n):
-        total += float(count[i]) * float(count[i])
-    return total

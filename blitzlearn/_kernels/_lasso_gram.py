@@ -18,8 +18,8 @@ from ._l1 import ROUNDING, anderson_weights, l1_coordinate_step
 
 
 @njit(**JIT)
-def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
-                          min_work, max_work, max_epochs, n_anderson,
+def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, eps,
+                          delta, min_work, max_work, max_epochs, n_anderson,
                           check_every):
     """Coordinate descent with Anderson acceleration on the Gram form.
 
@@ -29,7 +29,8 @@ def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
     increments (``||r - s x_t||^2 = ||r||^2 - 2 s g_t + s^2 G_tt``), never
     recomputed from ``b - G w``, whose cancellation would cap the accuracy.
     Stopping rules and returned values are those of ``lasso_subproblem``; work
-    is counted in Gram entries touched.
+    is counted in Gram entries touched.  A pass visits the coordinates in
+    the order ``visit`` (a permutation of ``range(m)``).
     """
     m = w.shape[0]
     hist = np.empty((n_anderson + 1) * m)
@@ -50,7 +51,8 @@ def lasso_gram_subproblem(gram, b, w, g, r2, ry, lam, positive, eps, delta,
     gap = np.inf
     epoch = 0
     while epoch < max_epochs:
-        for t in range(m):
+        for s in range(m):
+            t = visit[s]
             lip = gram[t, t]
             old = w[t]
             new = l1_coordinate_step(old, g[t], lip, lam, positive)

@@ -8,35 +8,14 @@ sweep over the rows, after which a coordinate-descent pass costs ``m^2`` for
 ``m`` features instead of a sweep over the columns' entries.  The model can
 then be solved accurately, so the Newton iterations converge fast even when
 the columns are nearly collinear (one-hot groups), where column-form
-coordinate descent needs hundreds of passes.
+coordinate descent needs hundreds of passes.  The Hessian itself is built by
+:mod:`._gram`.
 """
 
 from numba import njit
 
 from ._columns import JIT
 from ._l1 import l1_coordinate_step
-
-
-@njit(**JIT)
-def weighted_gram_rows(indptr, indices, data, h, gram):
-    """``gram = sum_i h_i x_i x_i^T`` over the rows of a CSR matrix.
-
-    ``gram`` must be all zeros on entry.
-    """
-    for i in range(indptr.shape[0] - 1):
-        hi = h[i]
-        start, end = indptr[i], indptr[i + 1]
-        for a in range(start, end):
-            va = hi * data[a]
-            ia = indices[a]
-            for b in range(a, end):
-                gram[ia, indices[b]] += va * data[b]
-    m = gram.shape[0]
-    for a in range(m):  # rows may list columns in any order: symmetrise
-        for b in range(a + 1, m):
-            total = gram[a, b] + gram[b, a]
-            gram[a, b] = total
-            gram[b, a] = total
 
 
 @njit(**JIT)

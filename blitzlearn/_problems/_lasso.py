@@ -24,11 +24,11 @@ feasible ``theta`` and the gap is ``P(w, c) - D(theta)``.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from .._kernels._l1 import lasso_subproblem
+from .._kernels._l1 import lasso_residual, lasso_subproblem
 from .._kernels._lasso_gram import lasso_gram_subproblem
-from ._l1 import L1DualProblem, _as_float64
+from ._gram import WorkingSetGram, x_nbytes
+from ._l1 import L1DualProblem
 
 # Anderson extrapolation window (also the gap-check period) of the inner solver.
 N_ANDERSON = 5
@@ -38,10 +38,16 @@ N_ANDERSON = 5
 # latency-bound column operations.
 GRAM_FACTOR = 2.0
 
-# Entries of the Gram block kept between subproblems (32 MB in float64): the
-# working sets of successive subproblems, and of the solves along a path,
-# mostly share their features, whose products need not be recomputed.
-GRAM_CACHE_ENTRIES = 2 ** 22
+# Memory of the working set's Gram matrix, kept between subproblems: at most
+# this share of X's memory (or GRAM_MIN_ENTRIES entries, when X is small).
+# The issue's target for a fit is "peak at most 1.5 |X| + O(n + d)"; the rest
+# of the half |X| goes to the blocks of rows the Gram matrix is built from
+# (GRAM_BLOCK_SHARE) and to allocator slack.  Working sets whose Gram matrix
+# is larger are solved in column form.
+GRAM_MEMORY_SHARE = 1 / 3
+GRAM_MIN_ENTRIES = 2 ** 15
+GRAM_BLOCK_SHARE = 1 / 32
+GRAM_MIN_BLOCK_BYTES = 2 ** 18
 
 
 class LassoProblem(L1DualProblem):
@@ -73,10 +79,11 @@ class LassoProblem(L1DualProblem):
         self.y = y
         self._residual()
         self._gram_allowed, self._gram_gap = True, None
-        # cached uncentred Gram block X_C^T X_C of the features C (in order)
-        self._gram_features = np.empty(0, dtype=np.intp)
-        self._gram_block = np.empty((0, 0))
-        self._gram_pos = np.full(self.n_components, -1, dtype=np.intp)
+        size = x_nbytes(X)
+        self._gram = WorkingSetGram(
+            X, self.cols, self.d_dots, self.d_norm2,
+            max(GRAM_MEMORY_SHARE * size / 8, GRAM_MIN_ENTRIES),
+            max(GRAM_BLOCK_SHARE * size, GRAM_MIN_BLOCK_BYTES))
         self._xty = None  # X^T y, computed at the first Gram-form solve
 
     def set_penalty(self, lam):
@@ -96,10 +103,11 @@ class LassoProblem(L1DualProblem):
     # -- the squared loss ----------------------------------------------------
     def _residual(self):
         """``r = y - X w - c d`` with the optimal ``c``, recomputed exactly."""
-        nz = np.flatnonzero(self.w)
-        r = self.y - _as_float64(self.X[:, nz]) @ self.w[nz]
-        if self.fit_intercept:
-            r -= (self.d @ r / self.d_norm2) * self.d
+        data, indices, indptr, sparse = self.cols
+        r = np.empty(self.n)
+        lasso_residual(data, indices, indptr, self.n, sparse, self.y, self.d,
+                       1.0 / self.d_norm2, self.fit_intercept, self.w,
+                       np.flatnonzero(self.w), r)
         self.r = r
 
     def _dual(self, theta):
@@ -124,7 +132,7 @@ class LassoProblem(L1DualProblem):
             # matrix), so finish with the exact column form.
             self._gram_allowed = False
         self._gram_gap = None
-        if (self._gram_allowed
+        if (self._gram_allowed and self._gram.fits(m)
                 and m * m <= GRAM_FACTOR * self.costs[working_set].sum()):
             self._gram_gap = gap
             return self._solve_gram(working_set, eps, gap, min_work, max_work,
@@ -136,50 +144,19 @@ class LassoProblem(L1DualProblem):
             self.w, self.r, working_set, self.lam, self.positive, eps, gap,
             min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
 
-    def _gram(self, ws):
-        """Uncentred ``X_W^T X_W`` from the cache, extended by the new features."""
-        pos = self._gram_pos
-        new = ws[pos[ws] < 0]
-        if new.size:
-            old, cached = self._gram_features, self._gram_block
-            if (old.size + new.size) ** 2 > GRAM_CACHE_ENTRIES:
-                pos[old] = -1  # start over with this working set only
-                self._gram_features = old = old[:0]
-                self._gram_block = cached = np.empty((0, 0))
-                new = ws
-            x_new = _as_float64(self.X[:, new])
-            k, total = old.size, old.size + new.size
-            block = np.empty((total, total))
-            block[:k, :k] = cached
-            if k:
-                cross = _as_float64(self.X[:, old]).T @ x_new
-                block[:k, k:] = _dense(cross)
-                block[k:, :k] = block[:k, k:].T
-            block[k:, k:] = _dense(x_new.T @ x_new)
-            if total * total <= GRAM_CACHE_ENTRIES:
-                self._gram_features = np.concatenate([old, new])
-                self._gram_block = block
-                pos[new] = np.arange(k, total)
-            else:  # too large to keep: use it once
-                order = np.concatenate([old, new])
-                where = np.empty(self.n_components, dtype=np.intp)
-                where[order] = np.arange(total)
-                idx = where[ws]
-                return block[np.ix_(idx, idx)]
-        idx = pos[ws]
-        return self._gram_block[np.ix_(idx, idx)]
-
     def _solve_gram(self, ws, eps, gap, min_work, max_work, max_epochs):
-        """Solve the working-set subproblem in Gram form (small working sets)."""
-        gram = self._gram(ws)
+        """Solve the working-set subproblem in Gram form (small working sets).
+
+        The coordinates are visited in increasing order (the Gram matrix holds
+        them in its own order).
+        """
+        ws, gram = self._gram.update(ws)
         if self._xty is None:
             self._xty = np.empty(self.n_components)
             self._xt(self.y, np.arange(self.n_components), self._xty)
         b = self._xty[ws]
         if self.fit_intercept:
-            m_ws = self.d_dots[ws]
-            gram -= np.outer(m_ws, m_ws) / self.d_norm2
-            b = b - m_ws * (float(self.d @ self.y) / self.d_norm2)
+            b = b - self.d_dots[ws] * (float(self.d @ self.y) / self.d_norm2)
         w_ws = self.w[ws]
         g = np.empty(self.n_components)
         self._xt(self.r, ws, g)  # exact gradient from the exact residual
@@ -188,14 +165,9 @@ class LassoProblem(L1DualProblem):
         # cache saved: the cost model's decisions do not depend on its state
         build = ws.size * float(self.costs[ws].sum()) / 8 + 2 * self.costs[ws].sum()
         epochs, work, sub_gap = lasso_gram_subproblem(
-            np.ascontiguousarray(gram), b, w_ws, g, float(self.r @ self.r),
+            gram, np.argsort(ws), b, w_ws, g, float(self.r @ self.r),
             float(self.y @ self.r), self.lam, self.positive, eps, gap, min_work,
             max_work, max_epochs, N_ANDERSON, N_ANDERSON)
         self.w[ws] = w_ws
         self._residual()
         return epochs, work + build, sub_gap
-
-
-def _dense(block):
-    """A product of two column blocks as a dense ndarray."""
-    return block.toarray() if sp.issparse(block) else np.asarray(block)

@@ -25,7 +25,7 @@ minorant's centre is ``r_i = s_i y_i sigma(-y_i z_i)`` at the scores
 
 import numpy as np
 
-from .._kernels._columns import row_pair_count
+from .._kernels._gram import gram_finish, row_pair_count, weighted_gram_rows
 from .._kernels._logistic import (
     armijo_step,
     fit_intercept_newton,
@@ -34,7 +34,7 @@ from .._kernels._logistic import (
     logistic_subproblem,
     scores,
 )
-from .._kernels._logistic_gram import gram_model_cd, weighted_gram_rows
+from .._kernels._logistic_gram import gram_model_cd
 from ._l1 import L1DualProblem, _as_float64
 
 # Newton steps allowed on the intercept alone when the weights are (re)set.
@@ -210,7 +210,8 @@ class LogisticProblem(L1DualProblem):
             hx = x_ws.T @ h
             if rows is not None:
                 gram = np.zeros((m, m))
-                weighted_gram_rows(rows.indptr, rows.indices, rows.data, h, gram)
+                weighted_gram_rows(rows.indptr, rows.indices, rows.data, h, gram, 0)
+                gram_finish(gram, 0, np.zeros(m), 1.0, True)
             else:
                 gram = (x_ws.T * h) @ x_ws
             h_sum, r_sum = float(h.sum()), float(r.sum())
