@@ -51,9 +51,13 @@ def as_columns(X):
 @njit(**JIT_DOT)
 def _dense_dot(data, start, n, v):
     """``data[start:start + n] @ v[:n]``, reassociated so that it vectorises."""
+    # a slice indexed from 0: with ``data[start + i]`` Numba tests every index
+    # for a negative value (wraparound), which kept LLVM from vectorising the
+    # loop (gisette, dense: BlitzSVC 3x slower)
+    col = data[start:start + n]
     acc = 0.0
     for i in range(n):
-        acc += data[start + i] * v[i]
+        acc += col[i] * v[i]
     return acc
 
 
@@ -81,9 +85,9 @@ def col_axpy(data, indices, indptr, n, sparse, j, a, v):
         for k in range(indptr[j], indptr[j + 1]):
             v[indices[k]] += a * data[k]
     else:
-        start = j * n
+        col = data[j * n:(j + 1) * n]  # indexed from 0: see _dense_dot
         for i in range(n):
-            v[i] += a * data[start + i]
+            v[i] += a * col[i]
 
 
 @njit(**JIT)

@@ -88,8 +88,9 @@ def dense_row_block(data, n, cols, r0, out):
     """
     for t in range(cols.shape[0]):
         start = cols[t] * n + r0
+        col = data[start:start + out.shape[0]]  # indexed from 0 (no wraparound)
         for i in range(out.shape[0]):
-            out[i, t] = data[start + i]
+            out[i, t] = col[i]
 
 
 @njit(**JIT)
