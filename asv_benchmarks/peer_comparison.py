@@ -474,9 +474,10 @@ def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0
     rows = []
     for name in datasets:
         X, y = load(name, "svm", scale)
-        # row-wise solvers all read CSR (liblinear's wrapper converts to it):
-        # convert once here, so that no fit's peak memory counts that copy
-        X = X.tocsr() if sp.issparse(X) else X
+        # row-wise solvers all read CSR or C-ordered rows (liblinear's
+        # wrapper converts to its own rows anyway): convert once here, so
+        # that no fit's peak memory counts that copy
+        X = X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
         y = np.where(y > 0, 1.0, -1.0)
         levels = []
         for C in Cs:
