@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from blitzlearn._kernels._columns import as_columns
 from blitzlearn._kernels._gram import gram_finish, row_pair_count, weighted_gram_rows
-from blitzlearn._problems._gram import WorkingSetGram
+from blitzlearn._problems._gram import WorkingSetGram, add_gram_rows
 
 # successive working sets: growth, a feature leaving, leaving and joining at
 # once, the same set again, a smaller set, and back to growth
@@ -39,6 +39,28 @@ def _design(layout, dtype, rng):
             X.data[part] = X.data[part][::-1].copy()
         X.has_sorted_indices = False
     return X
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("block_bytes", [1, 200, 2 ** 20])
+def test_weighted_gram_with_centring_matches_numpy(layout, dtype, block_bytes):
+    # the L1-logistic Newton model: X_W^T diag(h) X_W - hx hx^T / sum(h),
+    # hx = X_W^T h, on an unordered subset of the columns
+    rng = np.random.default_rng(1)
+    X = _design(layout, dtype, rng)
+    dense = X.toarray() if sp.issparse(X) else X
+    dense = dense.astype(np.float64)
+    h = rng.random(X.shape[0])
+    h[::7] = 0.0  # weights may vanish
+    ws = np.array([17, 3, 4, 29, 0, 11], dtype=np.intp)
+    xw = dense[:, ws]
+    hx = xw.T @ h
+    expected = (xw.T * h) @ xw - np.outer(hx, hx) / h.sum()
+    gram = np.zeros((ws.size, ws.size))
+    add_gram_rows(as_columns(X), X.shape[0], ws, 0, h, block_bytes, gram)
+    gram_finish(gram, 0, hx, float(h.sum()), sp.issparse(X))
+    assert_allclose(gram, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("layout", ["dense", "sparse", "unsorted"])

@@ -282,6 +282,51 @@ def test_dense_and_sparse_give_the_same_model(container, shape, fit_intercept):
 
 
 @INTERCEPT
+@SPARSE
+@pytest.mark.parametrize("form", ["gram", "gram-one-row-blocks", "columns"])
+def test_newton_model_forms_reach_the_same_optimum(monkeypatch, form, sparse,
+                                                   fit_intercept):
+    # the working-set Newton model solved in Gram form (its matrix built from
+    # blocks of rows of X, down to one row per block) or in column form
+    # reaches the reference optimum, with sample weights
+    import blitzlearn._problems._gram as gram_module
+    import blitzlearn._problems._logistic as logistic_problem
+    from blitzlearn._problems._logistic import LogisticProblem
+
+    X, y = make_binary_data(120, 40, sparse=sparse, random_state=3)
+    X = sp.csc_matrix(X) if sparse else np.asfortranarray(X)
+    sw = np.random.default_rng(3).uniform(0.5, 2.0, y.size)
+    C = c_min(X, y, fit_intercept, sw) * 30
+    if form == "columns":  # no Gram matrix fits
+        monkeypatch.setattr(gram_module, "GRAM_MEMORY_SHARE", 0.0)
+        monkeypatch.setattr(gram_module, "GRAM_MIN_ENTRIES", 0)
+    else:  # the Gram form whenever its matrix fits
+        monkeypatch.setattr(logistic_problem, "GRAM_PASSES", 1e12)  # build is free
+        if form == "gram-one-row-blocks":
+            monkeypatch.setattr(gram_module, "GRAM_BLOCK_SHARE", 0.0)
+            monkeypatch.setattr(gram_module, "GRAM_MIN_BLOCK_BYTES", 1)
+    calls = []
+    monkeypatch.setattr(LogisticProblem, "_solve_gram", _counting(
+        LogisticProblem._solve_gram, calls))
+    model = BlitzLogisticL1(C=C, tol=1e-12, fit_intercept=fit_intercept).fit(
+        X, y, sample_weight=sw)
+    assert (len(calls) > 0) == (form != "columns")
+    coef, intercept, cert = reference_solution(
+        X, y, C, fit_intercept, hint=(model.coef_[0], model.intercept_[0]),
+        rtol=REFERENCE_RTOL, sample_weight=sw)
+    p = logistic_objective(X, y, model.coef_[0], model.intercept_[0], C, sw)
+    assert abs(p - cert.primal) <= 1e-10 * cert.primal
+    assert np.count_nonzero(model.coef_) > 1
+
+
+def _counting(method, calls):
+    def wrapped(self, *args, **kwargs):
+        calls.append(1)
+        return method(self, *args, **kwargs)
+    return wrapped
+
+
+@INTERCEPT
 def test_a9a_dense_copy_gives_the_same_model(fit_intercept):
     X, y = load_classification_dataset("a9a")
     C = c_min(X, y, fit_intercept) * 100

@@ -138,14 +138,14 @@ def test_path_equals_one_fit_per_alpha():
 def test_path_gram_limits(monkeypatch, entries, block_bytes):
     # a Gram matrix limited in size (column form for the larger working sets),
     # or built one row at a time, gives the same path as the default one
-    import blitzlearn._problems._lasso as lasso_problem
+    import blitzlearn._problems._gram as gram_module
 
     X, y = _centred("diabetes")
     _, ref, _ = blitz_lasso_path(X, y, alphas=10, tol=1e-12)
-    monkeypatch.setattr(lasso_problem, "GRAM_MEMORY_SHARE", 0.0)
-    monkeypatch.setattr(lasso_problem, "GRAM_MIN_ENTRIES", entries)
-    monkeypatch.setattr(lasso_problem, "GRAM_BLOCK_SHARE", 0.0)
-    monkeypatch.setattr(lasso_problem, "GRAM_MIN_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(gram_module, "GRAM_MEMORY_SHARE", 0.0)
+    monkeypatch.setattr(gram_module, "GRAM_MIN_ENTRIES", entries)
+    monkeypatch.setattr(gram_module, "GRAM_BLOCK_SHARE", 0.0)
+    monkeypatch.setattr(gram_module, "GRAM_MIN_BLOCK_BYTES", block_bytes)
     _, coefs, _ = blitz_lasso_path(X, y, alphas=10, tol=1e-12)
     assert_allclose(coefs, ref, rtol=1e-8, atol=1e-10)
 

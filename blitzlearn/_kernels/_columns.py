@@ -98,6 +98,14 @@ def xt_dot(data, indices, indptr, n, sparse, v, cols, out):
         out[j] = col_dot(data, indices, indptr, n, sparse, j, v)
 
 
+@njit(**JIT)
+def add_cols(data, indices, indptr, n, sparse, cols, coef, out):
+    """``out += X[:, cols] @ coef`` (no copy of the columns; zero ``coef`` skipped)."""
+    for t in range(cols.shape[0]):
+        if coef[t] != 0.0:
+            col_axpy(data, indices, indptr, n, sparse, cols[t], coef[t], out)
+
+
 @njit(**JIT_DOT)
 def vdot(a, b):
     """``a @ b`` for two vectors of the same length."""

@@ -12,7 +12,7 @@ weight of the synthetic intercept feature, of constant value ``bias``.
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot, shuffle
+from ._columns import JIT, add_cols, col_axpy, col_dot, shuffle
 
 
 @njit(inline="always")
@@ -33,8 +33,8 @@ def row_margins(data, indices, indptr, dim, sparse, rows, y, w, bias, out):
 @njit(**JIT)
 def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
     """``out += sum_t coef[t] (x_{rows[t]}, bias)`` (no copy of the rows)."""
+    add_cols(data, indices, indptr, dim, sparse, rows, coef, out)
     for t in range(rows.shape[0]):
-        col_axpy(data, indices, indptr, dim, sparse, rows[t], coef[t], out)
         out[dim] += coef[t] * bias
 
 

@@ -24,12 +24,87 @@ from .._kernels._gram import (
     weighted_gram_rows,
 )
 
+# Memory of a working set's Gram matrix: at most this share of X's memory (or
+# GRAM_MIN_ENTRIES entries, when X is small).  The target for a fit is "peak
+# at most 1.5 |X| + O(n + d)"; the rest of the half |X| goes to the blocks of
+# rows the Gram matrix is built from (GRAM_BLOCK_SHARE) and to allocator
+# slack.  Working sets whose Gram matrix is larger are solved in column form.
+GRAM_MEMORY_SHARE = 1 / 3
+GRAM_MIN_ENTRIES = 2 ** 15
+GRAM_BLOCK_SHARE = 1 / 32
+GRAM_MIN_BLOCK_BYTES = 2 ** 18
+
 
 def x_nbytes(X):
     """Memory of a dense or sparse ``X``: its buffer, or ``data + indices + indptr``."""
     if sp.issparse(X):
         return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     return X.nbytes
+
+
+def gram_budget(X):
+    """``(max_entries, block_bytes)``: the Gram matrix's and the row blocks' limits."""
+    size = x_nbytes(X)
+    return (int(max(GRAM_MEMORY_SHARE * size / 8, GRAM_MIN_ENTRIES)),
+            int(max(GRAM_BLOCK_SHARE * size, GRAM_MIN_BLOCK_BYTES)))
+
+
+def add_gram_rows(cols, n, features, first, weights, block_bytes, gram):
+    """Compute the rows ``first ..`` of ``X_F^T diag(weights) X_F`` into ``gram``.
+
+    ``F`` is ``features``; ``weights`` (non-negative, one per sample) may be
+    None for ones.  ``X`` is read in its own layout, one block of rows of
+    ``F``'s columns at a time (at most ``block_bytes`` of them), never
+    gathered.  Sparse ``X``: one triangle of the new entries is added (the
+    mirror entries must be zero), to be symmetrised by ``gram_finish(...,
+    add_halves=True)``; its row indices must be sorted within each column
+    (otherwise pass a ``block_bytes`` that holds all the entries).  Dense
+    ``X``: rows ``first ..`` are overwritten by BLAS, to be symmetrised by
+    ``gram_finish(..., add_halves=False)``.
+    """
+    data, indices, indptr, sparse = cols
+    m = features.size
+    if sparse:
+        counts = np.zeros(n, dtype=np.int64)
+        row_counts(indices, indptr, features, counts)
+        before = np.zeros(n + 1, dtype=np.int64)  # entries above row i
+        np.cumsum(counts, out=before[1:])
+        most = max(block_bytes // 12, m)  # entries per block (a row at least)
+        bounds = [0]
+        while bounds[-1] < n:
+            r0 = bounds[-1]
+            r1 = np.searchsorted(before, before[r0] + most, "right") - 1
+            bounds.append(max(int(r1), r0 + 1))
+        bounds = np.array(bounds)
+        sizes = before[bounds[1:]] - before[bounds[:-1]]
+        block_indices = np.empty(sizes.max(), dtype=np.int32)
+        block_data = np.empty(sizes.max())
+        offsets = np.empty(np.diff(bounds).max() + 1, dtype=np.int64)
+        cursor = indptr[features].astype(np.int64)
+        if weights is None:
+            weights = np.ones(n)
+        for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
+            part = offsets[:r1 - r0 + 1]
+            np.subtract(before[r0:r1 + 1], before[r0], out=part)
+            csc_row_block(data, indices, indptr, features, cursor, r0, part,
+                          block_indices, block_data)
+            weighted_gram_rows(part, block_indices, block_data, weights[r0:r1],
+                               gram, first)
+        return
+    rows = max(1, min(n, block_bytes // (8 * m)))
+    space = np.empty(rows * m)
+    for r0 in range(0, n, rows):
+        block = space[:min(rows, n - r0) * m].reshape(-1, m, order="F")
+        dense_row_block(data, n, features, r0, block)
+        if weights is not None:  # diag(weights) = diag(sqrt(weights))^2
+            block *= np.sqrt(weights[r0:r0 + block.shape[0]])[:, None]
+        beta = 0.0 if r0 == 0 else 1.0
+        # gram.T (Fortran) receives X_F^T X_F: rows `first ..` of gram
+        if first == 0:
+            dsyrk(1.0, block, beta=beta, c=gram.T, trans=1, overwrite_c=1)
+        else:
+            dgemm(1.0, block, block[:, first:], beta=beta, c=gram[first:].T,
+                  trans_a=1, overwrite_c=1)
 
 
 class WorkingSetGram:
@@ -102,45 +177,8 @@ class WorkingSetGram:
 
     def _fill(self, gram, features, first):
         """Compute the rows and columns ``first ..`` of ``gram`` from ``X``."""
-        data, indices, indptr, sparse = self.cols
-        m = features.size
-        if sparse:
-            counts = np.zeros(self.n, dtype=np.int64)
-            row_counts(indices, indptr, features, counts)
-            before = np.zeros(self.n + 1, dtype=np.int64)  # entries above row i
-            np.cumsum(counts, out=before[1:])
-            # blocks of rows holding at most `most` entries (a row at least)
-            most = max(self.block_bytes // 12, m) if self._sorted_rows else before[-1]
-            bounds = [0]
-            while bounds[-1] < self.n:
-                r0 = bounds[-1]
-                r1 = np.searchsorted(before, before[r0] + most, "right") - 1
-                bounds.append(max(int(r1), r0 + 1))
-            bounds = np.array(bounds)
-            sizes = before[bounds[1:]] - before[bounds[:-1]]
-            block_indices = np.empty(sizes.max(), dtype=np.int32)
-            block_data = np.empty(sizes.max())
-            offsets = np.empty(np.diff(bounds).max() + 1, dtype=np.int64)
-            cursor = indptr[features].astype(np.int64)
-            ones = np.ones(self.n)
-            for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True):
-                part = offsets[:r1 - r0 + 1]
-                np.subtract(before[r0:r1 + 1], before[r0], out=part)
-                csc_row_block(data, indices, indptr, features, cursor, r0, part,
-                              block_indices, block_data)
-                weighted_gram_rows(part, block_indices, block_data, ones[r0:r1],
-                                   gram, first)
-        else:
-            rows = max(1, min(self.n, self.block_bytes // (8 * m)))
-            space = np.empty(rows * m)
-            for r0 in range(0, self.n, rows):
-                block = space[:min(rows, self.n - r0) * m].reshape(-1, m, order="F")
-                dense_row_block(data, self.n, features, r0, block)
-                beta = 0.0 if r0 == 0 else 1.0
-                # gram.T (Fortran) receives X_W^T X_W: rows `first ..` of gram
-                if first == 0:
-                    dsyrk(1.0, block, beta=beta, c=gram.T, trans=1, overwrite_c=1)
-                else:
-                    dgemm(1.0, block, block[:, first:], beta=beta,
-                          c=gram[first:].T, trans_a=1, overwrite_c=1)
+        sparse = self.cols[3]
+        # unsorted row indices: one block of every row (see csc_row_block)
+        block_bytes = self.block_bytes if self._sorted_rows else 1 << 62
+        add_gram_rows(self.cols, self.n, features, first, None, block_bytes, gram)
         gram_finish(gram, first, self.d_dots[features], self.d_norm2, sparse)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._kernels._l1 import lasso_residual, lasso_subproblem
 from .._kernels._lasso_gram import lasso_gram_subproblem
-from ._gram import WorkingSetGram, x_nbytes
+from ._gram import WorkingSetGram, gram_budget
 from ._l1 import L1DualProblem
 
 # Anderson extrapolation window (also the gap-check period) of the inner solver.
@@ -37,17 +37,6 @@ N_ANDERSON = 5
 # many times their nnz: a Gram pass costs m^2 contiguous updates against nnz
 # latency-bound column operations.
 GRAM_FACTOR = 2.0
-
-# Memory of the working set's Gram matrix, kept between subproblems: at most
-# this share of X's memory (or GRAM_MIN_ENTRIES entries, when X is small).
-# The target for a fit is "peak at most 1.5 |X| + O(n + d)"; the rest
-# of the half |X| goes to the blocks of rows the Gram matrix is built from
-# (GRAM_BLOCK_SHARE) and to allocator slack.  Working sets whose Gram matrix
-# is larger are solved in column form.
-GRAM_MEMORY_SHARE = 1 / 3
-GRAM_MIN_ENTRIES = 2 ** 15
-GRAM_BLOCK_SHARE = 1 / 32
-GRAM_MIN_BLOCK_BYTES = 2 ** 18
 
 
 class LassoProblem(L1DualProblem):
@@ -79,11 +68,10 @@ class LassoProblem(L1DualProblem):
         self.y = y
         self._residual()
         self._gram_allowed, self._gram_gap = True, None
-        size = x_nbytes(X)
-        self._gram = WorkingSetGram(
-            X, self.cols, self.d_dots, self.d_norm2,
-            max(GRAM_MEMORY_SHARE * size / 8, GRAM_MIN_ENTRIES),
-            max(GRAM_BLOCK_SHARE * size, GRAM_MIN_BLOCK_BYTES))
+        # the working set's Gram matrix, kept between subproblems, in a buffer
+        # bounded by a share of X's memory (larger ones: column form)
+        self._gram = WorkingSetGram(X, self.cols, self.d_dots, self.d_norm2,
+                                    *gram_budget(X))
         self._xty = None  # X^T y, computed at the first Gram-form solve
 
     def set_penalty(self, lam):

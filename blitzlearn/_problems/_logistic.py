@@ -25,7 +25,8 @@ minorant's centre is ``r_i = s_i y_i sigma(-y_i z_i)`` at the scores
 
 import numpy as np
 
-from .._kernels._gram import gram_finish, row_pair_count, weighted_gram_rows
+from .._kernels._columns import add_cols, xt_dot
+from .._kernels._gram import gram_finish, row_pair_count
 from .._kernels._logistic import (
     armijo_step,
     fit_intercept_newton,
@@ -35,7 +36,8 @@ from .._kernels._logistic import (
     scores,
 )
 from .._kernels._logistic_gram import gram_model_cd
-from ._l1 import L1DualProblem, _as_float64
+from ._gram import add_gram_rows, gram_budget
+from ._l1 import L1DualProblem
 
 # Newton steps allowed on the intercept alone when the weights are (re)set.
 INIT_INTERCEPT_STEPS = 50
@@ -116,6 +118,12 @@ class LogisticProblem(L1DualProblem):
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
         self._n_solves = 0  # seeds the coordinate order of each subproblem
+        # Gram-form model: the matrix's size is bounded by a share of X's
+        # memory; it is built from blocks of rows (one block if the sparse
+        # row indices are unsorted, see add_gram_rows)
+        self._gram_entries, self._gram_block = gram_budget(X)
+        if self.cols[3] and not X.has_sorted_indices:
+            self._gram_block = 1 << 62
         self._residual(INIT_INTERCEPT_STEPS)
 
     # -- the logistic loss ----------------------------------------------------
@@ -162,17 +170,15 @@ class LogisticProblem(L1DualProblem):
         m = working_set.size
         data, indices, indptr, sparse = self.cols
         # a Gram-form Newton iteration costs the build plus passes of m^2
-        # (the working set's columns are gathered only when it is chosen)
-        if GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
+        if (GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz
+                and m * m <= self._gram_entries):
             if sparse:  # building by rows costs the squares of their lengths in W
                 build = row_pair_count(indices, indptr, self.n, working_set)
             else:
                 build = self.n * m ** 2 / 8.0  # BLAS
             if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
-                x_ws = _as_float64(self.X[:, working_set])
-                rows = x_ws.tocsr() if sparse else None
-                return self._solve_gram(working_set, x_ws, rows, build, eps, gap,
-                                        min_work, max_work, max_epochs)
+                return self._solve_gram(working_set, build, eps, gap, min_work,
+                                        max_work, max_epochs)
         epochs, work, sub_gap, shift = logistic_subproblem(
             data, indices, indptr, self.n, sparse, self.y, self.s,
             self.fit_intercept, self.gamma, self.w, self.z, working_set,
@@ -182,9 +188,20 @@ class LogisticProblem(L1DualProblem):
         self._residual()  # exact scores: no drift of the incremental ones
         return epochs, work, sub_gap
 
-    def _solve_gram(self, ws, x_ws, rows, build, eps, delta, min_work, max_work,
-                    max_epochs):
-        """Proximal Newton on the working set with the model in Gram form."""
+    def _solve_gram(self, ws, build, eps, delta, min_work, max_work, max_epochs):
+        """Proximal Newton on the working set with the model in Gram form.
+
+        ``X`` is read in place (no copy of the working set's columns): the
+        products with ``X_W`` by column kernels, the weighted Gram matrix
+        ``X_W^T diag(h) X_W`` from blocks of rows.
+        """
+        data, indices, indptr, sparse = self.cols
+        full = np.zeros(self.w.size)
+
+        def xt(v):  # X_W^T v
+            xt_dot(data, indices, indptr, self.n, sparse, v, ws, full)
+            return full[ws]
+
         y, s, lam, z = self.y, self.s, self.lam, self.z
         r, h = self._r_raw, self._h  # loss state at z (kept by _residual)
         m = ws.size
@@ -194,9 +211,10 @@ class LogisticProblem(L1DualProblem):
         r_start = self.r.copy()
         nnz = float(self.costs[ws].sum())
         max_passes = max(GRAM_MIN_PASSES, int(build / max(m * m, 1)))
+        gram = np.empty((m, m))
         work, passes = 0.0, 0
         while True:
-            g = x_ws.T @ r
+            g = xt(r)
             sub_gap, theta = self._dual_gap_on(g, l1)
             work += nnz + self.n
             if passes >= max_epochs or work >= max_work:
@@ -207,16 +225,15 @@ class LogisticProblem(L1DualProblem):
                         0.5 * self.gamma * (1.0 - eps) * dist2):
                     break
             # -- the Newton model, intercept eliminated ------------------------
-            hx = x_ws.T @ h
-            if rows is not None:
-                gram = np.zeros((m, m))
-                weighted_gram_rows(rows.indptr, rows.indices, rows.data, h, gram, 0)
-                gram_finish(gram, 0, np.zeros(m), 1.0, True)
-            else:
-                gram = (x_ws.T * h) @ x_ws
+            hx = xt(h)
             h_sum, r_sum = float(h.sum()), float(r.sum())
+            if sparse:
+                gram.fill(0.0)  # add_gram_rows adds into one triangle
+            add_gram_rows(self.cols, self.n, ws, 0, h, self._gram_block, gram)
+            # symmetrise; with an intercept, project it out: - hx hx^T / h_sum
+            gram_finish(gram, 0, hx if self.fit_intercept else np.zeros(m),
+                        h_sum if self.fit_intercept else 1.0, sparse)
             if self.fit_intercept:
-                gram -= np.outer(hx, hx) / h_sum
                 g = g - hx * (r_sum / h_sum)
             dw = np.zeros(m)
             k = gram_model_cd(gram, g, w, dw, lam, max_passes, GRAM_RTOL)
@@ -225,7 +242,8 @@ class LogisticProblem(L1DualProblem):
             dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0
             if not dw.any() and abs(dc) <= 1e-15 * (1.0 + abs(self.c)):
                 break  # the model is solved at the current point
-            u = np.asarray(x_ws @ dw).ravel() + dc
+            u = np.full(self.n, dc)
+            add_cols(data, indices, indptr, self.n, sparse, ws, dw, u)  # X_W dw + dc
             t, n_evals = armijo_step(y, s, z, u, w, dw, lam, self.loss, r)
             work += n_evals * self.n
             w += t * dw
