@@ -42,11 +42,22 @@ def x_nbytes(X):
     return X.nbytes
 
 
+def row_block_bytes(X, block_bytes):
+    """``block_bytes``, or one block of every row if sparse rows are unsorted.
+
+    :func:`add_gram_rows` cuts a CSC matrix into blocks of rows only when the
+    row indices are sorted within each column (see ``csc_row_block``).
+    """
+    if sp.issparse(X) and not X.has_sorted_indices:
+        return 1 << 62
+    return int(block_bytes)
+
+
 def gram_budget(X):
     """``(max_entries, block_bytes)``: the Gram matrix's and the row blocks' limits."""
     size = x_nbytes(X)
     return (int(max(GRAM_MEMORY_SHARE * size / 8, GRAM_MIN_ENTRIES)),
-            int(max(GRAM_BLOCK_SHARE * size, GRAM_MIN_BLOCK_BYTES)))
+            row_block_bytes(X, max(GRAM_BLOCK_SHARE * size, GRAM_MIN_BLOCK_BYTES)))
 
 
 def add_gram_rows(cols, n, features, first, weights, block_bytes, gram):
@@ -58,7 +69,8 @@ def add_gram_rows(cols, n, features, first, weights, block_bytes, gram):
     gathered.  Sparse ``X``: one triangle of the new entries is added (the
     mirror entries must be zero), to be symmetrised by ``gram_finish(...,
     add_halves=True)``; its row indices must be sorted within each column
-    (otherwise pass a ``block_bytes`` that holds all the entries).  Dense
+    (otherwise pass a ``block_bytes`` that holds all the entries, as
+    :func:`row_block_bytes` does).  Dense
     ``X``: rows ``first ..`` are overwritten by BLAS, to be symmetrised by
     ``gram_finish(..., add_halves=False)``.
     """
@@ -128,7 +140,8 @@ class WorkingSetGram:
     max_entries : int
         Largest number of entries the matrix may have (its buffer's size).
     block_bytes : int
-        Memory of the blocks of rows the new entries are computed from.
+        Memory of the blocks of rows the new entries are computed from (one
+        block of every row when a sparse ``X``'s row indices are unsorted).
     """
 
     def __init__(self, X, cols, d_dots, d_norm2, max_entries, block_bytes):
@@ -137,9 +150,7 @@ class WorkingSetGram:
         self.d_dots = d_dots
         self.d_norm2 = d_norm2
         self.max_entries = int(max_entries)
-        self.block_bytes = int(block_bytes)
-        # unsorted row indices: one block of every row (see csc_row_block)
-        self._sorted_rows = not cols[3] or X.has_sorted_indices
+        self.block_bytes = row_block_bytes(X, block_bytes)
         self.features = np.empty(0, dtype=np.intp)  # W, in the matrix's order
         self._pos = np.full(p, -1, dtype=np.intp)  # position in W, or -1
         self._buf = None  # allocated at the first use, never touched beyond m^2
@@ -177,8 +188,6 @@ class WorkingSetGram:
 
     def _fill(self, gram, features, first):
         """Compute the rows and columns ``first ..`` of ``gram`` from ``X``."""
-        sparse = self.cols[3]
-        # unsorted row indices: one block of every row (see csc_row_block)
-        block_bytes = self.block_bytes if self._sorted_rows else 1 << 62
-        add_gram_rows(self.cols, self.n, features, first, None, block_bytes, gram)
-        gram_finish(gram, first, self.d_dots[features], self.d_norm2, sparse)
+        add_gram_rows(self.cols, self.n, features, first, None, self.block_bytes,
+                      gram)
+        gram_finish(gram, first, self.d_dots[features], self.d_norm2, self.cols[3])

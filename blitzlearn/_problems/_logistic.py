@@ -119,11 +119,8 @@ class LogisticProblem(L1DualProblem):
         self._h = np.empty(n)
         self._n_solves = 0  # seeds the coordinate order of each subproblem
         # Gram-form model: the matrix's size is bounded by a share of X's
-        # memory; it is built from blocks of rows (one block if the sparse
-        # row indices are unsorted, see add_gram_rows)
+        # memory; it is built from blocks of rows of that limited size
         self._gram_entries, self._gram_block = gram_budget(X)
-        if self.cols[3] and not X.has_sorted_indices:
-            self._gram_block = 1 << 62
         self._residual(INIT_INTERCEPT_STEPS)
 
     # -- the logistic loss ----------------------------------------------------
