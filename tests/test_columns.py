@@ -17,9 +17,9 @@ from blitzlearn._kernels._columns import (
     EMPTY_INDEX,
     JIT,
     JIT_DOT,
-    _dense_dot,
     col_axpy,
     col_dot,
+    vdot,
 )
 
 VECTOR_LOAD = re.compile(r"load <\d+ x double>")
@@ -34,9 +34,16 @@ def _optimised_ir(py_func, flags, *args):
 
 
 def test_dense_dot_vectorises_with_contiguous_loads():
+    def dot(data, n, j, v):
+        return col_dot(data, EMPTY_INDEX, EMPTY_INDEX, n, False, j, v)
+
     data = np.arange(40.0)
-    v = np.ones(10)
-    ir = _optimised_ir(_dense_dot.py_func, JIT_DOT, data, 10, 10, v)
+    v = np.ones(11)  # the SVM's weights carry one more entry than a row
+    ir = _optimised_ir(dot, JIT, data, 10, 1, v)
+    assert VECTOR_LOAD.search(ir)
+    assert not GATHER.search(ir)
+    assert dot(data, 10, 1, v) == data[10:20].sum()
+    ir = _optimised_ir(vdot.py_func, JIT_DOT, data[10:20], v)
     assert VECTOR_LOAD.search(ir)
     assert not GATHER.search(ir)
 

@@ -49,15 +49,11 @@ def as_columns(X):
 
 
 @njit(**JIT_DOT)
-def _dense_dot(data, start, n, v):
-    """``data[start:start + n] @ v[:n]``, reassociated so that it vectorises."""
-    # a slice indexed from 0: with ``data[start + i]`` Numba tests every index
-    # for a negative value (wraparound), which kept LLVM from vectorising the
-    # loop (gisette, dense: BlitzSVC 3x slower)
-    col = data[start:start + n]
+def vdot(a, b):
+    """``a @ b[:len(a)]``, reassociated so that it vectorises."""
     acc = 0.0
-    for i in range(n):
-        acc += col[i] * v[i]
+    for i in range(a.shape[0]):
+        acc += a[i] * b[i]
     return acc
 
 
@@ -75,7 +71,10 @@ def col_dot(data, indices, indptr, n, sparse, j, v):
         for k in range(indptr[j], indptr[j + 1]):
             acc += data[k] * v[indices[k]]
         return acc
-    return _dense_dot(data, j * n, n, v)
+    # a slice indexed from 0: with ``data[start + i]`` Numba tests every index
+    # for a negative value (wraparound), which kept LLVM from vectorising the
+    # loop (gisette, dense: BlitzSVC 3x slower)
+    return vdot(data[j * n:(j + 1) * n], v)
 
 
 @njit(inline="always")
@@ -85,7 +84,7 @@ def col_axpy(data, indices, indptr, n, sparse, j, a, v):
         for k in range(indptr[j], indptr[j + 1]):
             v[indices[k]] += a * data[k]
     else:
-        col = data[j * n:(j + 1) * n]  # indexed from 0: see _dense_dot
+        col = data[j * n:(j + 1) * n]  # indexed from 0: see col_dot
         for i in range(n):
             v[i] += a * col[i]
 
@@ -104,15 +103,6 @@ def add_cols(data, indices, indptr, n, sparse, cols, coef, out):
     for t in range(cols.shape[0]):
         if coef[t] != 0.0:
             col_axpy(data, indices, indptr, n, sparse, cols[t], coef[t], out)
-
-
-@njit(**JIT_DOT)
-def vdot(a, b):
-    """``a @ b`` for two vectors of the same length."""
-    acc = 0.0
-    for i in range(a.shape[0]):
-        acc += a[i] * b[i]
-    return acc
 
 
 @njit(**JIT)
