@@ -72,11 +72,17 @@ def logistic_state(y, s, z, r, h):
             r[i] = 0.0
             h[i] = 0.0
             continue
+        # one exponential serves sigma(-m) and log(1 + exp(-m))
         m = y[i] * z[i]
-        p = _sigma_neg(m)
+        e = np.exp(-abs(m))
+        if m > 0.0:
+            p = e / (1.0 + e)
+            loss += s[i] * np.log1p(e)
+        else:
+            p = 1.0 / (1.0 + e)
+            loss += s[i] * (np.log1p(e) - m)
         r[i] = s[i] * y[i] * p
         h[i] = s[i] * p * (1.0 - p) + H_JITTER
-        loss += s[i] * _log1pexp(-m)
     return loss
 
 

@@ -52,23 +52,27 @@ def _as_float64(block):
     return block.astype(np.float64, copy=False)
 
 
-def _column_stats(X, d, block=256):
-    """Squared norms and products with ``d`` of every column, in float64.
+def _column_stats(X, d, with_d, block=256):
+    """Squared norms and (if ``with_d``, else zeros) products with ``d`` of
+    every column, in float64.
 
     ``X`` is CSC or dense; neither is copied or upcast whole (dense columns
     go in blocks).
     """
-    if sp.issparse(X):
-        sq = np.empty(X.shape[1])
-        col_sq_norms(X.data, X.indices, X.indptr, X.shape[0], True, sq)  # CSC
-        return sq, np.asarray(X.T @ d, dtype=np.float64)
     p = X.shape[1]
+    dd = np.zeros(p)
+    if sp.issparse(X):
+        sq = np.empty(p)
+        col_sq_norms(X.data, X.indices, X.indptr, X.shape[0], True, sq)  # CSC
+        if with_d:
+            dd[:] = X.T @ d
+        return sq, dd
     sq = np.empty(p)
-    dd = np.empty(p)
     for start in range(0, p, block):
         part = _as_float64(X[:, start:start + block])
         sq[start:start + block] = np.einsum("ij,ij->j", part, part)
-        dd[start:start + block] = d @ part
+        if with_d:
+            dd[start:start + block] = d @ part
     return sq, dd
 
 
@@ -94,12 +98,11 @@ def column_stats(X, d, fit_intercept):
     intercept; 0 for columns constant along ``d``), ``d_dots[j] = x_j^T d`` (0
     without intercept) and ``costs[j]`` the column's number of stored entries.
     """
-    sq, d_dots = _column_stats(X, d)
+    sq, d_dots = _column_stats(X, d, fit_intercept)
     if fit_intercept:
         sq_c = np.maximum(sq - d_dots ** 2 / float(d @ d), 0.0)
     else:
         sq_c = sq
-        d_dots[:] = 0.0
     # Columns that are (numerically) constant once centred never enter.
     sq_c[sq_c <= 1e-12 * sq] = 0.0
     costs = (np.diff(X.indptr) if sp.issparse(X)
@@ -155,6 +158,7 @@ class L1DualProblem(Problem):
         self._revive_usable()
         p = self.n_components
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
+        self._theta_value = None  # D(theta) once known (theta moves only here)
         self.aty = np.zeros(p)  # X^T theta on alive features
         self.atx = np.zeros(p)  # X^T r on alive features
         self._final_atx = None  # X^T r on every feature, left by full_gap
@@ -170,6 +174,7 @@ class L1DualProblem(Problem):
         self.lam = float(lam)
         self._revive_usable()
         self.theta[:] = 0.0
+        self._theta_value = None
         self.aty[:] = 0.0
 
     def _revive_usable(self):
@@ -228,13 +233,16 @@ class L1DualProblem(Problem):
             value = self._dual(cand)
             if value > best[0]:
                 best = (value, kappa_ws * step, 1.0 - step)
-        # Candidate 3: keep theta.
-        current = self._dual(self.theta)
+        # Candidate 3: keep theta (its value is known from the last refresh).
+        current = self._theta_value
+        if current is None:
+            current = self._dual(self.theta)
         if current >= best[0]:
             best = (current, 0.0, 1.0)
         value, a, b = best
         # theta <- b * theta + a * r, and X^T theta alike.
         self.theta = b * self.theta + a * self.r
+        self._theta_value = value
         self.aty[alive] = b * self.aty[alive] + a * self.atx[alive]
         gap = max(primal - value, 0.0)
         dist = float(np.linalg.norm(self.r - self.theta))
@@ -259,10 +267,14 @@ class L1DualProblem(Problem):
         everything = np.arange(self.n_components)
         self._residual()  # drop any drift of an incremental residual
         primal = self.primal()
-        atr = np.empty(self.n_components)
-        att = np.empty(self.n_components)
-        self._xt(self.r, everything, atr)
-        self._xt(self.theta, everything, att)
+        if self._full_product:  # both products in one pass over X
+            both = self.X.T @ np.column_stack((self.r, self.theta))
+            atr, att = np.ascontiguousarray(np.asarray(both).T)
+        else:
+            atr = np.empty(self.n_components)
+            att = np.empty(self.n_components)
+            self._xt(self.r, everything, atr)
+            self._xt(self.theta, everything, att)
         self._final_atx = atr  # what the next run's first refresh needs
         best = -np.inf
         for vec, prods in ((self.r, atr), (self.theta, att)):

@@ -124,11 +124,17 @@ class LogisticProblem(L1DualProblem):
         self._residual(INIT_INTERCEPT_STEPS)
 
     # -- the logistic loss ----------------------------------------------------
-    def _residual(self, intercept_steps=8):
-        """Recompute scores, loss and ``r`` (balanced) from ``w`` and ``c``."""
-        data, indices, indptr, sparse = self.cols
-        scores(data, indices, indptr, self.n, sparse, self.w,
-               np.flatnonzero(self.w), self.c, self.z)
+    def _residual(self, intercept_steps=8, rescore=True):
+        """Recompute loss and ``r`` (balanced) at the scores ``z``.
+
+        With ``rescore`` the scores are first recomputed from ``w`` and ``c``
+        (exact, where the solvers' incremental updates of ``z`` carry rounding
+        errors of the order of a few ulps; the final certificate rescores).
+        """
+        if rescore:
+            data, indices, indptr, sparse = self.cols
+            scores(data, indices, indptr, self.n, sparse, self.w,
+                   np.flatnonzero(self.w), self.c, self.z)
         steps = intercept_steps if self.fit_intercept else 0
         shift, self.loss = fit_intercept_newton(self.y, self.s, self.z,
                                                 self._r_raw, self._h, steps)
@@ -182,7 +188,7 @@ class LogisticProblem(L1DualProblem):
             self.lam, eps, gap, min_work, max_work, max_epochs, self._n_solves)
         self._n_solves += 1
         self.c += shift
-        self._residual()  # exact scores: no drift of the incremental ones
+        self._residual(rescore=False)  # z was updated in place by the kernel
         return epochs, work, sub_gap
 
     def _solve_gram(self, ws, build, eps, delta, min_work, max_work, max_epochs):
@@ -254,5 +260,5 @@ class LogisticProblem(L1DualProblem):
                 self.loss = logistic_state(y, s, z, r, h)
             work += 2.0 * self.n
         self.w[ws] = w
-        self._residual()
+        self._residual(rescore=False)
         return passes, work, sub_gap
