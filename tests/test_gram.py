@@ -63,6 +63,32 @@ def test_weighted_gram_with_centring_matches_numpy(layout, dtype, block_bytes):
     assert_allclose(gram, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("single", [False, True])
+@pytest.mark.parametrize("block_bytes", [1, 200, 2 ** 20])
+def test_dense_gram_centred_rows_and_float32(single, block_bytes):
+    # the dense L1-logistic model: rows centred on the weighted column means
+    # before the product (no cancellation: the columns have means ~100 times
+    # their spread), optionally in float32
+    rng = np.random.default_rng(3)
+    X = np.asfortranarray(100.0 + rng.standard_normal((60, 12)))
+    h = rng.random(X.shape[0])
+    h[::5] = 0.0
+    ws = np.array([7, 2, 9, 0], dtype=np.intp)
+    xw = X[:, ws]
+    mean = xw.T @ h / h.sum()
+    expected = ((xw - mean).T * h) @ (xw - mean)
+    gram = np.full((ws.size, ws.size), np.nan)  # every entry must be written
+    add_gram_rows(as_columns(X), X.shape[0], ws, 0, h, block_bytes, gram,
+                  centre=mean, single=single)
+    gram_finish(gram, 0, np.zeros(ws.size), 1.0, False)
+    scale = np.abs(expected).max()
+    assert_allclose(gram, expected, rtol=0, atol=(1e-5 if single else 1e-11) * scale)
+    assert_allclose(gram, gram.T)
+    with pytest.raises(ValueError, match="whole dense Gram"):
+        add_gram_rows(as_columns(sp.csc_matrix(X)), X.shape[0], ws, 0, h,
+                      block_bytes, gram, single=True)
+
+
 @pytest.mark.parametrize("layout", ["dense", "sparse", "unsorted"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("intercept", [False, True])

@@ -80,17 +80,18 @@ def csc_row_block(data, indices, indptr, cols, cursor, r0, block_indptr,
 
 
 @njit(**JIT)
-def dense_row_block(data, n, cols, r0, out):
-    """``out = X[r0 : r0 + out.shape[0], cols]`` in float64 (dense layout).
+def dense_row_block(data, n, cols, r0, shift, out):
+    """``out = X[r0 : r0 + out.shape[0], cols] - shift`` (dense layout).
 
     ``data`` is the Fortran-ordered ``X`` flattened; ``out`` has one column
-    per entry of ``cols``.
+    per entry of ``cols`` and ``shift`` one entry per column (subtracted in
+    float64, before ``out``'s own precision).
     """
     for t in range(cols.shape[0]):
         start = cols[t] * n + r0
         col = data[start:start + out.shape[0]]  # indexed from 0 (no wraparound)
         for i in range(out.shape[0]):
-            out[i, t] = col[i]
+            out[i, t] = float(col[i]) - shift[t]
 
 
 @njit(**JIT)
