@@ -53,8 +53,8 @@ def _as_float64(block):
 
 
 def _column_stats(X, d, with_d, block=256):
-    """Squared norms and (if ``with_d``, else zeros) products with ``d`` of
-    every column, in float64.
+    """Squared norms of every column and, with ``with_d``, their products with
+    ``d`` (zeros without), in float64.
 
     ``X`` is CSC or dense; neither is copied or upcast whole (dense columns
     go in blocks).
