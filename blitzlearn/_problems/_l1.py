@@ -60,14 +60,13 @@ def _column_stats(X, d, with_d, block=256):
     go in blocks).
     """
     p = X.shape[1]
+    sq = np.empty(p)
     dd = np.zeros(p)
     if sp.issparse(X):
-        sq = np.empty(p)
         col_sq_norms(X.data, X.indices, X.indptr, X.shape[0], True, sq)  # CSC
         if with_d:
             dd[:] = X.T @ d
         return sq, dd
-    sq = np.empty(p)
     for start in range(0, p, block):
         part = _as_float64(X[:, start:start + block])
         sq[start:start + block] = np.einsum("ij,ij->j", part, part)

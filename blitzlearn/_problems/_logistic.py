@@ -215,6 +215,13 @@ class LogisticProblem(L1DualProblem):
         nnz = float(self.costs[ws].sum())
         max_passes = max(GRAM_MIN_PASSES, int(build / max(m * m, 1)))
         gram = np.empty((m, m))
+        # With an intercept the model's matrix is centred, - hx hx^T / h_sum:
+        # dense X centres its rows before a float32 product (when that buffer,
+        # half the matrix, fits the budget; see add_gram_rows), sparse X
+        # subtracts it in gram_finish.
+        centre_rows = self.fit_intercept and not sparse
+        centre_after = self.fit_intercept and sparse
+        single = not sparse and 1.5 * m * m <= self._gram_entries
         work, passes = 0.0, 0
         while True:
             g = xt(r)
@@ -230,18 +237,13 @@ class LogisticProblem(L1DualProblem):
             # -- the Newton model, intercept eliminated ------------------------
             hx = xt(h)
             h_sum, r_sum = float(h.sum()), float(r.sum())
-            # With an intercept the model's matrix is centred: - hx hx^T / h_sum
-            # (dense X: rows centred before a float32 product, see add_gram_rows)
-            centring = self.fit_intercept and sparse
             if sparse:
                 gram.fill(0.0)  # add_gram_rows adds into one triangle
-                add_gram_rows(self.cols, self.n, ws, 0, h, self._gram_block, gram)
-            else:  # float32 when its buffer (half the matrix) fits the budget
-                add_gram_rows(self.cols, self.n, ws, 0, h, self._gram_block, gram,
-                              centre=hx / h_sum if self.fit_intercept else None,
-                              single=1.5 * m * m <= self._gram_entries)
-            gram_finish(gram, 0, hx if centring else np.zeros(m),
-                        h_sum if centring else 1.0, sparse)
+            add_gram_rows(self.cols, self.n, ws, 0, h, self._gram_block, gram,
+                          centre=hx / h_sum if centre_rows else None,
+                          single=single)
+            gram_finish(gram, 0, hx if centre_after else np.zeros(m),
+                        h_sum if centre_after else 1.0, sparse)
             if self.fit_intercept:
                 g = g - hx * (r_sum / h_sum)
             dw = np.zeros(m)
