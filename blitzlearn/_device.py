@@ -3,8 +3,9 @@
 """The ``device`` parameter: where a fit runs.
 
 ``"auto"`` follows the input (a CuPy array selects the GPU), ``"cpu"`` runs the
-Numba kernels, ``"cuda"`` or ``"cuda:N"`` selects the CuPy backend.  CuPy is
-never imported to make this decision.
+Numba kernels (CuPy input is copied back to the host), ``"cuda"`` or
+``"cuda:N"`` selects the CuPy backend.  CuPy is never imported to make this
+decision.
 """
 
 import functools
@@ -22,13 +23,14 @@ def is_cupy_object(X):
 def resolve_device(device, X, estimator_name):
     """Return the device a fit on ``X`` runs on (``"cpu"`` or ``"cuda[:N]"``).
 
+    ``"auto"`` gives ``"cuda"`` for CuPy input and ``"cpu"`` otherwise.  Whether
+    CuPy and a GPU are there is checked when the backend is loaded
+    (:func:`blitzlearn._backend.cuda_backend`), never here.
+
     Raises
     ------
     ValueError
         If ``device`` is not ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    NotImplementedError
-        If the fit would run on the GPU: the CuPy backend is not available in
-        this version.
     """
     if not isinstance(device, str) or not (
         device in ("auto", "cpu") or _CUDA.match(device)
@@ -38,20 +40,13 @@ def resolve_device(device, X, estimator_name):
             f"got {device!r}."
         )
     if device == "auto":
-        device = "cuda" if is_cupy_object(X) else "cpu"
-    if device != "cpu":
-        source = " (X is a CuPy array)" if is_cupy_object(X) else ""
-        raise NotImplementedError(
-            f"{estimator_name}: device={device!r}{source} needs the GPU backend, "
-            "which this version of blitzlearn does not provide yet. Fit with "
-            "device='cpu' on NumPy/SciPy input (for CuPy input, pass X.get())."
-        )
-    if is_cupy_object(X):
-        raise NotImplementedError(
-            f"{estimator_name}: device='cpu' with CuPy input is not supported yet; "
-            "pass X.get()."
-        )
+        return "cuda" if is_cupy_object(X) else "cpu"
     return device
+
+
+def device_index(device):
+    """The CUDA ordinal of ``"cuda"`` (0) or ``"cuda:N"`` (N)."""
+    return int(device[5:]) if device.startswith("cuda:") else 0
 
 
 @functools.cache

@@ -588,12 +588,6 @@ def test_non_string_device_raises_value_error():
         BlitzLasso(device=0).fit(X_OK, Y_OK)
 
 
-@pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:1"])
-def test_cuda_device_is_not_implemented(device):
-    with pytest.raises(NotImplementedError, match=r"device='cuda.*GPU backend"):
-        BlitzLasso(device=device).fit(X_OK, Y_OK)
-
-
 def test_predict_checks_the_number_of_features():
     model = BlitzLasso(alpha=0.05).fit(X_OK, Y_OK)
     with pytest.raises(ValueError, match=r"5 features"):

@@ -727,12 +727,6 @@ def test_unsupported_sparse_formats_raise_type_error(fmt):
         BlitzLogisticL1().fit(X, Y_OK)
 
 
-@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
-def test_cuda_device_is_not_implemented(device):
-    with pytest.raises(NotImplementedError, match=r"device='cuda.*GPU backend"):
-        BlitzLogisticL1(device=device).fit(X_OK, Y_OK)
-
-
 def test_verbose_logs_to_the_blitzlearn_logger(caplog):
     X, y = make_binary_data(50, 80, random_state=13)
     C = c_min(X, y) * 50

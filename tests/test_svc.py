@@ -668,13 +668,11 @@ def _small():
     ({"intercept_scaling": -2.0}, None, None, ValueError, "intercept_scaling"),
     ({}, None, lambda y: y[:-1], ValueError, "inconsistent numbers of samples"),
     ({}, sp.dia_matrix, None, TypeError, "CSC, CSR or COO"),
-    ({"device": "cuda"}, None, None, NotImplementedError, "GPU backend"),
-    ({"device": "cuda:0"}, None, None, NotImplementedError, "GPU backend"),
     ({}, None, lambda y: y + np.linspace(0.1, 0.5, y.size), ValueError,
      "Unknown label type"),
     ({}, None, lambda y: np.stack([y, y], axis=1), ValueError, "multi-output"),
 ], ids=["one-class", "nan", "inf", "C-zero", "C-negative", "scaling-zero",
-        "scaling-negative", "length", "dia", "cuda", "cuda-0", "continuous-y",
+        "scaling-negative", "length", "dia", "continuous-y",
         "multi-output"])
 def test_clear_errors(params, X_change, y_change, error, match):
     X, y = _small()

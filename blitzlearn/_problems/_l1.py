@@ -98,14 +98,22 @@ def column_stats(X, d, fit_intercept):
     without intercept) and ``costs[j]`` the column's number of stored entries.
     """
     sq, d_dots = _column_stats(X, d, fit_intercept)
+    costs = (np.diff(X.indptr) if sp.issparse(X)
+             else np.full(X.shape[1], X.shape[0])).astype(np.float64)
+    return centred_stats(sq, d_dots, d, fit_intercept, costs)
+
+
+def centred_stats(sq, d_dots, d, fit_intercept, costs):
+    """:func:`column_stats` from the plain squared norms ``sq`` and ``X^T d``.
+
+    ``sq`` is overwritten where no copy is needed.
+    """
     if fit_intercept:
         sq_c = np.maximum(sq - d_dots ** 2 / float(d @ d), 0.0)
     else:
-        sq_c = sq
+        sq_c, d_dots = sq, np.zeros_like(sq)
     # Columns that are (numerically) constant once centred never enter.
     sq_c[sq_c <= 1e-12 * sq] = 0.0
-    costs = (np.diff(X.indptr) if sp.issparse(X)
-             else np.full(X.shape[1], X.shape[0])).astype(np.float64)
     return sq_c, d_dots, costs
 
 

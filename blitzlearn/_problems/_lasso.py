@@ -58,13 +58,16 @@ class LassoProblem(L1DualProblem):
         Constrain ``w >= 0``.
     w0 : ndarray of shape (n_features,)
         Starting weights.
+    stats : tuple or None
+        Column statistics of ``(X, d)`` when the caller has them (see
+        :func:`~blitzlearn._problems._l1.column_stats`).
     """
 
     gamma = 1.0
 
-    def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0):
+    def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0, stats=None):
         super().__init__(X, d, lam, fit_intercept=fit_intercept,
-                         positive=positive, w0=w0)
+                         positive=positive, w0=w0, stats=stats)
         self.y = y
         self._residual()
         self._gram_allowed, self._gram_gap = True, None

@@ -53,11 +53,13 @@ class SVMProblem(Problem):
         Value of the synthetic intercept feature (0 for no intercept).
     seed : int
         Seed of the coordinate order.
+    sq_norms : ndarray of shape (n_samples,) or None
+        Squared norms of the rows of ``X`` when the caller has them.
     """
 
     gamma = 1.0
 
-    def __init__(self, X, y, upper, bias, *, seed=0):
+    def __init__(self, X, y, upper, bias, *, seed=0, sq_norms=None):
         self.X = X
         self.n_components, self.dim = X.shape
         n = self.n_components
@@ -67,13 +69,14 @@ class SVMProblem(Problem):
         self.upper = upper
         self.bias = float(bias)
         self.seed = int(seed)
-        sq = np.empty(n)
-        col_sq_norms(data, indices, indptr, self.dim, sparse, sq)  # no copy of X
+        if sq_norms is None:
+            sq_norms = np.empty(n)
+            col_sq_norms(data, indices, indptr, self.dim, sparse, sq_norms)  # in place
         if sparse:
             self.costs = np.diff(X.indptr).astype(np.float64) + 1.0
         else:
             self.costs = np.full(n, self.dim + 1.0)
-        self.sq_norms = sq + self.bias ** 2
+        self.sq_norms = sq_norms + self.bias ** 2
         self.norms = np.sqrt(self.sq_norms)
         self.alpha = np.zeros(n)
         self.w = np.zeros(self.dim + 1)  # w(alpha): the minorant's centre
@@ -169,9 +172,7 @@ class SVMProblem(Problem):
         at_upper = components[self.alpha[components] > 0.0]
         if at_upper.size:
             coef = self.upper[at_upper] * self.y[at_upper]
-            data, indices, indptr, sparse = self.rows
-            add_rows(data, indices, indptr, self.dim, sparse, at_upper, coef,
-                     self.bias, self._fixed_w)  # no copy of the rows
+            self._add_rows(at_upper, coef, self._fixed_w)
             self._fixed_u += float(self.upper[at_upper].sum())
         keep = np.ones(self.n_components, dtype=np.bool_)
         keep[components] = False
@@ -179,6 +180,11 @@ class SVMProblem(Problem):
 
     def overhead(self):
         return float(self.costs[self._alive].sum()) + self.n_components + self.dim
+
+    def _add_rows(self, rows, coef, out):
+        """``out += sum_k coef[k] x~_rows[k]``, reading the rows in place."""
+        data, indices, indptr, sparse = self.rows
+        add_rows(data, indices, indptr, self.dim, sparse, rows, coef, self.bias, out)
 
     def _rows_of(self, ws):
         """Kernel view of the working set's rows and their indices in it.

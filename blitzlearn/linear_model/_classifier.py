@@ -11,9 +11,21 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
-from .._device import resolve_device, single_threaded_blas
+from .._backend import (
+    activate,
+    check_device_input,
+    device_decision_function,
+    device_design,
+    host_copy,
+    resolve_backend,
+)
+from .._device import is_cupy_object, single_threaded_blas
 from .._validation import check_sparse_format, single_target
 
 
@@ -41,10 +53,25 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         raise NotImplementedError
 
     def _validate_classification(self, X, y, sample_weight):
-        """Checked ``(X, classes, y_idx, sw, device)``; ``sw`` has class weights."""
-        device = resolve_device(self.device, X, type(self).__name__)
-        X, classes, y_idx, sw = check_classification_data(
-            self, X, y, sample_weight, self._layout)
+        """Checked ``(X, classes, y_idx, sw, device)``; ``sw`` has class weights.
+
+        For a GPU fit ``X`` comes back as a
+        :class:`~blitzlearn._backend.DeviceMatrix` in the estimator's layout.
+        """
+        device, backend, on_device = resolve_backend(self, X)
+        y, sample_weight = host_copy(y), host_copy(sample_weight)
+        if on_device:
+            with activate(backend):
+                A, y, dtype = check_device_input(self, X, y, backend, self._layout)
+                X = device_design(backend, A, self._layout, device_input=True,
+                                  dtype=dtype)
+            classes, y_idx, sw = check_labels(self, y, sample_weight, X)
+        else:
+            X, classes, y_idx, sw = check_classification_data(
+                self, host_copy(X), y, sample_weight, self._layout)
+            if backend is not None:
+                with activate(backend):
+                    X = device_design(backend, X, self._layout)
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes,
                                       y=classes[y_idx])
@@ -63,7 +90,9 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         gaps = np.zeros(len(targets))
         n_iter = np.zeros(len(targets), dtype=np.int32)
         extras = {}
-        context = self._prepare(X)
+        backend = getattr(X, "backend", None)  # a GPU fit's DeviceMatrix
+        with activate(backend):
+            context = self._prepare(X)
         for k, target in enumerate(targets):
             labels = np.where(y_idx == target, 1.0, -1.0)
             if not (sw[labels > 0].sum() > 0 and sw[labels < 0].sum() > 0):
@@ -73,7 +102,7 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                     "positive total weight."
                 )
             start = None if warm is None else (warm[0][k], warm[1][k])
-            with single_threaded_blas():
+            with single_threaded_blas(), activate(backend):
                 (coef[k], intercept[k], gaps[k], n_iter[k], converged, tol_abs,
                  extra) = self._fit_binary(X, labels, sw, start, context)
             for key, value in extra.items():
@@ -103,7 +132,11 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         return self
 
     def _prepare(self, X):
-        """What the binary fits share (e.g. column statistics); None here."""
+        """What the binary fits share (e.g. column statistics); None here.
+
+        ``X`` is the validated host matrix or, for a GPU fit, its
+        :class:`~blitzlearn._backend.DeviceMatrix`.
+        """
         return None
 
     def _warm_start_rows(self, classes, n_features):
@@ -115,6 +148,50 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 or self.coef_.shape[1] != n_features):
             return None
         return self.coef_.astype(np.float64), self.intercept_.astype(np.float64)
+
+    def decision_function(self, X):
+        """Confidence scores: the signed distances to the hyperplanes.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples; CuPy input is scored on its GPU.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]``; an array of X's
+            kind (CuPy for CuPy input).
+        """
+        if is_cupy_object(X):
+            check_is_fitted(self)
+            return device_decision_function(self, X)
+        return super().decision_function(X)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input samples; CuPy input is scored on its GPU.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``: CuPy for CuPy input when the labels are
+            numeric (string labels come back in NumPy).
+        """
+        if not is_cupy_object(X):
+            return super().predict(X)
+        scores = self.decision_function(X)
+        index = (scores > 0).astype(np.intp) if scores.ndim == 1 else (
+            scores.argmax(axis=1))
+        if self.classes_.dtype.kind in "biuf":
+            import cupy
+
+            return cupy.asarray(self.classes_)[index]
+        return self.classes_[index.get()]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -137,11 +214,21 @@ def check_classification_data(estimator, X, y, sample_weight, layout):
         dtype=[np.float64, np.float32],
         order="F" if layout == "columns" else "C", multi_output=True,
     )
-    y = single_target(y, name)
-    check_classification_targets(y)
     if sp.issparse(X):
         X = X.tocsc() if layout == "columns" else X.tocsr()
         X.sort_indices()
+    classes, y_idx, sw = check_labels(estimator, y, sample_weight, X)
+    return X, classes, y_idx, sw
+
+
+def check_labels(estimator, y, sample_weight, X):
+    """``(classes, y_idx, sw)`` from host labels and weights (``X`` for its length).
+
+    Raises for a target with fewer than two classes.
+    """
+    name = type(estimator).__name__
+    y = single_target(y, name)
+    check_classification_targets(y)
     classes = np.unique(y)
     y_idx = np.searchsorted(classes, y)  # cheaper than unique's inverse
     if classes.size < 2:
@@ -151,4 +238,4 @@ def check_classification_data(estimator, X, y, sample_weight, layout):
         )
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
                               ensure_non_negative=True)
-    return X, classes, y_idx, sw
+    return classes, y_idx, sw

@@ -11,10 +11,20 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearModel
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .._device import resolve_device, single_threaded_blas
+from .._backend import (
+    activate,
+    check_device_input,
+    device_decision_function,
+    device_design,
+    host_copy,
+    resolve_backend,
+    scale_device_rows,
+)
+from .._device import is_cupy_object, single_threaded_blas
 from .._engine import blitzws
+from .._problems._device import DeviceLassoProblem
 from .._problems._lasso import LassoProblem
 from .._validation import (
     check_sparse_format,
@@ -94,9 +104,11 @@ class BlitzLasso(RegressorMixin, LinearModel):
     warm_start : bool, default=False
         Start from the previous ``coef_`` when refitting.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Where to fit: ``"auto"`` follows the input, ``"cpu"`` uses the Numba
-        kernels; ``"cuda"`` / ``"cuda:N"`` is reserved for the GPU backend and
-        raises ``NotImplementedError`` in this version.
+        Where to fit: ``"auto"`` follows the input (CuPy input runs on its
+        GPU), ``"cpu"`` uses the Numba kernels, ``"cuda"`` / ``"cuda:N"`` the
+        CuPy backend (NumPy/SciPy input is copied to the GPU once; errors
+        without CuPy or a GPU, never a silent fallback).  Fitted attributes
+        are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
         Log each outer iteration (gap, working-set size) to the ``blitzlearn``
         logger at INFO level when positive.
@@ -209,16 +221,26 @@ class BlitzLasso(RegressorMixin, LinearModel):
                 UserWarning,
                 stacklevel=2,
             )
-        device = resolve_device(self.device, X, name)
-        check_sparse_format(X, name)
-        X, y = validate_data(
-            self, X, y, accept_sparse=["csc", "csr", "coo"],
-            dtype=[np.float64, np.float32], order="F", y_numeric=True,
-            multi_output=True,
-        )
-        y = single_target(y, name)
-        if sp.issparse(X):
-            X = X.tocsc()
+        device, backend, on_device = resolve_backend(self, X)
+        if not on_device:
+            X = host_copy(X)
+        y, sample_weight = host_copy(y), host_copy(sample_weight)
+        if on_device:
+            with activate(backend):
+                X, y, dtype = check_device_input(self, X, y, backend, "columns")
+            y = single_target(check_array(y, ensure_2d=False, dtype=np.float64,
+                                          input_name="y"), name)
+        else:
+            check_sparse_format(X, name)
+            X, y = validate_data(
+                self, X, y, accept_sparse=["csc", "csr", "coo"],
+                dtype=[np.float64, np.float32], order="F", y_numeric=True,
+                multi_output=True,
+            )
+            y = single_target(y, name)
+            if sp.issparse(X):
+                X = X.tocsc()
+            dtype = X.dtype
         n_samples, n_features = X.shape
         y = np.asarray(y, dtype=np.float64)
         sw = normalized_sample_weight(sample_weight, X)
@@ -226,30 +248,47 @@ class BlitzLasso(RegressorMixin, LinearModel):
             d = np.ones(n_samples)
         else:
             d = np.sqrt(sw)
-            X, y = scale_rows(X, d), y * d
+            X = scale_device_rows(backend, X, d) if on_device else scale_rows(X, d)
+            y = y * d
 
         w0 = np.zeros(n_features)
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if self.coef_.shape == (n_features,):
                 w0 = self.coef_.astype(np.float64)
-        problem = LassoProblem(X, y, d, n_samples * self.alpha,
-                               fit_intercept=self.fit_intercept,
-                               positive=self.positive, w0=w0)
-        result = solve_lasso(problem, self.alpha, tol=self.tol,
-                             max_iter=self.max_iter, max_epochs=self.max_epochs,
-                             verbose=self.verbose, name=name, stacklevel=4)
+        with activate(backend):
+            if backend is None:
+                problem = LassoProblem(X, y, d, n_samples * self.alpha,
+                                       fit_intercept=self.fit_intercept,
+                                       positive=self.positive, w0=w0)
+            else:
+                dm = device_design(backend, X, "columns", device_input=on_device,
+                                   dtype=dtype)
+                problem = DeviceLassoProblem(
+                    dm, y, d, n_samples * self.alpha,
+                    fit_intercept=self.fit_intercept, positive=self.positive,
+                    w0=w0)
+            result = solve_lasso(problem, self.alpha, tol=self.tol,
+                                 max_iter=self.max_iter,
+                                 max_epochs=self.max_epochs,
+                                 verbose=self.verbose, name=name, stacklevel=4)
 
-        self.coef_ = problem.w.astype(X.dtype)
+        self.coef_ = problem.w.astype(dtype)
         if not np.all(np.isfinite(self.coef_)):
             raise ValueError(
                 "Coefficients are not finite; the input data may be badly scaled."
             )
-        self.intercept_ = (X.dtype.type(problem.intercept())
+        self.intercept_ = (dtype.type(problem.intercept())
                            if self.fit_intercept else 0.0)
         self.dual_gap_ = result.gap
         self.n_iter_ = result.n_iter
         self.device_ = device
         return self
+
+    def _decision_function(self, X):
+        if is_cupy_object(X):  # predicted on X's GPU, returned as CuPy
+            check_is_fitted(self)
+            return device_decision_function(self, X)
+        return super()._decision_function(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -5,12 +5,13 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._backend import DeviceMatrix, array_module, expit
 from .._engine import blitzws
+from .._problems._device import DeviceLogisticProblem, device_column_stats
 from .._problems._l1 import column_stats
 from .._problems._logistic import LogisticProblem, null_intercept
 from ._classifier import BlitzClassifierBase
@@ -83,9 +84,11 @@ class BlitzLogisticL1(BlitzClassifierBase):
         Start from the previous ``coef_`` and ``intercept_`` when refitting
         with the same classes and features.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Where to fit: ``"auto"`` follows the input, ``"cpu"`` uses the Numba
-        kernels; ``"cuda"`` / ``"cuda:N"`` is reserved for the GPU backend and
-        raises ``NotImplementedError`` in this version.
+        Where to fit: ``"auto"`` follows the input (CuPy input runs on its
+        GPU), ``"cpu"`` uses the Numba kernels, ``"cuda"`` / ``"cuda:N"`` the
+        CuPy backend (NumPy/SciPy input is copied to the GPU once; errors
+        without CuPy or a GPU, never a silent fallback).  Fitted attributes
+        are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
         Log each outer iteration to the ``blitzlearn`` logger at INFO level
         when positive.
@@ -193,14 +196,18 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     def _prepare(self, X):
         # the centred column norms do not depend on the labels
-        return column_stats(X, np.ones(X.shape[0]), self.fit_intercept)
+        ones = np.ones(X.shape[0])
+        if isinstance(X, DeviceMatrix):
+            return device_column_stats(X, ones, self.fit_intercept)
+        return column_stats(X, ones, self.fit_intercept)
 
     def _fit_binary(self, X, labels, sw, start, stats):
         w0 = np.zeros(X.shape[1]) if start is None else start[0]
         c0 = None if start is None or not self.fit_intercept else start[1]
-        problem = LogisticProblem(X, labels, sw, 1.0 / self.C,
-                                  fit_intercept=self.fit_intercept, w0=w0, c0=c0,
-                                  stats=stats)
+        kind = DeviceLogisticProblem if isinstance(X, DeviceMatrix) else (
+            LogisticProblem)
+        problem = kind(X, labels, sw, 1.0 / self.C,
+                       fit_intercept=self.fit_intercept, w0=w0, c0=c0, stats=stats)
         result = solve_logistic(problem, self.C, tol=self.tol,
                                 max_iter=self.max_iter, max_epochs=self.max_epochs,
                                 verbose=self.verbose)
@@ -225,10 +232,9 @@ class BlitzLogisticL1(BlitzClassifierBase):
         """
         check_is_fitted(self)
         scores = self.decision_function(X)
+        p = expit(scores)  # on the device for CuPy input
         if scores.ndim == 1:
-            p = expit(scores)
-            return np.column_stack([1.0 - p, p])
-        p = expit(scores)
+            return array_module(p).stack([1.0 - p, p], axis=1)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
@@ -244,4 +250,5 @@ class BlitzLogisticL1(BlitzClassifierBase):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class, in the order of ``classes_``.
         """
-        return np.log(self.predict_proba(X))
+        proba = self.predict_proba(X)
+        return array_module(proba).log(proba)

@@ -8,7 +8,9 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._backend import DeviceMatrix
 from .._engine import blitzws
+from .._problems._device import DeviceSVMProblem
 from .._problems._svm import SVMProblem
 from ._classifier import BlitzClassifierBase
 
@@ -56,9 +58,11 @@ class BlitzSVC(BlitzClassifierBase):
         Start the upper point from the previous ``coef_`` and ``intercept_``
         when refitting with the same classes and features.
     device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Where to fit: ``"auto"`` follows the input, ``"cpu"`` uses the Numba
-        kernels; ``"cuda"`` / ``"cuda:N"`` is reserved for the GPU backend and
-        raises ``NotImplementedError`` in this version.
+        Where to fit: ``"auto"`` follows the input (CuPy input runs on its
+        GPU), ``"cpu"`` uses the Numba kernels, ``"cuda"`` / ``"cuda:N"`` the
+        CuPy backend (NumPy/SciPy input is copied to the GPU once; errors
+        without CuPy or a GPU, never a silent fallback).  Fitted attributes
+        are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
         Log each outer iteration to the ``blitzlearn`` logger at INFO level
         when positive.
@@ -182,7 +186,8 @@ class BlitzSVC(BlitzClassifierBase):
     def _fit_binary(self, X, labels, sw, start, context):
         upper = self.C * sw
         bias = self.intercept_scaling if self.fit_intercept else 0.0
-        problem = SVMProblem(X, labels, upper, bias, seed=self.random_state)
+        kind = DeviceSVMProblem if isinstance(X, DeviceMatrix) else SVMProblem
+        problem = kind(X, labels, upper, bias, seed=self.random_state)
         if start is not None:
             v0 = np.append(start[0], start[1] / bias if bias else 0.0)
             problem.warm_start(v0)

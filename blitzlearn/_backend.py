@@ -1,0 +1,345 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Array backends: where the full passes over ``X`` of a fit run.
+
+A GPU fit keeps ``X`` on the device and runs there every product with all of
+it (``X^T v`` for the certificate, the capsule tests and screening, ``X w``
+for the scores); the working-set subproblem runs on the host, on a mirror of
+the working set's columns (see :class:`DeviceMatrix`).  CuPy is imported here
+only, and only when a fit asks for a CUDA device.
+
+:func:`numpy_backend` is a stand-in with the same interface on NumPy/SciPy,
+so that the GPU code path runs, and is tested, on machines without a GPU.
+"""
+
+import contextlib
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
+
+from ._device import GPU_INSTALL_HINT, device_index, is_cupy_object, resolve_device
+
+
+class ArrayBackend:
+    """An array module, its sparse module and the host <-> device copies.
+
+    Parameters
+    ----------
+    xp : module
+        ``numpy`` or ``cupy``.
+    sparse : module
+        ``scipy.sparse`` or ``cupyx.scipy.sparse``.
+    index : int or None
+        CUDA device ordinal (None for the NumPy stand-in).
+    """
+
+    def __init__(self, xp, sparse, index=None):
+        self.xp = xp
+        self.sparse = sparse
+        self.index = index
+
+    def activate(self):
+        """Context manager making this backend's device the current one."""
+        if self.index is None:
+            return contextlib.nullcontext()
+        return self.xp.cuda.Device(self.index)
+
+    def to_device(self, a):
+        """A host array (or scipy sparse matrix) as a float64 device copy."""
+        if sp.issparse(a):  # copied as it is, converted on the device
+            kind = self.sparse.csc_matrix if a.format == "csc" else (
+                self.sparse.csr_matrix)
+            return kind(a).astype(np.float64)
+        return self.xp.asarray(a).astype(np.float64, copy=False)
+
+    def to_host(self, a):
+        """A device array as a NumPy array."""
+        if self.xp is np:
+            return np.asarray(a)
+        return self.xp.asnumpy(a)
+
+
+def activate(backend):
+    """``backend.activate()``, or a no-op for a CPU fit (``backend`` None)."""
+    return contextlib.nullcontext() if backend is None else backend.activate()
+
+
+def numpy_backend():
+    """The CPU stand-in: NumPy and SciPy behind the backend interface."""
+    return ArrayBackend(np, sp)
+
+
+def cuda_backend(device, estimator_name):
+    """The CuPy backend on ``device`` (``"cuda"`` or ``"cuda:N"``).
+
+    Raises
+    ------
+    ImportError
+        If CuPy is not installed.
+    RuntimeError
+        If no CUDA GPU is visible, or ``cuda:N`` names a GPU that is not there.
+    """
+    try:
+        import cupy
+        import cupyx.scipy.sparse as cusparse
+    except ImportError as exc:
+        raise ImportError(
+            f"{estimator_name}: device={device!r} needs CuPy, which is not "
+            f"installed. Install the GPU extra: {GPU_INSTALL_HINT}, or fit with "
+            "device='cpu'."
+        ) from exc
+    try:
+        count = int(cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # CUDA driver missing or broken: no usable GPU
+        count = 0
+    index = device_index(device)
+    if count == 0:
+        raise RuntimeError(
+            f"{estimator_name}: device={device!r} but CuPy finds no CUDA GPU on "
+            f"this machine (see {GPU_INSTALL_HINT} for the GPU requirements); "
+            "fit with device='cpu'."
+        )
+    if index >= count:
+        raise RuntimeError(
+            f"{estimator_name}: device={device!r} but this machine has {count} "
+            f"CUDA GPU(s), numbered from 0."
+        )
+    return ArrayBackend(cupy, cusparse, index)
+
+
+class DeviceMatrix:
+    """A design matrix on a device, components as columns, with a host mirror.
+
+    ``A`` is the device copy in float64: CSC or Fortran-ordered dense, its
+    columns the BlitzWS components (``X`` for the L1 models, ``X^T`` for the
+    SVM).  ``host`` is a host matrix of the same layout that the host kernels
+    read: the input itself when it came from the host, otherwise a mirror
+    whose columns are copied from the device on first use (:meth:`ensure`).
+    The mirror's buffers are allocated zeroed and untouched, so the memory of
+    the columns never fetched is never committed.
+
+    Parameters
+    ----------
+    backend : ArrayBackend
+    A : device matrix (CSC, or Fortran-ordered dense), float64
+    host : host matrix (CSC, or Fortran-ordered dense) or None
+        The same matrix on the host (any float dtype); None builds a mirror.
+    shape : tuple
+        Shape of the estimator's ``X`` (``A``'s transpose for the SVM).
+    dtype : numpy dtype
+        dtype of the estimator's ``X``.
+    """
+
+    def __init__(self, backend, A, host, shape, dtype):
+        self.backend = backend
+        self.A = A
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.sparse = backend.sparse.issparse(A)
+        rows, cols = A.shape
+        if host is not None:
+            self.host, self._fetched = host, None
+        elif self.sparse:
+            indptr = backend.to_host(A.indptr).astype(np.int64)
+            self.host = sp.csc_matrix(
+                (np.zeros(indptr[-1]), np.zeros(indptr[-1], dtype=np.int32), indptr),
+                shape=A.shape)
+            self.host.has_sorted_indices = True  # once fetched (A is sorted)
+            self._fetched = np.zeros(cols, dtype=np.bool_)
+        else:
+            self.host = np.zeros((rows, cols), order="F")
+            self._fetched = np.zeros(cols, dtype=np.bool_)
+
+    def _dev(self, v):
+        return self.backend.xp.asarray(v, dtype=np.float64)
+
+    def rmatvec(self, v):
+        """``A^T v`` as a host vector (one value per component)."""
+        return self.backend.to_host(self.A.T @ self._dev(v)).ravel()
+
+    def matvec(self, u):
+        """``A u`` as a host vector."""
+        return self.backend.to_host(self.A @ self._dev(u)).ravel()
+
+    def column_sq_norms(self):
+        """Squared norm of every column, on the host."""
+        xp, A = self.backend.xp, self.A
+        sq = A.multiply(A).sum(axis=0) if self.sparse else (A * A).sum(axis=0)
+        return self.backend.to_host(xp.asarray(sq)).ravel()
+
+    def column_counts(self):
+        """Stored entries of every column (rows for dense), float64 on the host."""
+        if self.sparse:
+            return np.diff(self.backend.to_host(self.A.indptr)).astype(np.float64)
+        return np.full(self.A.shape[1], float(self.A.shape[0]))
+
+    def on_host(self, cols):
+        """Whether the host matrix holds the columns ``cols``."""
+        return self._fetched is None or bool(self._fetched[cols].all())
+
+    def ensure(self, cols):
+        """Copy the columns ``cols`` (host indices) to the host mirror."""
+        if self._fetched is None or cols.size == 0:
+            return
+        missing = cols[~self._fetched[cols]]
+        if missing.size == 0:
+            return
+        missing = np.unique(missing)
+        self._fetched[missing] = True
+        to_host, A = self.backend.to_host, self.A
+        if not self.sparse:
+            self.host[:, missing] = to_host(A[:, self.backend.xp.asarray(missing)])
+            return
+        indptr = self.host.indptr
+        starts, lengths = indptr[missing], indptr[missing + 1] - indptr[missing]
+        # positions of the columns' entries: concatenated ranges
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        where = offsets + np.arange(offsets.size)
+        where_dev = self.backend.xp.asarray(where)
+        self.host.data[where] = to_host(A.data[where_dev])
+        self.host.indices[where] = to_host(A.indices[where_dev])
+
+
+def resolve_backend(estimator, X):
+    """``(device, backend, on_device)`` of a fit on ``X``.
+
+    ``backend`` is None for a CPU fit; ``on_device`` says that ``X`` is CuPy
+    input that stays on its GPU.  Raises as :func:`resolve_device` and
+    :func:`cuda_backend` do.
+    """
+    name = type(estimator).__name__
+    device = resolve_device(estimator.device, X, name)
+    backend = None if device == "cpu" else cuda_backend(device, name)
+    return device, backend, backend is not None and is_cupy_object(X)
+
+
+def host_copy(a):
+    """``a`` on the host: CuPy arrays and matrices are copied back, the rest kept."""
+    return a.get() if is_cupy_object(a) else a
+
+
+def check_device_input(estimator, X, y, backend, layout):
+    """Validate CuPy ``X`` on its device; return ``(A, y)``.
+
+    ``A`` is ``X`` (``layout="columns"``) or ``X^T`` (``layout="rows"``) as a
+    float64 CSC or Fortran-ordered device matrix with sorted indices; ``y``
+    comes back on the host, checked for length only.  Sets
+    ``n_features_in_`` like ``validate_data``.  The checks are those
+    ``check_array`` makes on host input: a sparse format the kernels read,
+    two dimensions, a numeric dtype, at least one sample and one feature,
+    finite values.
+    """
+    name = type(estimator).__name__
+    xp, cusparse = backend.xp, backend.sparse
+    if cusparse.issparse(X) and X.format not in ("csc", "csr", "coo"):
+        raise TypeError(
+            f"{name} accepts sparse X in CSC, CSR or COO format; got a sparse "
+            f"matrix in {X.format.upper()} format. Convert it first, for example "
+            "with X.tocsc()."
+        )
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected a 2D array for X, got {X.ndim}D.")
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"{name}: X must be numeric; got dtype {X.dtype}.")
+    n, p = X.shape
+    if n < 1 or p < 1:
+        raise ValueError(f"{name}: X has shape {X.shape}; at least one sample and "
+                         "one feature are required.")
+    values = X.data if cusparse.issparse(X) else X
+    if values.dtype.kind == "f" and not bool(xp.isfinite(values).all()):
+        raise ValueError(f"{name}: Input X contains NaN or infinity.")
+    validate_data(estimator, X, skip_check_array=True)  # n_features_in_
+    y = np.asarray(host_copy(y))
+    if y.shape[0] != n:
+        raise ValueError(f"{name}: X has {n} samples but y has {y.shape[0]}.")
+    dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
+    if cusparse.issparse(X):
+        A = (X.tocsc() if layout == "columns" else X.tocsr().T).astype(np.float64)
+        A.sum_duplicates()
+        A.sort_indices()
+    else:
+        A = xp.asfortranarray((X if layout == "columns" else X.T).astype(np.float64))
+    return A, y, dtype
+
+
+def device_design(backend, X, layout, *, device_input=False, dtype=None):
+    """The :class:`DeviceMatrix` of a fit's ``X``.
+
+    ``X`` is either validated host input (CSC / Fortran-ordered for
+    ``layout="columns"``, CSR / C-ordered for ``"rows"``), copied to the
+    device once and read by the host kernels in place, or (``device_input``)
+    the device matrix ``A`` returned by :func:`check_device_input`, mirrored
+    on the host on demand.
+    """
+    if device_input:
+        shape = X.shape if layout == "columns" else X.shape[::-1]
+        return DeviceMatrix(backend, X, None, shape, dtype)
+    host = X if layout == "columns" else X.T
+    A = backend.to_device(host)
+    if not backend.sparse.issparse(A):
+        A = backend.xp.asfortranarray(A)
+    return DeviceMatrix(backend, A, host, X.shape, X.dtype)
+
+
+def scale_device_rows(backend, A, scale):
+    """``diag(scale) @ A`` for a device matrix from :func:`check_device_input`
+    (columns layout), as a new matrix."""
+    with backend.activate():
+        s = backend.xp.asarray(scale, dtype=np.float64)
+        if backend.sparse.issparse(A):
+            out = A.copy()
+            out.data = out.data * s[out.indices]
+            return out
+        return A * s[:, None]
+
+
+def device_decision_function(estimator, X):
+    """``X @ coef_.T + intercept_`` on the device of CuPy ``X``, as CuPy.
+
+    ``X`` gets the checks ``predict`` makes on host input: two dimensions,
+    the number of features seen in ``fit``, finite values.
+    """
+    import cupy
+    import cupyx.scipy.sparse as cusparse
+
+    name = type(estimator).__name__
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected a 2D array for X, got {X.ndim}D.")
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {name} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    values = X.data if cusparse.issparse(X) else X
+    if values.dtype.kind == "f" and not bool(cupy.isfinite(values).all()):
+        raise ValueError(f"{name}: Input X contains NaN or infinity.")
+    dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
+    with values.device:  # X's GPU (sparse matrices tell it by their data)
+        coef = cupy.asarray(estimator.coef_, dtype=dtype)
+        scores = X.astype(dtype) @ coef.T
+        scores = cupy.asarray(scores) + cupy.asarray(estimator.intercept_,
+                                                     dtype=dtype)
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        scores = scores.ravel()
+    return scores
+
+
+def array_module(a):
+    """``cupy`` for a CuPy array, ``numpy`` otherwise."""
+    if is_cupy_object(a):
+        import cupy
+
+        return cupy
+    return np
+
+
+def expit(scores):
+    """The logistic function on the host or on the device of ``scores``."""
+    if is_cupy_object(scores):
+        from cupyx.scipy.special import expit as device_expit
+
+        return device_expit(scores)
+    from scipy.special import expit as host_expit
+
+    return host_expit(scores)

@@ -1,0 +1,116 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The BlitzWS problems with ``X`` on a device (the GPU backend).
+
+Each outer iteration of BlitzWS reads all of ``X``: the products ``X^T r`` and
+``X^T theta`` behind the certificate, the capsule tests and the screening, and
+the scores ``X w`` (for the SVM, ``X w`` and ``X^T alpha``).  These passes are
+what grows with the data, and they run on the device, through
+:class:`~blitzlearn._backend.DeviceMatrix`.  The working-set subproblem
+stays the host's: coordinate descent is sequential (each step reads the
+result of the last), so a GPU would run it one coordinate at a time, while the
+host kernels run it in cache on the few columns (or rows) of the working set,
+mirrored from the device when they first enter one.  The vectors of length
+``n`` or ``p`` stay on the host; one product moves one of them each way.
+
+The classes below are the CPU problems with those passes redirected: the
+engine, the certificates, the capsules and the solvers are the same code.
+"""
+
+import numpy as np
+
+from ._l1 import centred_stats
+from ._lasso import LassoProblem
+from ._logistic import LogisticProblem
+from ._svm import SVMProblem
+
+
+def device_column_stats(dm, d, fit_intercept):
+    """:func:`~blitzlearn._problems._l1.column_stats` of a device matrix."""
+    dots = dm.rmatvec(d) if fit_intercept else None
+    return centred_stats(dm.column_sq_norms(), dots, d, fit_intercept,
+                         dm.column_counts())
+
+
+class _DeviceColumns:
+    """Products with all columns on the device; the working set's on the host."""
+
+    def _xt(self, v, cols, out):
+        out[cols] = self._dm.rmatvec(v)[cols]
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        self._dm.ensure(working_set)
+        return super().solve(working_set, eps, gap, min_work, max_work,
+                             max_epochs)
+
+
+class DeviceLassoProblem(_DeviceColumns, LassoProblem):
+    """:class:`~blitzlearn._problems._lasso.LassoProblem` on a device.
+
+    Parameters
+    ----------
+    dm : DeviceMatrix
+        ``X`` (rows scaled by ``d``), components as columns.
+    y, d, lam, fit_intercept, positive, w0
+        As for :class:`~blitzlearn._problems._lasso.LassoProblem`.
+    """
+
+    def __init__(self, dm, y, d, lam, *, fit_intercept, positive, w0):
+        self._dm = dm
+        dm.ensure(np.flatnonzero(w0))  # the host kernels read them for r
+        super().__init__(dm.host, y, d, lam, fit_intercept=fit_intercept,
+                         positive=positive, w0=w0,
+                         stats=device_column_stats(dm, d, fit_intercept))
+
+
+class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
+    """:class:`~blitzlearn._problems._logistic.LogisticProblem` on a device.
+
+    ``stats`` must be given: ``device_column_stats(dm, ones, fit_intercept)``,
+    shared by the one-vs-rest problems.
+    """
+
+    def __init__(self, dm, y, s, lam, *, fit_intercept, w0, c0=None, stats):
+        self._dm = dm
+        dm.ensure(np.flatnonzero(w0))
+        super().__init__(dm.host, y, s, lam, fit_intercept=fit_intercept, w0=w0,
+                         c0=c0, stats=stats)
+
+
+class DeviceSVMProblem(SVMProblem):
+    """:class:`~blitzlearn._problems._svm.SVMProblem` on a device.
+
+    Parameters
+    ----------
+    dm : DeviceMatrix
+        ``X^T``: the examples are its columns.
+    y, upper, bias, seed
+        As for :class:`~blitzlearn._problems._svm.SVMProblem`.
+    """
+
+    def __init__(self, dm, y, upper, bias, *, seed=0):
+        self._dm = dm
+        super().__init__(dm.host.T, y, upper, bias, seed=seed,
+                         sq_norms=dm.column_sq_norms())
+
+    def _weights_of(self, alpha):
+        coef = alpha * self.y
+        return np.append(self._dm.matvec(coef), self.bias * coef.sum())
+
+    def _margins(self, w, rows=None):
+        full = self.y * (self._dm.rmatvec(w[:-1]) + self.bias * w[-1])
+        return full if rows is None else full[rows]
+
+    def _add_rows(self, rows, coef, out):
+        if not self._dm.on_host(rows):
+            full = np.zeros(self.n_components)  # rows not on the host: product
+            full[rows] = coef
+            out[:-1] += self._dm.matvec(full)
+            out[-1] += self.bias * coef.sum()
+            return
+        super()._add_rows(rows, coef, out)
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        self._dm.ensure(working_set)
+        return super().solve(working_set, eps, gap, min_work, max_work,
+                             max_epochs)
