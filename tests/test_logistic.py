@@ -782,3 +782,27 @@ def test_a9a_loads_as_read_only_csc():
     assert X.shape == (32561, 123) and X.dtype == np.float64
     assert not X.data.flags.writeable
     assert set(np.unique(y)) == {-1.0, 1.0}
+
+
+@pytest.mark.parametrize("k_pos, k_neg", [(1.0, 1.0), (0.3, 0.3), (1.0, 0.7),
+                                          (0.0, 0.5), (0.25, 0.0)])
+def test_residual_dual_equals_the_dual_of_the_scaled_residual(k_pos, k_neg):
+    from blitzlearn._kernels._logistic import (
+        logistic_dual,
+        logistic_state,
+        residual_dual,
+    )
+
+    rng = np.random.default_rng(7)
+    n = 400
+    y = np.where(rng.random(n) < 0.4, 1.0, -1.0)
+    s = rng.uniform(0.5, 2.0, n)
+    s[:5] = 0.0  # weightless samples
+    z = 3.0 * rng.standard_normal(n)
+    z[5:10] = -40.0 * y[5:10]  # p rounds to 1 for these
+    r, h, ent = np.empty(n), np.empty(n), np.empty(4)
+    logistic_state(y, s, z, r, h, ent)
+    theta = np.where(y > 0, k_pos, k_neg) * r
+    expected = logistic_dual(y, s, theta, 1.0)
+    assert residual_dual(y, s, r, k_pos, k_neg, ent) == pytest.approx(
+        expected, rel=1e-12, abs=1e-12)

@@ -64,25 +64,37 @@ def _entropy(q):
 
 
 @njit(**JIT)
-def logistic_state(y, s, z, r, h):
-    """Fill ``r`` and ``h`` at the scores ``z``; return the loss."""
+def logistic_state(y, s, z, r, h, ent):
+    """Fill ``r`` and ``h`` at the scores ``z``; return the loss.
+
+    ``ent`` receives, per class (positive labels first), ``sum s_i p_i log p_i``
+    and ``sum s_i p_i``: what :func:`residual_dual` needs besides ``r``.
+    """
     loss = 0.0
+    ent[:] = 0.0
     for i in range(z.shape[0]):
         if s[i] == 0.0:
             r[i] = 0.0
             h[i] = 0.0
             continue
-        # one exponential serves sigma(-m) and log(1 + exp(-m))
+        # one exponential and one logarithm serve sigma(-m), log(1 + exp(-m))
+        # and log sigma(-m)
         m = y[i] * z[i]
         e = np.exp(-abs(m))
+        soft = np.log1p(e)
         if m > 0.0:
             p = e / (1.0 + e)
-            loss += s[i] * np.log1p(e)
+            loss += s[i] * soft
+            log_p = -m - soft
         else:
             p = 1.0 / (1.0 + e)
-            loss += s[i] * (np.log1p(e) - m)
+            loss += s[i] * (soft - m)
+            log_p = -soft
         r[i] = s[i] * y[i] * p
         h[i] = s[i] * p * (1.0 - p) + H_JITTER
+        side = 0 if y[i] > 0.0 else 1
+        ent[side] += s[i] * p * log_p
+        ent[2 + side] += s[i] * p
     return loss
 
 
@@ -98,13 +110,35 @@ def logistic_dual(y, s, theta, kappa):
 
 
 @njit(**JIT)
-def fit_intercept_newton(y, s, z, r, h, max_steps):
+def residual_dual(y, s, r, k_pos, k_neg, ent):
+    """``D(theta)`` at ``theta_i = k_i r_i``, ``k_i`` = ``k_pos`` or ``k_neg`` by class.
+
+    ``r`` and ``ent`` must come from one :func:`logistic_state` call, and the
+    factors lie in [0, 1].  With ``q_i = k_i p_i``, ``sum s_i q_i log q_i`` is
+    ``sum_c k_c (log(k_c) sum_c s_i p_i + sum_c s_i p_i log p_i)``: only the
+    ``(1 - q) log(1 - q)`` half of the entropy costs a logarithm per sample.
+    """
+    total = 0.0
+    for side, k in ((0, k_pos), (1, k_neg)):
+        if k > 0.0:
+            total -= k * (np.log(k) * ent[2 + side] + ent[side])
+    for i in range(r.shape[0]):
+        if s[i] > 0.0:
+            q = (k_pos if y[i] > 0.0 else k_neg) * (y[i] * r[i] / s[i])
+            if q < 1.0:
+                total -= s[i] * (1.0 - q) * np.log1p(-q)
+    return total
+
+
+@njit(**JIT)
+def fit_intercept_newton(y, s, z, r, h, max_steps, ent):
     """Newton steps on the intercept: shift ``z`` until ``sum(r) = 0``.
 
-    ``r`` and ``h`` must hold the state at ``z`` on entry and hold it on exit.
+    ``r`` and ``h`` must hold the state at ``z`` on entry and hold it on exit
+    (``ent`` too, see :func:`logistic_state`).
     Returns ``(shift, loss)``: the total intercept change and the final loss.
     """
-    loss = logistic_state(y, s, z, r, h)
+    loss = logistic_state(y, s, z, r, h, ent)
     shift = 0.0
     for _ in range(max_steps):
         grad = 0.0
@@ -120,7 +154,7 @@ def fit_intercept_newton(y, s, z, r, h, max_steps):
         shift += step
         for i in range(z.shape[0]):
             z[i] += step
-        loss = logistic_state(y, s, z, r, h)
+        loss = logistic_state(y, s, z, r, h, ent)
     return shift, loss
 
 
@@ -176,7 +210,7 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r):
 
 
 @njit(**JIT)
-def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam, primal):
+def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
     """Gap of the rescaled residual on the working set's constraints.
 
     Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
@@ -187,7 +221,7 @@ def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam, primal):
     for k in range(ws.shape[0]):
         top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
     kappa = 1.0 if top <= lam else lam / top
-    return primal - logistic_dual(y, s, r, kappa), kappa
+    return primal - residual_dual(y, s, r, kappa, kappa, ent), kappa
 
 
 @njit(**JIT)
@@ -233,11 +267,12 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     w_ws = np.empty(n_ws)
     hx = np.empty(n_ws)
     curv = np.empty(n_ws)
+    ent = np.empty(4)
     shift = 0.0
     if fit_intercept:
-        shift, loss = fit_intercept_newton(y, s, z, r, h, 4)
+        shift, loss = fit_intercept_newton(y, s, z, r, h, 4, ent)
     else:
-        loss = logistic_state(y, s, z, r, h)
+        loss = logistic_state(y, s, z, r, h, ent)
     l1 = 0.0
     for k in range(n_ws):
         l1 += abs(w[ws[k]])
@@ -250,7 +285,7 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     state = np.uint64(seed)
     while True:
         primal = loss + lam * l1
-        gap, kappa = _ws_gap(data, indices, indptr, n, sparse, y, s, r, ws, lam,
+        gap, kappa = _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam,
                              primal)
         work += nnz_ws + n
         if epochs >= max_epochs or work >= max_work:
@@ -385,10 +420,10 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
             z[i] += step_len * u[i]
         shift += step_len * dc
         if fit_intercept:
-            extra, loss = fit_intercept_newton(y, s, z, r, h, 4)
+            extra, loss = fit_intercept_newton(y, s, z, r, h, 4, ent)
             shift += extra
         else:
-            loss = logistic_state(y, s, z, r, h)
+            loss = logistic_state(y, s, z, r, h, ent)
         work += 2.0 * n
     return epochs, work, gap, shift
 

@@ -202,6 +202,10 @@ class L1DualProblem(Problem):
         """``P(w, c)`` in lambda units at the current weights."""
         raise NotImplementedError
 
+    def _dual_of_residual(self, kappa):
+        """``D(kappa * r)``; a loss may know a cheaper way than ``_dual``."""
+        return self._dual(kappa * self.r)
+
     # -- shared machinery -----------------------------------------------------
     def _xt(self, v, cols, out):
         data, indices, indptr, sparse = self.cols
@@ -226,7 +230,7 @@ class L1DualProblem(Problem):
         primal = self.primal()
         # Candidate 1: the residual rescaled into the feasible set.
         kappa = _feasible_scale(self.atx[alive], lam, pos)
-        best = (self._dual(kappa * self.r), kappa, 0.0)
+        best = (self._dual_of_residual(kappa), kappa, 0.0)
         # Candidate 2: the largest feasible step from theta towards the residual
         # rescaled for the last working set (whose constraints it satisfies).
         if working_set is not None and working_set.size:
@@ -270,21 +274,21 @@ class L1DualProblem(Problem):
     def overhead(self):
         return float(self.costs[self._alive].sum()) + self.n + self._alive.size
 
-    def full_gap(self):
+    def full_gap(self, limit=0.0):
         everything = np.arange(self.n_components)
         self._residual()  # drop any drift of an incremental residual
         primal = self.primal()
-        # two matrix-vector products: BLAS and scipy are slower on one
-        # product with a matrix of two columns (dense-tall 10.5 ms against 2 x 3.1)
         atr = np.empty(self.n_components)
-        att = np.empty(self.n_components)
         self._xt(self.r, everything, atr)
-        self._xt(self.theta, everything, att)
         self._final_atx = atr  # what the next run's first refresh needs
-        best = -np.inf
-        for vec, prods in ((self.r, atr), (self.theta, att)):
-            scale = _feasible_scale(prods, self.lam, self.positive)
-            best = max(best, self._dual(scale * vec))
+        best = self._dual_of_residual(_feasible_scale(atr, self.lam, self.positive))
+        if primal - best > limit:
+            # the kept dual point may certify more: a second product (two
+            # products beat one with a two-column matrix in BLAS and scipy)
+            att = np.empty(self.n_components)
+            self._xt(self.theta, everything, att)
+            scale = _feasible_scale(att, self.lam, self.positive)
+            best = max(best, self._dual(scale * self.theta))
         return max(primal - best, 0.0)
 
     def restore(self):

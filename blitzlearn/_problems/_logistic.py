@@ -33,6 +33,7 @@ from .._kernels._logistic import (
     logistic_dual,
     logistic_state,
     logistic_subproblem,
+    residual_dual,
     scores,
 )
 from .._kernels._logistic_gram import gram_model_cd
@@ -58,19 +59,30 @@ def null_intercept(y, s):
     return float(np.log(pos / neg))
 
 
-def balance_classes(r, y):
-    """Make ``sum(r) = 0`` by shrinking the heavier class's entries.
+def class_factors(r, y):
+    """Factors ``(f_pos, f_neg)`` making ``sum(r) = 0`` by shrinking one class.
 
-    ``r_i`` has the sign of ``y_i``; shrinking one side keeps every
-    ``y_i r_i / s_i`` in [0, 1], so the result stays in the dual domain.  The
-    correction is of the order of the intercept's residual optimality error.
+    ``r_i`` has the sign of ``y_i``; shrinking the heavier class's entries
+    keeps every ``y_i r_i / s_i`` in [0, 1], so the result stays in the dual
+    domain.  The correction is of the order of the intercept's residual
+    optimality error.
     """
     pos = float(r[y > 0].sum())
     neg = -float(r[y < 0].sum())
     if pos > neg > 0.0:
-        r[y > 0] *= neg / pos
-    elif neg > pos > 0.0:
-        r[y < 0] *= pos / neg
+        return neg / pos, 1.0
+    if neg > pos > 0.0:
+        return 1.0, pos / neg
+    return 1.0, 1.0
+
+
+def balance_classes(r, y):
+    """Make ``sum(r) = 0`` in place by :func:`class_factors`; return ``r``."""
+    f_pos, f_neg = class_factors(r, y)
+    if f_pos != 1.0:
+        r[y > 0] *= f_pos
+    if f_neg != 1.0:
+        r[y < 0] *= f_neg
     return r
 
 
@@ -117,6 +129,8 @@ class LogisticProblem(L1DualProblem):
         self.z = np.empty(n)
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
+        self._ent = np.empty(4)  # entropy sums of the state (logistic_state)
+        self._factors = (1.0, 1.0)  # self.r = _r_raw scaled by class
         self._n_solves = 0  # seeds the coordinate order of each subproblem
         # Gram-form model: the matrix's size is bounded by a share of X's
         # memory; it is built from blocks of rows of that limited size
@@ -137,10 +151,22 @@ class LogisticProblem(L1DualProblem):
                    np.flatnonzero(self.w), self.c, self.z)
         steps = intercept_steps if self.fit_intercept else 0
         shift, self.loss = fit_intercept_newton(self.y, self.s, self.z,
-                                                self._r_raw, self._h, steps)
+                                                self._r_raw, self._h, steps,
+                                                self._ent)
         self.c += shift
-        r = self._r_raw.copy()
-        self.r = balance_classes(r, self.y) if self.fit_intercept else r
+        self.r, self._factors = self._balanced()
+
+    def _balanced(self):
+        """``(r, factors)``: ``_r_raw`` with ``sum(r) = 0`` (with an intercept)."""
+        if not self.fit_intercept:
+            return self._r_raw.copy(), (1.0, 1.0)
+        factors = class_factors(self._r_raw, self.y)
+        return balance_classes(self._r_raw.copy(), self.y), factors
+
+    def _dual_of_residual(self, kappa):
+        f_pos, f_neg = self._factors
+        return float(residual_dual(self.y, self.s, self._r_raw, kappa * f_pos,
+                                   kappa * f_neg, self._ent))
 
     def _dual(self, theta):
         return float(logistic_dual(self.y, self.s, theta, 1.0))
@@ -160,12 +186,12 @@ class LogisticProblem(L1DualProblem):
         scaled (with an intercept), which moves ``X_W^T r`` by the intercept's
         tiny residual error only.  Returns ``(gap, theta)``.
         """
-        r = self._r_raw.copy()
-        if self.fit_intercept:
-            balance_classes(r, self.y)
+        r, (f_pos, f_neg) = self._balanced()
         top = float(np.abs(g).max(initial=0.0))
-        theta = r * (1.0 if top <= self.lam else self.lam / top)
-        return self.loss + self.lam * l1 - self._dual(theta), theta
+        scale = 1.0 if top <= self.lam else self.lam / top
+        dual = residual_dual(self.y, self.s, self._r_raw, scale * f_pos,
+                             scale * f_neg, self._ent)
+        return self.loss + self.lam * l1 - float(dual), r * scale
 
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
@@ -262,10 +288,11 @@ class LogisticProblem(L1DualProblem):
             z += t * u
             self.c += t * dc
             if self.fit_intercept:
-                shift, self.loss = fit_intercept_newton(y, s, z, r, h, 4)
+                shift, self.loss = fit_intercept_newton(y, s, z, r, h, 4,
+                                                        self._ent)
                 self.c += shift
             else:
-                self.loss = logistic_state(y, s, z, r, h)
+                self.loss = logistic_state(y, s, z, r, h, self._ent)
             work += 2.0 * self.n
         self.w[ws] = w
         self._residual(rescore=False)

@@ -222,7 +222,7 @@ class SVMProblem(Problem):
         self.alpha[ws] = alpha
         return out
 
-    def full_gap(self):
+    def full_gap(self, limit=0.0):
         self.w = self._weights_of(self.alpha)  # drop incremental drift
         best = np.inf
         for point in (self.v, self.w):  # the true hinge of every example
