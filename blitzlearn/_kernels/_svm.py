@@ -45,10 +45,7 @@ def segment_minimiser(v_dot, d_sq, lin, a, c, u):
     ``phi(s) = s v_dot + s^2 d_sq / 2 - s lin + sum_i u_i max(0, a_i - s c_i)``
     (plus a constant): the primal along ``v + s (x - v)`` with ``v_dot =
     v^T (x - v)``, ``d_sq = |x - v|^2``, ``a = 1 - margins(v)`` and ``c =
-    margins(x) - margins(v)``.  The right derivative of ``phi`` grows by
-    ``u_i |c_i|`` at each breakpoint ``a_i / c_i``; the first ``s`` where it
-    is nonnegative is found by a quickselect over the breakpoints (expected
-    linear time, where sorting them cost ``O(n log n)``).
+    margins(x) - margins(v)``.  See :func:`_select_breakpoint`.
     """
     slope = v_dot - lin
     n = a.shape[0]
@@ -56,14 +53,69 @@ def segment_minimiser(v_dot, d_sq, lin, a, c, u):
     jumps = np.empty(n)
     m = 0
     for i in range(n):
-        if a[i] > 0.0 or (a[i] == 0.0 and c[i] < 0.0):
-            slope -= u[i] * c[i]  # active just after s = 0
-        if c[i] != 0.0:
-            t = a[i] / c[i]
-            if 0.0 < t < 1.0:
-                cuts[m] = t
-                jumps[m] = u[i] * abs(c[i])
-                m += 1
+        slope, m = _add_piece(a[i], c[i], u[i], slope, cuts, jumps, m)
+    return _select_breakpoint(slope, d_sq, cuts, jumps, m)
+
+
+@njit(**JIT)
+def margin_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows):
+    """:func:`segment_minimiser` with ``a = 1 - m_v[rows]``,
+    ``c = m_x[rows] - m_v[rows]`` and ``u = upper[rows]``, read in place."""
+    slope = v_dot - lin
+    n = rows.shape[0]
+    cuts = np.empty(n)
+    jumps = np.empty(n)
+    m = 0
+    for t in range(n):
+        i = rows[t]
+        slope, m = _add_piece(1.0 - m_v[i], m_x[i] - m_v[i], upper[i], slope, cuts,
+                              jumps, m)
+    return _select_breakpoint(slope, d_sq, cuts, jumps, m)
+
+
+@njit(**JIT)
+def move_margins(m_v, m_x, s, rows):
+    """``m_v[rows] = (1 - s) m_v[rows] + s m_x[rows]``, in place."""
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        m_v[i] = (1.0 - s) * m_v[i] + s * m_x[i]
+
+
+@njit(**JIT)
+def hinge_sum(upper, margins, rows):
+    """``sum_{i in rows} upper_i max(0, 1 - margins_i)``."""
+    total = 0.0
+    for t in range(rows.shape[0]):
+        i = rows[t]
+        if margins[i] < 1.0:
+            total += upper[i] * (1.0 - margins[i])
+    return total
+
+
+@njit(inline="always")
+def _add_piece(a, c, u, slope, cuts, jumps, m):
+    """Record the hinge piece ``u max(0, a - s c)``: its slope at ``s = 0+``
+    and its breakpoint in (0, 1), if any.  Returns ``(slope, m)``."""
+    if a > 0.0 or (a == 0.0 and c < 0.0):
+        slope -= u * c  # active just after s = 0
+    if c != 0.0:
+        t = a / c
+        if 0.0 < t < 1.0:
+            cuts[m] = t
+            jumps[m] = u * abs(c)
+            m += 1
+    return slope, m
+
+
+@njit(**JIT)
+def _select_breakpoint(slope, d_sq, cuts, jumps, m):
+    """The first ``s`` in [0, 1] where ``phi``'s right derivative is >= 0.
+
+    ``slope`` is the derivative at ``0+`` without the quadratic term; the
+    derivative grows by ``jumps[k]`` at ``cuts[k]`` (the first ``m``
+    entries).  A quickselect over the breakpoints (expected linear time,
+    where sorting them cost ``O(n log n)``).
+    """
     # Invariant: the answer lies in [lo, hi]; cuts[first:last] are the
     # breakpoints inside (lo, hi); ``slope`` includes the jumps up to lo.
     lo, hi = 0.0, 1.0
@@ -104,15 +156,16 @@ def segment_minimiser(v_dot, d_sq, lin, a, c, u):
 
 
 @njit(**JIT)
-def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias, total_alpha,
-            w, b_fixed, c_fixed, v, m_v, a, c):
+def _ws_gap(data, indices, indptr, dim, sparse, rows, ids, y, upper, bias,
+            total_alpha, w, b_fixed, c_fixed, v, m_v, c, cuts, jumps):
     """Relaxed gap on the working set, at the best point of ``[v, w]``.
 
     The relaxed primal is ``P_W(z) = |z|^2/2 + sum_{i in W} u_i max(0, 1 -
     m_i(z)) + c_fixed - b_fixed^T z`` (the examples fixed at their upper bound
-    are affine) and the dual ``D(alpha) = sum(alpha) - |w|^2/2``.  The rows
-    given are those of ``W``; ``m_v`` holds their margins at ``v``, ``a`` and
-    ``c`` are scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
+    are affine) and the dual ``D(alpha) = sum(alpha) - |w|^2/2``.  Example
+    ``t`` of ``W`` is row ``rows[t]`` of the matrix given and entry ``ids[t]``
+    of ``y``, ``upper`` and ``m_v`` (its margin at ``v``); ``c``, ``cuts``
+    and ``jumps`` are scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
     """
     v_sq = 0.0
     v_dot = 0.0
@@ -128,14 +181,19 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias, total_alph
         lin += b_fixed[k] * delta
         w_sq += w[k] * w[k]
         fixed_v += b_fixed[k] * v[k]
-    for i in range(y.shape[0]):
-        a[i] = 1.0 - m_v[i]
-        c[i] = row_margin(data, indices, indptr, dim, sparse, rows[i], y[i], w,
+    n_ws = rows.shape[0]
+    slope = v_dot - lin
+    m = 0
+    for t in range(n_ws):
+        i = ids[t]
+        c[t] = row_margin(data, indices, indptr, dim, sparse, rows[t], y[i], w,
                           bias) - m_v[i]
-    s = segment_minimiser(v_dot, d_sq, lin, a, c, upper)
+        slope, m = _add_piece(1.0 - m_v[i], c[t], upper[i], slope, cuts, jumps, m)
+    s = _select_breakpoint(slope, d_sq, cuts, jumps, m)
     hinge = 0.0
-    for i in range(y.shape[0]):
-        h = a[i] - s * c[i]
+    for t in range(n_ws):
+        i = ids[t]
+        h = 1.0 - m_v[i] - s * c[t]
         if h > 0.0:
             hinge += upper[i] * h
     primal = (0.5 * (v_sq + 2.0 * s * v_dot + s * s * d_sq) + hinge + c_fixed
@@ -145,16 +203,16 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias, total_alph
 
 
 @njit(**JIT)
-def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_norms,
-                   alpha, w, b_fixed, c_fixed, v, m_v, seed, eps, delta, min_work,
-                   max_work, max_epochs, check_every):
+def svm_subproblem(data, indices, indptr, dim, sparse, rows, ids, y, upper, bias,
+                   sq_norms, alpha, w, b_fixed, c_fixed, v, m_v, seed, eps, delta,
+                   min_work, max_work, max_epochs, check_every):
     """Dual coordinate descent on the working set (Hsieh et al., 2008).
 
-    The working set's examples are the rows ``rows`` of the matrix given;
-    ``y``, ``upper``, ``sq_norms`` and ``alpha`` (updated in place) hold their
-    labels, bounds, squared norms and dual variables, and ``c_fixed`` is the
-    sum of ``alpha`` outside the working set, whose examples sit at 0 or at
-    their bound; ``m_v`` holds the working set's margins at ``v``.
+    Example ``t`` of the working set is row ``rows[t]`` of the matrix given
+    and entry ``ids[t]`` of ``y``, ``upper``, ``sq_norms``, ``alpha`` (updated
+    in place) and ``m_v`` (labels, bounds, squared norms, dual variables,
+    margins at ``v``), all read in place; ``c_fixed`` is the sum of ``alpha``
+    outside the working set, whose examples sit at 0 or at their bound.
     Maximises ``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2`` over
     ``0 <= alpha_i <= upper_i``, keeping ``w = sum_i alpha_i y_i (x_i, bias)``
     (all examples) up to date.  Each pass visits the examples in a
@@ -175,18 +233,19 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_
     gap : float
         Relaxed gap at the last check.
     """
-    n_ws = y.shape[0]
-    order = np.arange(n_ws)
+    n_ws = rows.shape[0]
+    order = np.arange(n_ws).astype(np.int32)
     pass_cost = float(n_ws)
     for i in range(n_ws):
         r = rows[i]
         pass_cost += 2.0 * ((indptr[r + 1] - indptr[r]) if sparse else dim)
     w_start = w.copy()
-    a_buf = np.empty(n_ws)
-    c_buf = np.empty(n_ws)
+    c_buf = np.empty(n_ws)  # scratch of the gap checks
+    cuts = np.empty(n_ws)
+    jumps = np.empty(n_ws)
     total_alpha = c_fixed
-    for i in range(n_ws):
-        total_alpha += alpha[i]
+    for t in range(n_ws):
+        total_alpha += alpha[ids[t]]
     d_start = total_alpha - 0.5 * (w @ w)
     gap = np.inf  # max_epochs >= 1: the last pass always measures it
     # two passes charged up front: the caller's setup (the working set's rows
@@ -205,16 +264,18 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_
         keep = 0
         visited = 0.0
         for t in range(n_active):
-            i = order[t]
+            k = order[t]
+            i = ids[k]
             q = sq_norms[i]
             old = alpha[i]
             if q <= 0.0:  # a null example: its hinge is 1, alpha at the bound
                 total_alpha += upper[i] - old
                 alpha[i] = upper[i]
                 continue
-            grad = row_margin(data, indices, indptr, dim, sparse, rows[i], y[i], w,
+            row = rows[k]
+            grad = row_margin(data, indices, indptr, dim, sparse, row, y[i], w,
                               bias) - 1.0
-            nnz = (indptr[rows[i] + 1] - indptr[rows[i]]) if sparse else dim
+            nnz = (indptr[row + 1] - indptr[row]) if sparse else dim
             visited += nnz
             pg = grad
             if old == 0.0:
@@ -225,14 +286,14 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_
                 if grad < pg_min:
                     continue
                 pg = max(grad, 0.0)
-            order[keep] = i
+            order[keep] = k
             keep += 1
             new_max = max(new_max, pg)
             new_min = min(new_min, pg)
             new = min(max(old - grad / q, 0.0), upper[i])
             if new != old:
                 step = (new - old) * y[i]
-                col_axpy(data, indices, indptr, dim, sparse, rows[i], step, w)
+                col_axpy(data, indices, indptr, dim, sparse, row, step, w)
                 visited += nnz
                 w[dim] += step * bias
                 total_alpha += new - old
@@ -244,8 +305,9 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias, sq_
         work += visited + n_active
         if epoch % check_every and epoch < max_epochs and work < max_work:
             continue
-        gap, dual = _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
-                            total_alpha, w, b_fixed, c_fixed, v, m_v, a_buf, c_buf)
+        gap, dual = _ws_gap(data, indices, indptr, dim, sparse, rows, ids, y, upper,
+                            bias, total_alpha, w, b_fixed, c_fixed, v, m_v, c_buf,
+                            cuts, jumps)
         work += pass_cost
         for i in range(n_ws):  # every example again after a check
             order[i] = i

@@ -29,8 +29,10 @@ from .._kernels._capsules import HYPERPLANE, capsule_priorities
 from .._kernels._columns import as_columns, col_sq_norms
 from .._kernels._svm import (
     add_rows,
+    hinge_sum,
+    margin_segment_minimiser,
+    move_margins,
     row_margins,
-    segment_minimiser,
     svm_subproblem,
 )
 
@@ -76,13 +78,13 @@ class SVMProblem(Problem):
             self.costs = np.diff(X.indptr).astype(np.float64) + 1.0
         else:
             self.costs = np.full(n, self.dim + 1.0)
-        self.sq_norms = sq_norms + self.bias ** 2
-        self.norms = np.sqrt(self.sq_norms)
+        sq_norms += self.bias ** 2  # the caller's array: a fresh one
+        self.sq_norms = sq_norms
         self.alpha = np.zeros(n)
         self.w = np.zeros(self.dim + 1)  # w(alpha): the minorant's centre
         self.v = np.zeros(self.dim + 1)  # the upper point
         self.m_v = np.zeros(n)  # margins at v and at w (both 0 at the start)
-        self.m_x = np.zeros(n)
+        self.m_x = None  # margins at w(alpha): from refresh to priorities
         self._alive = np.arange(n)
         # examples screened at their upper bound: sum of u_i y_i x~_i and of u_i
         self._fixed_w = np.zeros(self.dim + 1)
@@ -107,7 +109,9 @@ class SVMProblem(Problem):
     def _margins(self, w, rows=None):
         """``y_i x~_i^T w`` for every example, or for ``rows`` only."""
         if rows is None or 2 * rows.size > self.n_components:
-            full = self.y * (np.asarray(self.X @ w[:-1]).ravel() + self.bias * w[-1])
+            full = np.asarray(self.X @ w[:-1]).ravel()
+            full += self.bias * w[-1]
+            full *= self.y
             return full if rows is None else full[rows]
         out = np.empty(rows.size)  # a kernel reads the rows in place
         data, indices, indptr, sparse = self.rows
@@ -117,8 +121,9 @@ class SVMProblem(Problem):
 
     def _hinge_primal(self, w, margins, rows):
         """``|w|^2 / 2`` plus the hinge terms of ``rows`` (no screened ones)."""
-        hinge = float(self.upper[rows] @ np.maximum(0.0, 1.0 - margins[rows]))
-        return 0.5 * float(w @ w) + hinge
+        if isinstance(rows, slice):
+            rows = np.arange(self.n_components)
+        return 0.5 * float(w @ w) + hinge_sum(self.upper, margins, rows)
 
     def primal(self, w, margins, rows):
         """``P`` at ``w`` with hinge terms over ``rows`` and the screened ones.
@@ -138,17 +143,20 @@ class SVMProblem(Problem):
 
     def refresh(self, working_set):
         alive = self._alive
-        self.m_x[alive] = self._margins(self.w, alive)
-        # exact line search of the upper point towards w(alpha)
+        if alive.size == self.n_components:
+            self.m_x = self._margins(self.w)
+        else:
+            self.m_x = np.empty(self.n_components)  # read on alive only
+            self.m_x[alive] = self._margins(self.w, alive)
+        # exact line search of the upper point towards w(alpha), reading the
+        # margins in place (no temporaries of length n)
         delta = self.w - self.v
-        u = self.upper[alive]
-        a = 1.0 - self.m_v[alive]
-        c = self.m_x[alive] - self.m_v[alive]
-        s = segment_minimiser(float(self.v @ delta), float(delta @ delta),
-                              float(self._fixed_w @ delta), a, c, u)
+        s = margin_segment_minimiser(
+            float(self.v @ delta), float(delta @ delta),
+            float(self._fixed_w @ delta), self.m_v, self.m_x, self.upper, alive)
         if s > 0.0:
             self.v = self.v + s * delta
-            self.m_v[alive] = (1.0 - s) * self.m_v[alive] + s * self.m_x[alive]
+            move_margins(self.m_v, self.m_x, s, alive)
         primal = self.primal(self.v, self.m_v, alive)
         lower = self.dual()
         dist = float(np.linalg.norm(self.w - self.v))
@@ -163,7 +171,9 @@ class SVMProblem(Problem):
 
     def priorities(self, beta_lo, beta_hi, rho):
         out = np.empty(self.n_components, dtype=np.intp)
-        capsule_priorities(self.m_v, self.m_x, self.norms, 1.0, HYPERPLANE,
+        # the margins at w and the norms live only for this call (memory)
+        m_x, self.m_x = self.m_x, None
+        capsule_priorities(self.m_v, m_x, np.sqrt(self.sq_norms), 1.0, HYPERPLANE,
                            beta_lo, beta_hi, rho, self._forced(), self._alive, out)
         return out
 
@@ -204,23 +214,24 @@ class SVMProblem(Problem):
         # their pieces: affine for those at their upper bound (alpha_i = u_i),
         # zero for the others (alpha_i = 0); so w(alpha) minus the working
         # set's part is the affine pieces' sum of u_i y_i x~_i
-        ws = np.sort(working_set)
-        alpha = self.alpha[ws]
-        coef = alpha * self.y[ws]
+        ws = working_set  # the engine's are sorted (alive is)
+        if np.any(ws[1:] < ws[:-1]):
+            ws = np.sort(ws)
+        coef = self.alpha[ws]
+        fixed_u = float(self.alpha.sum() - coef.sum())
+        coef *= self.y[ws]
+        np.negative(coef, out=coef)
         fixed_w = self.w.copy()
-        data, indices, indptr, sparse = self.rows
-        add_rows(data, indices, indptr, self.dim, sparse, ws, -coef, self.bias,
-                 fixed_w)
-        fixed_u = float(self.alpha.sum() - alpha.sum())
+        self._add_rows(ws, coef, fixed_w)
+        del coef
         (data, indices, indptr, sparse), rows = self._rows_of(ws)
         self._n_solves += 1
-        out = svm_subproblem(
-            data, indices, indptr, self.dim, sparse, rows, self.y[ws], self.upper[ws],
-            self.bias, self.sq_norms[ws], alpha, self.w, fixed_w, fixed_u,
-            self.v, self.m_v[ws], self.seed + self._n_solves, eps, gap, min_work,
+        # the per-example arrays are read (and alpha updated) in place
+        return svm_subproblem(
+            data, indices, indptr, self.dim, sparse, rows, ws, self.y, self.upper,
+            self.bias, self.sq_norms, self.alpha, self.w, fixed_w, fixed_u,
+            self.v, self.m_v, self.seed + self._n_solves, eps, gap, min_work,
             max_work, max_epochs, CHECK_EVERY)
-        self.alpha[ws] = alpha
-        return out
 
     def full_gap(self, limit=0.0):
         self.w = self._weights_of(self.alpha)  # drop incremental drift
@@ -236,5 +247,4 @@ class SVMProblem(Problem):
         self._fixed_w = np.zeros(self.dim + 1)
         self._fixed_u = 0.0
         self.m_v = self._margins(self.v)
-        self.m_x = self._margins(self.w)
 
