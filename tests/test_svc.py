@@ -698,11 +698,13 @@ def _phi(s, v_dot, d_sq, lin, a, c, u):
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_segment_minimiser_matches_brute_force(seed):
+def test_margin_segment_minimiser_matches_brute_force(seed):
     # the line search's minimiser against every candidate of a convex
     # piecewise quadratic: the ends, the breakpoints and each piece's
     # stationary point; ties and breakpoints outside (0, 1) included
-    from blitzlearn._kernels._svm import segment_minimiser
+    # (a = 1 - m_v, c = m_x - m_v, u = upper, read in place through rows:
+    # the arrays also hold entries outside rows, which must be ignored)
+    from blitzlearn._kernels._svm import margin_segment_minimiser
 
     rng = np.random.RandomState(seed)
     n = rng.randint(0, 60)
@@ -711,8 +713,14 @@ def test_segment_minimiser_matches_brute_force(seed):
     u = rng.rand(n) * rng.choice([0.1, 1.0, 10.0])
     v_dot, lin = rng.randn(2) * rng.choice([0.1, 1.0, 10.0])
     d_sq = rng.rand() * rng.choice([0.0, 1.0, 10.0])
+    rows = rng.permutation(n + 5)[:n]
+    m_v, m_x, upper = (rng.randn(n + 5) for _ in range(3))
+    m_v[rows] = 1.0 - a
+    m_x[rows] = c + m_v[rows]
+    upper[rows] = u
+    a, c = 1.0 - m_v[rows], m_x[rows] - m_v[rows]  # as the kernel sees them
     args = (v_dot, d_sq, lin, a, c, u)
-    s = segment_minimiser(*args)
+    s = margin_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows)
     assert 0.0 <= s <= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         cuts = a / c

@@ -39,28 +39,15 @@ def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
 
 
 @njit(**JIT)
-def segment_minimiser(v_dot, d_sq, lin, a, c, u):
+def margin_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows):
     """Minimiser over ``s`` in [0, 1] of a convex piecewise quadratic.
 
     ``phi(s) = s v_dot + s^2 d_sq / 2 - s lin + sum_i u_i max(0, a_i - s c_i)``
-    (plus a constant): the primal along ``v + s (x - v)`` with ``v_dot =
-    v^T (x - v)``, ``d_sq = |x - v|^2``, ``a = 1 - margins(v)`` and ``c =
-    margins(x) - margins(v)``.  See :func:`_select_breakpoint`.
+    (plus a constant) over ``i`` in ``rows``: the primal along ``v + s (x -
+    v)`` with ``v_dot = v^T (x - v)``, ``d_sq = |x - v|^2``, ``a = 1 - m_v``
+    and ``c = m_x - m_v`` (the margins at ``v`` and ``x``) and ``u = upper``,
+    all read in place.  See :func:`_select_breakpoint`.
     """
-    slope = v_dot - lin
-    n = a.shape[0]
-    cuts = np.empty(n)
-    jumps = np.empty(n)
-    m = 0
-    for i in range(n):
-        slope, m = _add_piece(a[i], c[i], u[i], slope, cuts, jumps, m)
-    return _select_breakpoint(slope, d_sq, cuts, jumps, m)
-
-
-@njit(**JIT)
-def margin_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows):
-    """:func:`segment_minimiser` with ``a = 1 - m_v[rows]``,
-    ``c = m_x[rows] - m_v[rows]`` and ``u = upper[rows]``, read in place."""
     slope = v_dot - lin
     n = rows.shape[0]
     cuts = np.empty(n)
