@@ -56,7 +56,8 @@ class SVMProblem(Problem):
     seed : int
         Seed of the coordinate order.
     sq_norms : ndarray of shape (n_samples,) or None
-        Squared norms of the rows of ``X`` when the caller has them.
+        Squared norms of the rows of ``X`` when the caller has them; the
+        array is taken over (the intercept's ``bias ** 2`` is added in place).
     """
 
     gamma = 1.0
@@ -78,7 +79,7 @@ class SVMProblem(Problem):
             self.costs = np.diff(X.indptr).astype(np.float64) + 1.0
         else:
             self.costs = np.full(n, self.dim + 1.0)
-        sq_norms += self.bias ** 2  # the caller's array: a fresh one
+        sq_norms += self.bias ** 2  # taken over, see the docstring
         self.sq_norms = sq_norms
         self.alpha = np.zeros(n)
         self.w = np.zeros(self.dim + 1)  # w(alpha): the minorant's centre
