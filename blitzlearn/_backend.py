@@ -220,11 +220,12 @@ def host_copy(a):
 
 
 def check_device_input(estimator, X, y, backend, layout):
-    """Validate CuPy ``X`` on its device; return ``(A, y)``.
+    """Validate CuPy ``X`` on its device; return ``(A, y, dtype)``.
 
     ``A`` is ``X`` (``layout="columns"``) or ``X^T`` (``layout="rows"``) as a
     float64 CSC or Fortran-ordered device matrix with sorted indices; ``y``
-    comes back on the host, checked for length only.  Sets
+    comes back on the host, checked for length only; ``dtype`` is the float
+    dtype of the fitted attributes (X's, or float64 for integer X).  Sets
     ``n_features_in_`` like ``validate_data``.  The checks are those
     ``check_array`` makes on host input: a sparse format the kernels read,
     two dimensions, a numeric dtype, at least one sample and one feature,
@@ -283,8 +284,10 @@ def device_design(backend, X, layout, *, device_input=False, dtype=None):
 
 
 def scale_device_rows(backend, A, scale):
-    """``diag(scale) @ A`` for a device matrix from :func:`check_device_input`
-    (columns layout), as a new matrix."""
+    """``diag(scale) @ A`` as a new device matrix.
+
+    ``A`` comes from :func:`check_device_input` in the columns layout.
+    """
     with backend.activate():
         s = backend.xp.asarray(scale, dtype=np.float64)
         if backend.sparse.issparse(A):
