@@ -806,3 +806,71 @@ def test_residual_dual_equals_the_dual_of_the_scaled_residual(k_pos, k_neg):
     expected = logistic_dual(y, s, theta, 1.0)
     assert residual_dual(y, s, r, k_pos, k_neg, ent) == pytest.approx(
         expected, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("t", [1.0, 0.5, 2.0 ** -20])
+def test_state_along_equals_the_state_after_the_move(t):
+    """The line search's trial state is the state ``logistic_state`` computes
+    once ``z`` has moved, bit for bit (weightless samples, saturated p)."""
+    from blitzlearn._kernels._logistic import logistic_state, state_along
+
+    rng = np.random.default_rng(3)
+    n = 300
+    y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    s = rng.uniform(0.5, 2.0, n)
+    s[:4] = 0.0
+    z = 2.0 * rng.standard_normal(n)
+    u = rng.standard_normal(n)
+    u[4:8] = 50.0 * y[4:8]  # p underflows to 0 along the step
+    r1, h1, e1 = np.full(n, np.nan), np.full(n, np.nan), np.empty(4)
+    loss1 = state_along(y, s, z, u, t, r1, h1, e1)
+    moved = z + t * u
+    r2, h2, e2 = np.empty(n), np.empty(n), np.empty(4)
+    loss2 = logistic_state(y, s, moved, r2, h2, e2)
+    assert loss1 == loss2
+    np.testing.assert_array_equal(r1, r2)
+    np.testing.assert_array_equal(h1, h2)
+    np.testing.assert_array_equal(e1, e2)
+    # and the loss is the weighted logistic loss, computed independently
+    expected = float(s @ np.logaddexp(0.0, -y * moved))
+    assert loss1 == pytest.approx(expected, rel=1e-13)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+def test_armijo_step_leaves_the_state_of_the_step_it_returns(scale):
+    """A long direction forces halvings; after the search ``r``, ``h`` and
+    ``ent`` hold the state at ``z + t u`` for the returned ``t``, and the step
+    meets the sufficient-decrease condition."""
+    from blitzlearn._kernels._logistic import ARMIJO, armijo_step, logistic_state
+
+    rng = np.random.default_rng(5)
+    n, m = 200, 6
+    y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    s = np.ones(n)
+    A = rng.standard_normal((n, m))
+    w = np.zeros(m)
+    z = np.zeros(n)
+    r, h, ent = np.empty(n), np.empty(n), np.empty(4)
+    loss = logistic_state(y, s, z, r, h, ent)
+    dw = scale * (A.T @ r) / n  # a descent direction, far too long when scaled
+    u = A @ dw
+    lam = 0.1
+    t, n_evals, loss_t = armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent)
+    assert n_evals >= 1 and (scale == 1.0 or t < 1.0)
+    r2, h2, e2 = np.empty(n), np.empty(n), np.empty(4)
+    assert loss_t == logistic_state(y, s, z + t * u, r2, h2, e2)
+    np.testing.assert_array_equal(r, r2)
+    np.testing.assert_array_equal(h, h2)
+    np.testing.assert_array_equal(ent, e2)
+    f0 = loss
+    g0 = -float(logistic_gradient_dot(y, s, z, u))
+    decrease = g0 + lam * (np.abs(w + dw).sum() - np.abs(w).sum())
+    f_t = loss_t + lam * np.abs(w + t * dw).sum()
+    assert f_t <= f0 + ARMIJO * t * decrease
+
+
+def logistic_gradient_dot(y, s, z, u):
+    """``r^T u`` at ``z`` with ``r_i = s_i y_i sigma(-y_i z_i)`` (NumPy)."""
+    from scipy.special import expit
+
+    return float((s * y * expit(-y * z)) @ u)

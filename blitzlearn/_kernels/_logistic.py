@@ -63,6 +63,29 @@ def _entropy(q):
     return out
 
 
+@njit(inline="always")
+def _record(i, m, y, s, r, h, ent):
+    """Fill ``r[i]``, ``h[i]`` and the entropy sums at the margin ``m``; return
+    sample ``i``'s loss.  One exponential and one logarithm serve
+    ``sigma(-m)``, ``log(1 + exp(-m))`` and ``log sigma(-m)``."""
+    e = np.exp(-abs(m))
+    soft = np.log1p(e)
+    if m > 0.0:
+        p = e / (1.0 + e)
+        loss = s[i] * soft
+        log_p = -m - soft
+    else:
+        p = 1.0 / (1.0 + e)
+        loss = s[i] * (soft - m)
+        log_p = -soft
+    r[i] = s[i] * y[i] * p
+    h[i] = s[i] * p * (1.0 - p) + H_JITTER
+    side = 0 if y[i] > 0.0 else 1
+    ent[side] += s[i] * p * log_p
+    ent[2 + side] += s[i] * p
+    return loss
+
+
 @njit(**JIT)
 def logistic_state(y, s, z, r, h, ent):
     """Fill ``r`` and ``h`` at the scores ``z``; return the loss.
@@ -77,24 +100,25 @@ def logistic_state(y, s, z, r, h, ent):
             r[i] = 0.0
             h[i] = 0.0
             continue
-        # one exponential and one logarithm serve sigma(-m), log(1 + exp(-m))
-        # and log sigma(-m)
-        m = y[i] * z[i]
-        e = np.exp(-abs(m))
-        soft = np.log1p(e)
-        if m > 0.0:
-            p = e / (1.0 + e)
-            loss += s[i] * soft
-            log_p = -m - soft
-        else:
-            p = 1.0 / (1.0 + e)
-            loss += s[i] * (soft - m)
-            log_p = -soft
-        r[i] = s[i] * y[i] * p
-        h[i] = s[i] * p * (1.0 - p) + H_JITTER
-        side = 0 if y[i] > 0.0 else 1
-        ent[side] += s[i] * p * log_p
-        ent[2 + side] += s[i] * p
+        loss += _record(i, y[i] * z[i], y, s, r, h, ent)
+    return loss
+
+
+@njit(**JIT)
+def state_along(y, s, z, u, t, r, h, ent):
+    """:func:`logistic_state` at the scores ``z + t u``, without forming them.
+
+    The margins are rounded as ``z += t * u`` rounds them, so the state equals
+    the one computed after that update.
+    """
+    loss = 0.0
+    ent[:] = 0.0
+    for i in range(z.shape[0]):
+        if s[i] == 0.0:
+            r[i] = 0.0
+            h[i] = 0.0
+            continue
+        loss += _record(i, y[i] * (z[i] + t * u[i]), y, s, r, h, ent)
     return loss
 
 
@@ -113,8 +137,9 @@ def logistic_dual(y, s, theta, kappa):
 def residual_dual(y, s, r, k_pos, k_neg, ent):
     """``D(theta)`` at ``theta_i = k_i r_i``, ``k_i`` = ``k_pos`` or ``k_neg`` by class.
 
-    ``r`` and ``ent`` must come from one :func:`logistic_state` call, and the
-    factors lie in [0, 1].  With ``q_i = k_i p_i``, ``sum s_i q_i log q_i`` is
+    ``r`` and ``ent`` must come from one :func:`logistic_state` (or
+    :func:`state_along`) call, and the factors lie in [0, 1].  With
+    ``q_i = k_i p_i``, ``sum s_i q_i log q_i`` is
     ``sum_c k_c (log(k_c) sum_c s_i p_i + sum_c s_i p_i log p_i)``: only the
     ``(1 - q) log(1 - q)`` half of the entropy costs a logarithm per sample.
     """
@@ -131,14 +156,16 @@ def residual_dual(y, s, r, k_pos, k_neg, ent):
 
 
 @njit(**JIT)
-def fit_intercept_newton(y, s, z, r, h, max_steps, ent):
+def fit_intercept_newton(y, s, z, r, h, max_steps, ent, loss=np.nan):
     """Newton steps on the intercept: shift ``z`` until ``sum(r) = 0``.
 
-    ``r`` and ``h`` must hold the state at ``z`` on entry and hold it on exit
-    (``ent`` too, see :func:`logistic_state`).
+    ``r``, ``h`` and ``ent`` (see :func:`logistic_state`) hold the state at
+    ``z`` on exit.  On entry they must hold it already when ``loss`` is given
+    (the loss at ``z``); with ``loss`` NaN the state is computed first.
     Returns ``(shift, loss)``: the total intercept change and the final loss.
     """
-    loss = logistic_state(y, s, z, r, h, ent)
+    if np.isnan(loss):
+        loss = logistic_state(y, s, z, r, h, ent)
     shift = 0.0
     for _ in range(max_steps):
         grad = 0.0
@@ -159,17 +186,7 @@ def fit_intercept_newton(y, s, z, r, h, max_steps, ent):
 
 
 @njit(**JIT)
-def loss_along(y, s, z, u, t):
-    """``sum_i s_i log(1 + exp(-y_i (z_i + t u_i)))``."""
-    total = 0.0
-    for i in range(z.shape[0]):
-        if s[i] > 0.0:
-            total += s[i] * _log1pexp(-y[i] * (z[i] + t * u[i]))
-    return total
-
-
-@njit(**JIT)
-def armijo_step(y, s, z, u, w, dw, lam, loss, r):
+def armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent):
     """Step along a proximal Newton direction, by Armijo backtracking.
 
     The objective ``F(t) = L(z + t u) + lam ||w + t dw||_1`` (``w`` and ``dw``
@@ -181,11 +198,18 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r):
     rounding error cannot be verified by comparing values: the full step is
     taken (halving it would stall the solve at that accuracy).
 
+    Each trial evaluates the loss with :func:`state_along`, so that after an
+    evaluation ``r``, ``h`` and ``ent`` hold the state at ``z + t u`` for the
+    returned ``t``: the caller moves ``z`` and need not recompute it.
+
     Returns
     -------
     t : float
     n_evaluations : int
-        Objective evaluations, of ``n`` samples each.
+        Objective evaluations, of ``n`` samples each.  When 0, ``r``, ``h``
+        and ``ent`` are untouched (the state at ``z``).
+    loss_t : float
+        ``L(z + t u)`` when ``n_evaluations > 0``, otherwise NaN.
     """
     l1 = 0.0
     l1_full = 0.0
@@ -197,16 +221,18 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r):
         decrease -= r[i] * u[i]
     f0 = loss + lam * l1
     if -decrease <= ROUNDING * abs(f0):
-        return 1.0, 0
+        return 1.0, 0, np.nan
     t = 1.0
+    loss_t = np.nan
     for k in range(N_HALVINGS):
-        f_t = loss_along(y, s, z, u, t)
+        loss_t = state_along(y, s, z, u, t, r, h, ent)  # r is no longer needed
+        f_t = loss_t
         for j in range(w.shape[0]):
             f_t += lam * abs(w[j] + t * dw[j])
         if f_t <= f0 + ARMIJO * t * decrease:
-            return t, k + 1
+            return t, k + 1, loss_t
         t *= 0.5
-    return t, N_HALVINGS
+    return t * 2.0, N_HALVINGS, loss_t
 
 
 @njit(**JIT)
@@ -409,7 +435,8 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         # -- Armijo line search on the true objective ------------------------
         for k in range(n_ws):
             w_ws[k] = w[ws[k]]
-        step_len, n_evals = armijo_step(y, s, z, u, w_ws, dw, lam, loss, r)
+        step_len, n_evals, loss = armijo_step(y, s, z, u, w_ws, dw, lam, loss, r,
+                                              h, ent)
         work += (n_evals + 1) * n
         l1 = 0.0
         for k in range(n_ws):
@@ -419,12 +446,12 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         for i in range(n):
             z[i] += step_len * u[i]
         shift += step_len * dc
-        if fit_intercept:
-            extra, loss = fit_intercept_newton(y, s, z, r, h, 4, ent)
-            shift += extra
-        else:
+        if n_evals == 0:  # no trial: the state is the one at the old z
             loss = logistic_state(y, s, z, r, h, ent)
-        work += 2.0 * n
+            work += 2.0 * n
+        if fit_intercept:
+            extra, loss = fit_intercept_newton(y, s, z, r, h, 4, ent, loss)
+            shift += extra
     return epochs, work, gap, shift
 
 

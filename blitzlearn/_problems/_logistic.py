@@ -281,19 +281,22 @@ class LogisticProblem(L1DualProblem):
                 break  # the model is solved at the current point
             u = np.full(self.n, dc)
             add_cols(data, indices, indptr, self.n, sparse, ws, dw, u)  # X_W dw + dc
-            t, n_evals = armijo_step(y, s, z, u, w, dw, lam, self.loss, r)
+            # the line search leaves the state at the step it returns
+            t, n_evals, loss = armijo_step(y, s, z, u, w, dw, lam, self.loss, r, h,
+                                           self._ent)
             work += n_evals * self.n
             w += t * dw
             l1 = float(np.abs(w).sum())
             z += t * u
             self.c += t * dc
+            if n_evals == 0:  # no trial: the state is the one at the old z
+                loss = logistic_state(y, s, z, r, h, self._ent)
+                work += 2.0 * self.n
+            self.loss = loss
             if self.fit_intercept:
                 shift, self.loss = fit_intercept_newton(y, s, z, r, h, 4,
-                                                        self._ent)
+                                                        self._ent, loss)
                 self.c += shift
-            else:
-                self.loss = logistic_state(y, s, z, r, h, self._ent)
-            work += 2.0 * self.n
         self.w[ws] = w
         self._residual(rescore=False)
         return passes, work, sub_gap
