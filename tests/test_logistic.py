@@ -874,3 +874,25 @@ def logistic_gradient_dot(y, s, z, u):
     from scipy.special import expit
 
     return float((s * y * expit(-y * z)) @ u)
+
+
+@SPARSE
+def test_column_form_with_a_constant_column_and_an_intercept(monkeypatch, sparse):
+    # with an intercept a constant column has zero centred curvature and a
+    # zero gradient: the column-form model (whose sparse column statistics are
+    # gathered with the first pass's gradients) still reaches the optimum
+    import blitzlearn._problems._gram as gram_module
+
+    X, y = make_binary_data(150, 30, sparse=sparse, random_state=11)
+    X = sp.hstack([sp.csc_matrix(X), sp.csc_matrix(np.full((150, 1), 2.0))])
+    X = sp.csc_matrix(X) if sparse else np.asfortranarray(X.toarray())
+    C = c_min(X, y, True) * 20
+    monkeypatch.setattr(gram_module, "GRAM_MEMORY_SHARE", 0.0)
+    monkeypatch.setattr(gram_module, "GRAM_MIN_ENTRIES", 0)
+    model = BlitzLogisticL1(C=C, tol=1e-12, fit_intercept=True).fit(X, y)
+    coef, intercept, cert = reference_solution(
+        X, y, C, True, hint=(model.coef_[0], model.intercept_[0]),
+        rtol=REFERENCE_RTOL)
+    p = logistic_objective(X, y, model.coef_[0], model.intercept_[0], C)
+    assert abs(p - cert.primal) <= 1e-10 * cert.primal
+    assert np.count_nonzero(model.coef_) > 1

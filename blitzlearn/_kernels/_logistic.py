@@ -329,24 +329,20 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         for i in range(n):
             h_sum += h[i]
             r_sum += r[i]
+        # (sparse columns: gathered with the first pass's gradients instead,
+        # which reads each column once where two loops read it twice)
         for k in range(n_ws):
-            j = ws[k]
-            a = 0.0
-            b = 0.0
-            if sparse:
-                for t in range(indptr[j], indptr[j + 1]):
-                    v = data[t] * h[indices[t]]
-                    a += v
-                    b += v * data[t]
-            else:
-                col = data[j * n:(j + 1) * n]
+            dw[k] = 0.0
+            if not sparse:
+                col = data[ws[k] * n:(ws[k] + 1) * n]
+                a = 0.0
+                b = 0.0
                 for i in range(n):
                     v = col[i] * h[i]
                     a += v
                     b += v * col[i]
-            hx[k] = a
-            curv[k] = b - a * a / h_sum if fit_intercept else b
-            dw[k] = 0.0
+                hx[k] = a
+                curv[k] = b - a * a / h_sum if fit_intercept else b
         work += nnz_ws
         # start from the intercept's own Newton step (zero if already optimal)
         dc = r_sum / h_sum if fit_intercept else 0.0
@@ -371,16 +367,29 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
             keep = 0
             for kk in range(n_act):
                 k = order[kk]
+                j = ws[k]
+                if sparse and n_pass == 0:  # statistics and gradient at once
+                    a = 0.0
+                    b = 0.0
+                    grad = 0.0
+                    for t in range(indptr[j], indptr[j + 1]):
+                        i = indices[t]
+                        v = data[t] * h[i]
+                        a += v
+                        b += v * data[t]
+                        grad += data[t] * q[i]
+                    hx[k] = a
+                    curv[k] = b - a * a / h_sum if fit_intercept else b
+                elif curv[k] > 0.0:
+                    grad = col_dot(data, indices, indptr, n, sparse, j, q)
                 if curv[k] <= 0.0:  # a null (centred) column: never moves
                     order[kk] = order[keep]
                     order[keep] = k
                     keep += 1
                     continue
-                j = ws[k]
                 nnz_j = (indptr[j + 1] - indptr[j]) if sparse else n
                 visited += nnz_j
                 old = w[j] + dw[k]
-                grad = col_dot(data, indices, indptr, n, sparse, j, q)
                 grad -= pending * hx[k]
                 if old != 0.0:
                     e = abs(grad - lam if old > 0.0 else grad + lam)
