@@ -86,13 +86,10 @@ def _record(i, m, y, s, r, h, ent):
     return loss
 
 
-@njit(**JIT)
-def logistic_state(y, s, z, r, h, ent):
-    """Fill ``r`` and ``h`` at the scores ``z``; return the loss.
-
-    ``ent`` receives, per class (positive labels first), ``sum s_i p_i log p_i``
-    and ``sum s_i p_i``: what :func:`residual_dual` needs besides ``r``.
-    """
+@njit(inline="always")
+def _fill_state(y, s, z, u, t, along, r, h, ent):
+    """The loop of :func:`logistic_state` (``along`` False: margins ``y z``)
+    and :func:`state_along` (``along`` True: margins ``y (z + t u)``)."""
     loss = 0.0
     ent[:] = 0.0
     for i in range(z.shape[0]):
@@ -100,8 +97,19 @@ def logistic_state(y, s, z, r, h, ent):
             r[i] = 0.0
             h[i] = 0.0
             continue
-        loss += _record(i, y[i] * z[i], y, s, r, h, ent)
+        score = z[i] + t * u[i] if along else z[i]
+        loss += _record(i, y[i] * score, y, s, r, h, ent)
     return loss
+
+
+@njit(**JIT)
+def logistic_state(y, s, z, r, h, ent):
+    """Fill ``r`` and ``h`` at the scores ``z``; return the loss.
+
+    ``ent`` receives, per class (positive labels first), ``sum s_i p_i log p_i``
+    and ``sum s_i p_i``: what :func:`residual_dual` needs besides ``r``.
+    """
+    return _fill_state(y, s, z, z, 0.0, False, r, h, ent)
 
 
 @njit(**JIT)
@@ -111,15 +119,7 @@ def state_along(y, s, z, u, t, r, h, ent):
     The margins are rounded as ``z += t * u`` rounds them, so the state equals
     the one computed after that update.
     """
-    loss = 0.0
-    ent[:] = 0.0
-    for i in range(z.shape[0]):
-        if s[i] == 0.0:
-            r[i] = 0.0
-            h[i] = 0.0
-            continue
-        loss += _record(i, y[i] * (z[i] + t * u[i]), y, s, r, h, ent)
-    return loss
+    return _fill_state(y, s, z, u, t, True, r, h, ent)
 
 
 @njit(**JIT)
