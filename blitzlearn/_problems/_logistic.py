@@ -76,9 +76,12 @@ def class_factors(r, y):
     return 1.0, 1.0
 
 
-def balance_classes(r, y):
-    """Make ``sum(r) = 0`` in place by :func:`class_factors`; return ``r``."""
-    f_pos, f_neg = class_factors(r, y)
+def balance_classes(r, y, factors=None):
+    """Make ``sum(r) = 0`` in place by :func:`class_factors`; return ``r``.
+
+    ``factors`` are those of ``r``, when the caller has them already.
+    """
+    f_pos, f_neg = class_factors(r, y) if factors is None else factors
     if f_pos != 1.0:
         r[y > 0] *= f_pos
     if f_neg != 1.0:
@@ -161,7 +164,7 @@ class LogisticProblem(L1DualProblem):
         if not self.fit_intercept:
             return self._r_raw.copy(), (1.0, 1.0)
         factors = class_factors(self._r_raw, self.y)
-        return balance_classes(self._r_raw.copy(), self.y), factors
+        return balance_classes(self._r_raw.copy(), self.y, factors), factors
 
     def _dual_of_residual(self, kappa):
         f_pos, f_neg = self._factors
