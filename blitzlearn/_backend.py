@@ -16,7 +16,7 @@ import contextlib
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import GPU_INSTALL_HINT, device_index, is_cupy_object, resolve_device
 
@@ -300,12 +300,14 @@ def scale_device_rows(backend, A, scale):
 def device_decision_function(estimator, X):
     """``X @ coef_.T + intercept_`` on the device of CuPy ``X``, as CuPy.
 
-    ``X`` gets the checks ``predict`` makes on host input: two dimensions,
-    the number of features seen in ``fit``, finite values.
+    ``estimator`` must be fitted, and ``X`` gets the checks ``predict`` makes
+    on host input: two dimensions, the number of features seen in ``fit``,
+    finite values.
     """
     import cupy
     import cupyx.scipy.sparse as cusparse
 
+    check_is_fitted(estimator)
     name = type(estimator).__name__
     if X.ndim != 2:
         raise ValueError(f"{name}: expected a 2D array for X, got {X.ndim}D.")

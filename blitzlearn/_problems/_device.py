@@ -32,16 +32,20 @@ def device_column_stats(dm, d, fit_intercept):
                          dm.column_counts())
 
 
-class _DeviceColumns:
-    """Products with all columns on the device; the working set's on the host."""
-
-    def _xt(self, v, cols, out):
-        out[cols] = self._dm.rmatvec(v)[cols]
+class _HostWorkingSet:
+    """The subproblem on the host, once the working set is in the mirror."""
 
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         self._dm.ensure(working_set)
         return super().solve(working_set, eps, gap, min_work, max_work,
                              max_epochs)
+
+
+class _DeviceColumns(_HostWorkingSet):
+    """Products with all columns on the device; the working set's on the host."""
+
+    def _xt(self, v, cols, out):
+        out[cols] = self._dm.rmatvec(v)[cols]
 
 
 class DeviceLassoProblem(_DeviceColumns, LassoProblem):
@@ -77,7 +81,7 @@ class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
                          c0=c0, stats=stats)
 
 
-class DeviceSVMProblem(SVMProblem):
+class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
     """:class:`~blitzlearn._problems._svm.SVMProblem` on a device.
 
     Parameters
@@ -109,8 +113,3 @@ class DeviceSVMProblem(SVMProblem):
             out[-1] += self.bias * coef.sum()
             return
         super()._add_rows(rows, coef, out)
-
-    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
-        self._dm.ensure(working_set)
-        return super().solve(working_set, eps, gap, min_work, max_work,
-                             max_epochs)

@@ -11,11 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._backend import (
     activate,
@@ -164,7 +160,6 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             kind (CuPy for CuPy input).
         """
         if is_cupy_object(X):
-            check_is_fitted(self)
             return device_decision_function(self, X)
         return super().decision_function(X)
 

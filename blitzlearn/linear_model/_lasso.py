@@ -11,7 +11,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearModel
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from .._backend import (
     activate,
@@ -222,8 +222,6 @@ class BlitzLasso(RegressorMixin, LinearModel):
                 stacklevel=2,
             )
         device, backend, on_device = resolve_backend(self, X)
-        if not on_device:
-            X = host_copy(X)
         y, sample_weight = host_copy(y), host_copy(sample_weight)
         if on_device:
             with activate(backend):
@@ -231,6 +229,7 @@ class BlitzLasso(RegressorMixin, LinearModel):
             y = single_target(check_array(y, ensure_2d=False, dtype=np.float64,
                                           input_name="y"), name)
         else:
+            X = host_copy(X)
             check_sparse_format(X, name)
             X, y = validate_data(
                 self, X, y, accept_sparse=["csc", "csr", "coo"],
@@ -286,7 +285,6 @@ class BlitzLasso(RegressorMixin, LinearModel):
 
     def _decision_function(self, X):
         if is_cupy_object(X):  # predicted on X's GPU, returned as CuPy
-            check_is_fitted(self)
             return device_decision_function(self, X)
         return super()._decision_function(X)
 
