@@ -12,7 +12,7 @@ capsule membership test is :mod:`._capsules`.
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot, copy_into, vdot
+from ._columns import JIT, col_axpy, col_dot, copy_into, layout_kernel, vdot
 
 # An extrapolated point is kept only if it lowers the objective by more than
 # this relative amount: below it the comparison is rounding noise, and noisy
@@ -93,7 +93,7 @@ def anderson_weights(hist, m, width):
     return z, True
 
 
-@njit(**JIT)
+@layout_kernel
 def lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                    fit_intercept, w, ws, r):
     """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``."""
@@ -120,7 +120,7 @@ def lasso_primal(r, w, ws, lam):
     return 0.5 * vdot(r, r) + lam * l1
 
 
-@njit(**JIT)
+@layout_kernel
 def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
     """Dual value of the rescaled residual restricted to ``ws``'s constraints.
 
@@ -135,7 +135,7 @@ def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
     return kappa * vdot(y, r) - 0.5 * kappa * kappa * vdot(r, r), kappa
 
 
-@njit(**JIT)
+@layout_kernel
 def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                    fit_intercept, w, r, ws, lam, positive, hist, r_acc):
     """Replace ``w[ws]`` by the Anderson extrapolation of ``hist`` if it is better.
@@ -168,7 +168,7 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     return cost
 
 
-@njit(**JIT)
+@layout_kernel
 def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                      fit_intercept, sq_norms_c, d_dots, w, r, ws, lam, positive,
                      eps, delta, min_work, max_work, max_epochs, n_anderson,

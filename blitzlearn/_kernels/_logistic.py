@@ -13,7 +13,7 @@ point ``theta`` has ``q_i = y_i theta_i / s_i`` in [0, 1] and
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot, shuffle
+from ._columns import JIT, col_axpy, col_dot, layout_kernel, shuffle
 from ._l1 import l1_coordinate_step
 
 # Curvature floor of a sample in the Newton model (keeps confidently
@@ -235,7 +235,7 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent):
     return t * 2.0, N_HALVINGS, loss_t
 
 
-@njit(**JIT)
+@layout_kernel
 def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
     """Gap of the rescaled residual on the working set's constraints.
 
@@ -250,7 +250,7 @@ def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
     return primal - residual_dual(y, s, r, kappa, kappa, ent), kappa
 
 
-@njit(**JIT)
+@layout_kernel
 def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                         gamma, w, z, ws, lam, eps, delta, min_work, max_work,
                         max_epochs, seed):
@@ -464,7 +464,7 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     return epochs, work, gap, shift
 
 
-@njit(**JIT)
+@layout_kernel
 def scores(data, indices, indptr, n, sparse, w, cols, c, z):
     """``z = X[:, cols] @ w[cols] + c``."""
     for i in range(n):

@@ -26,7 +26,7 @@ import math
 from numba import njit
 
 from .._adascale import gain_observe, gain_value
-from ._columns import JIT, col_axpy, col_dot
+from ._columns import JIT, col_axpy, col_dot, layout_kernel
 from ._logistic import _log1pexp, _sigma_neg
 
 LOSSES = {"log_loss": 0, "hinge": 1, "squared_hinge": 2, "modified_huber": 3}
@@ -87,7 +87,7 @@ def base_rate(schedule, eta0, decay, milestones, t_si, k):
     return eta0 * decay ** (k / t_si)
 
 
-@njit(**JIT)
+@layout_kernel
 def objective(data, indices, indptr, d, sparse, Y, sw, W, Wb, alpha, loss):
     """Training objective ``F(W, b)`` of the module docstring, on all rows."""
     n_rows, n_out = Y.shape
@@ -105,7 +105,7 @@ def objective(data, indices, indptr, d, sparse, Y, sw, W, Wb, alpha, loss):
     return total / n_rows + 0.5 * alpha * sq
 
 
-@njit(**JIT)
+@njit(inline="always")  # per row, like col_axpy
 def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
     """``v += a * X[:, j]``; returns ``||v_new||^2 - ||v_old||^2``.
 
@@ -131,7 +131,7 @@ def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
     return change
 
 
-@njit(**JIT)
+@layout_kernel
 def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
                     start, n_batches, size, W, Wb, loss, fit_intercept, acc,
                     acc_b, total, total_b):
@@ -200,7 +200,7 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
     return sum_sq
 
 
-@njit(**JIT)
+@njit(**JIT)  # its calls of the layout kernels below pick the layout
 def run_steps(data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, Wb, V, Vb,
               acc, acc_b, total, total_b, gain_state, counters, clock, loss,
               alpha, fit_intercept, momentum, scale, size, rule, advance, warmup,

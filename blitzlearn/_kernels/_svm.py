@@ -12,7 +12,7 @@ weight of the synthetic intercept feature, of constant value ``bias``.
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, add_cols, col_axpy, col_dot, shuffle
+from ._columns import JIT, add_cols, col_axpy, col_dot, layout_kernel, shuffle
 
 
 @njit(inline="always")
@@ -22,7 +22,7 @@ def row_margin(data, indices, indptr, dim, sparse, row, label, w, bias):
                     + bias * w[dim])
 
 
-@njit(**JIT)
+@layout_kernel
 def row_margins(data, indices, indptr, dim, sparse, rows, y, w, bias, out):
     """``out[i] = row_margin(rows[i])`` for the given rows (no copy of them)."""
     for t in range(rows.shape[0]):
@@ -30,7 +30,7 @@ def row_margins(data, indices, indptr, dim, sparse, rows, y, w, bias, out):
         out[t] = row_margin(data, indices, indptr, dim, sparse, i, y[i], w, bias)
 
 
-@njit(**JIT)
+@layout_kernel
 def add_rows(data, indices, indptr, dim, sparse, rows, coef, bias, out):
     """``out += sum_t coef[t] (x_{rows[t]}, bias)`` (no copy of the rows)."""
     add_cols(data, indices, indptr, dim, sparse, rows, coef, out)
@@ -142,7 +142,7 @@ def _select_breakpoint(slope, d_sq, cuts, jumps, m):
     return hi
 
 
-@njit(**JIT)
+@layout_kernel
 def _ws_gap(data, indices, indptr, dim, sparse, rows, ids, y, upper, bias,
             total_alpha, w, b_fixed, c_fixed, v, m_v, c, cuts, jumps):
     """Relaxed gap on the working set, at the best point of ``[v, w]``.
@@ -189,7 +189,7 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, ids, y, upper, bias,
     return primal - dual, dual
 
 
-@njit(**JIT)
+@layout_kernel
 def svm_subproblem(data, indices, indptr, dim, sparse, rows, ids, y, upper, bias,
                    sq_norms, alpha, w, b_fixed, c_fixed, v, m_v, seed, eps, delta,
                    min_work, max_work, max_epochs, check_every):
