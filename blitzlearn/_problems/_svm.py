@@ -197,18 +197,16 @@ class SVMProblem(Problem):
         data, indices, indptr, sparse = self.rows
         add_rows(data, indices, indptr, self.dim, sparse, rows, coef, self.bias, out)
 
-    def _rows_of(self, ws):
-        """Kernel view of the working set's rows and their indices in it.
+    def _gathers(self, ws):
+        """Whether the subproblem copies the working set's rows into one block.
 
         Dual coordinate descent visits the rows in random order: the sparse
         rows of a working set holding at most a quarter of the entries are
-        gathered into one block, so that a small working set stays in cache
-        (a larger one is read in place: no near-copy of ``X``).  Dense rows
-        are contiguous already.
+        gathered, so that a small working set stays in cache (a larger one is
+        read in place: no near-copy of ``X``).  Dense rows are contiguous
+        already.
         """
-        if not self.rows[3] or 4.0 * self.costs[ws].sum() > self.costs.sum():
-            return self.rows, ws
-        return as_columns(self.X[ws].T), np.arange(ws.size)
+        return self.rows[3] and 4.0 * self.costs[ws].sum() <= self.costs.sum()
 
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         # the examples outside the working set enter the relaxed primal as
@@ -225,14 +223,26 @@ class SVMProblem(Problem):
         fixed_w = self.w.copy()
         self._add_rows(ws, coef, fixed_w)
         del coef
-        (data, indices, indptr, sparse), rows = self._rows_of(ws)
         self._n_solves += 1
-        # the per-example arrays are read (and alpha updated) in place
-        return svm_subproblem(
-            data, indices, indptr, self.dim, sparse, rows, ws, self.y, self.upper,
-            self.bias, self.sq_norms, self.alpha, self.w, fixed_w, fixed_u,
-            self.v, self.m_v, self.seed + self._n_solves, eps, gap, min_work,
-            max_work, max_epochs, CHECK_EVERY)
+        # the kernel reads row i of the matrix with entry i of the per-example
+        # arrays: the full ones (alpha updated in place), or the working set's
+        # share of each next to its gathered rows
+        examples = (self.y, self.upper, self.sq_norms, self.alpha, self.m_v)
+        if self._gathers(ws):
+            columns, rows = as_columns(self.X[ws].T), np.arange(ws.size)
+            examples = tuple(a[ws] for a in examples)
+        else:
+            columns, rows = self.rows, ws
+        data, indices, indptr, sparse = columns
+        y, upper, sq_norms, alpha, m_v = examples
+        result = svm_subproblem(
+            data, indices, indptr, self.dim, sparse, rows, y, upper, self.bias,
+            sq_norms, alpha, self.w, fixed_w, fixed_u, self.v, m_v,
+            self.seed + self._n_solves, eps, gap, min_work, max_work, max_epochs,
+            CHECK_EVERY)
+        if alpha is not self.alpha:
+            self.alpha[ws] = alpha
+        return result
 
     def full_gap(self, limit=0.0):
         self.w = self._weights_of(self.alpha)  # drop incremental drift
