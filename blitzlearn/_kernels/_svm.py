@@ -224,7 +224,7 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
         Relaxed gap at the last check.
     """
     n_ws = rows.shape[0]
-    order = rows.copy()
+    order = rows.astype(np.int32)  # the shuffled examples (n < 2**31)
     pass_cost = float(n_ws)
     for i in range(n_ws):
         r = rows[i]

@@ -109,6 +109,8 @@ class SVMProblem(Problem):
 
     def _margins(self, w, rows=None):
         """``y_i x~_i^T w`` for every example, or for ``rows`` only."""
+        if not w.any():  # the zero start: no pass over X
+            return np.zeros(self.n_components if rows is None else rows.size)
         if rows is None or 2 * rows.size > self.n_components:
             full = np.asarray(self.X @ w[:-1]).ravel()
             full += self.bias * w[-1]
