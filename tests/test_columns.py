@@ -8,7 +8,10 @@ makes Numba test every index for wraparound, and LLVM then falls back to
 masked gathers (BlitzSVC on dense gisette ran 3x slower).
 """
 
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -116,3 +119,24 @@ def test_layout_kernel_needs_a_sparse_argument():
 
     with pytest.raises(TypeError, match="no_flag takes no argument named 'sparse'"):
         layout_kernel(no_flag)
+
+
+_CACHE_CHILD = """
+import numpy as np
+from blitzlearn._kernels._columns import EMPTY_INDEX, xt_dot
+out = np.zeros(2)
+xt_dot(np.arange(6.0), EMPTY_INDEX, EMPTY_INDEX, 3, False, np.ones(3),
+       np.arange(2), out)
+assert out.tolist() == [3.0, 12.0], out
+print(sum(xt_dot.stats.cache_hits.values()), sum(xt_dot.stats.cache_misses.values()))
+"""
+
+
+def test_layout_kernels_are_cached_on_disk(tmp_path):
+    # the dispatcher is built by exec: Numba must still find its source file,
+    # or every process would compile every kernel again
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", _CACHE_CHILD], env=env, check=True,
+                           capture_output=True, text=True).stdout.split()
+            for _ in range(2)]
+    assert runs == [["0", "1"], ["1", "0"]]
