@@ -235,6 +235,28 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent):
     return t * 2.0, N_HALVINGS, loss_t
 
 
+@njit(**JIT)
+def state_after_step(y, s, z, r, h, ent, n_evals, loss, fit_intercept):
+    """The state at the scores ``z`` just moved by :func:`armijo_step`.
+
+    ``n_evals`` and ``loss`` are what the line search returned: with trials,
+    ``r``, ``h`` and ``ent`` hold the state at ``z`` already; without, it is
+    computed.  With ``fit_intercept``, Newton steps on the intercept follow
+    (:func:`fit_intercept_newton`, ``z`` shifted in place).
+
+    Returns ``(loss, shift, work)``: the loss at the final ``z``, the
+    intercept change and the work of a recomputed state (``2 n`` or 0).
+    """
+    work = 0.0
+    if n_evals == 0:  # no trial: the state is the one at the old z
+        loss = logistic_state(y, s, z, r, h, ent)
+        work = 2.0 * z.shape[0]
+    shift = 0.0
+    if fit_intercept:
+        shift, loss = fit_intercept_newton(y, s, z, r, h, 4, ent, loss)
+    return loss, shift, work
+
+
 @layout_kernel
 def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
     """Gap of the rescaled residual on the working set's constraints.
@@ -455,12 +477,10 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         for i in range(n):
             z[i] += step_len * u[i]
         shift += step_len * dc
-        if n_evals == 0:  # no trial: the state is the one at the old z
-            loss = logistic_state(y, s, z, r, h, ent)
-            work += 2.0 * n
-        if fit_intercept:
-            extra, loss = fit_intercept_newton(y, s, z, r, h, 4, ent, loss)
-            shift += extra
+        loss, extra, state_work = state_after_step(y, s, z, r, h, ent, n_evals,
+                                                   loss, fit_intercept)
+        shift += extra
+        work += state_work
     return epochs, work, gap, shift
 
 

@@ -31,10 +31,10 @@ from .._kernels._logistic import (
     armijo_step,
     fit_intercept_newton,
     logistic_dual,
-    logistic_state,
     logistic_subproblem,
     residual_dual,
     scores,
+    state_after_step,
 )
 from .._kernels._logistic_gram import gram_model_cd
 from ._gram import add_gram_rows, gram_budget
@@ -292,14 +292,10 @@ class LogisticProblem(L1DualProblem):
             l1 = float(np.abs(w).sum())
             z += t * u
             self.c += t * dc
-            if n_evals == 0:  # no trial: the state is the one at the old z
-                loss = logistic_state(y, s, z, r, h, self._ent)
-                work += 2.0 * self.n
-            self.loss = loss
-            if self.fit_intercept:
-                shift, self.loss = fit_intercept_newton(y, s, z, r, h, 4,
-                                                        self._ent, loss)
-                self.c += shift
+            self.loss, shift, state_work = state_after_step(
+                y, s, z, r, h, self._ent, n_evals, loss, self.fit_intercept)
+            self.c += shift
+            work += state_work
         self.w[ws] = w
         self._residual(rescore=False)
         return passes, work, sub_gap
