@@ -320,6 +320,25 @@ class RecordingSVMProblem(SVMProblem):
         self.n_restores += 1
         super().restore()
 
+    def _fixed_part(self, ws):
+        # sum_{i not in ws} alpha_i y_i x~_i, whichever sum the plug-in took
+        fixed_w = super()._fixed_part(ws)
+        outside = self.alpha.copy()
+        outside[ws] = 0.0
+        assert_allclose(fixed_w, self._weights_of(outside), rtol=1e-10, atol=1e-10)
+        return fixed_w
+
+    def solve(self, working_set, *args):
+        result = super().solve(working_set, *args)
+        # the margins at w that the next refresh reads instead of a pass
+        if self._ws_margins is not None:
+            ws, m_ws = self._ws_margins
+            assert_array_equal(ws, np.sort(working_set))
+            every = np.arange(self.n_components)
+            assert_allclose(m_ws, self._margins(self.w, every)[ws], rtol=1e-10,
+                            atol=1e-10)
+        return result
+
     def refresh(self, working_set):
         cert = super().refresh(working_set)
         fixed_upper = [c[a > 0] for c, a, e in self.discards if e == self.epoch]

@@ -144,15 +144,16 @@ def _select_breakpoint(slope, d_sq, cuts, jumps, m):
 
 @layout_kernel
 def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
-            total_alpha, w, b_fixed, c_fixed, v, m_v, c, cuts, jumps):
+            total_alpha, w, b_fixed, c_fixed, v, m_v, m_w, cuts, jumps):
     """Relaxed gap on the working set, at the best point of ``[v, w]``.
 
     The relaxed primal is ``P_W(z) = |z|^2/2 + sum_{i in W} u_i max(0, 1 -
     m_i(z)) + c_fixed - b_fixed^T z`` (the examples fixed at their upper bound
     are affine) and the dual ``D(alpha) = sum(alpha) - |w|^2/2``.  Example
     ``t`` of ``W`` is row ``i = rows[t]`` of the matrix given and entry ``i``
-    of ``y``, ``upper`` and ``m_v`` (its margin at ``v``); ``c``, ``cuts``
-    and ``jumps`` are scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
+    of ``y``, ``upper`` and ``m_v`` (its margin at ``v``).  ``m_w[t]``
+    receives example ``t``'s margin at ``w``; ``cuts`` and ``jumps`` are
+    scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
     """
     v_sq = 0.0
     v_dot = 0.0
@@ -173,14 +174,14 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     m = 0
     for t in range(n_ws):
         i = rows[t]
-        c[t] = row_margin(data, indices, indptr, dim, sparse, i, y[i], w,
-                          bias) - m_v[i]
-        slope, m = _add_piece(1.0 - m_v[i], c[t], upper[i], slope, cuts, jumps, m)
+        m_w[t] = row_margin(data, indices, indptr, dim, sparse, i, y[i], w, bias)
+        slope, m = _add_piece(1.0 - m_v[i], m_w[t] - m_v[i], upper[i], slope, cuts,
+                              jumps, m)
     s = _select_breakpoint(slope, d_sq, cuts, jumps, m)
     hinge = 0.0
     for t in range(n_ws):
         i = rows[t]
-        h = 1.0 - m_v[i] - s * c[t]
+        h = 1.0 - m_v[i] - s * (m_w[t] - m_v[i])
         if h > 0.0:
             hinge += upper[i] * h
     primal = (0.5 * (v_sq + 2.0 * s * v_dot + s * s * d_sq) + hinge + c_fixed
@@ -191,8 +192,8 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
 
 @layout_kernel
 def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
-                   sq_norms, alpha, w, b_fixed, c_fixed, v, m_v, seed, eps, delta,
-                   min_work, max_work, max_epochs, check_every):
+                   sq_norms, alpha, w, b_fixed, c_fixed, v, m_v, m_w, seed, eps,
+                   delta, min_work, max_work, max_epochs, check_every):
     """Dual coordinate descent on the working set (Hsieh et al., 2008).
 
     Example ``t`` of the working set is row ``i = rows[t]`` of the matrix
@@ -202,7 +203,9 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     a pass in random order reads no index array besides its order (a second
     one, a dependent load per example, made a pass on a9a 1.4x slower).
     ``c_fixed`` is the sum of ``alpha`` outside the working set, whose
-    examples sit at 0 or at their bound.
+    examples sit at 0 or at their bound.  On return (``max_epochs >= 1``),
+    ``m_w[t]`` is example ``t``'s margin at the final ``w``: every run ends
+    with a gap check, which computes them.
     Maximises ``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2`` over
     ``0 <= alpha_i <= upper_i``, keeping ``w = sum_i alpha_i y_i (x_i, bias)``
     (all examples) up to date.  Each pass visits the examples in a
@@ -230,8 +233,7 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
         r = rows[i]
         pass_cost += 2.0 * ((indptr[r + 1] - indptr[r]) if sparse else dim)
     w_start = w.copy()
-    c_buf = np.empty(n_ws)  # scratch of the gap checks
-    cuts = np.empty(n_ws)
+    cuts = np.empty(n_ws)  # scratch of the gap checks
     jumps = np.empty(n_ws)
     total_alpha = c_fixed
     for t in range(n_ws):
@@ -294,7 +296,7 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
         if epoch % check_every and epoch < max_epochs and work < max_work:
             continue
         gap, dual = _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper,
-                            bias, total_alpha, w, b_fixed, c_fixed, v, m_v, c_buf,
+                            bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m_w,
                             cuts, jumps)
         work += pass_cost
         for t in range(n_ws):  # every example again after a check

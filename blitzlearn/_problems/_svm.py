@@ -86,6 +86,9 @@ class SVMProblem(Problem):
         self.v = np.zeros(self.dim + 1)  # the upper point
         self.m_v = np.zeros(n)  # margins at v and at w (both 0 at the start)
         self.m_x = None  # margins at w(alpha): from refresh to priorities
+        # (working set, its margins at w): what the last subproblem's final gap
+        # check computed, read by the next refresh; None when w moved since
+        self._ws_margins = None
         self._alive = np.arange(n)
         # examples screened at their upper bound: sum of u_i y_i x~_i and of u_i
         self._fixed_w = np.zeros(self.dim + 1)
@@ -98,6 +101,7 @@ class SVMProblem(Problem):
         self.v = np.asarray(v0, dtype=np.float64).copy()
         self.m_v = self._margins(self.v)
         self.best = self.v
+        self._ws_margins = None
 
     # -- helpers ---------------------------------------------------------------
     def _weights_of(self, alpha):
@@ -144,13 +148,38 @@ class SVMProblem(Problem):
     def alive(self):
         return self._alive
 
+    def _margins_at_w(self):
+        """Margins at ``w`` of the alive examples (the others are not read).
+
+        The last subproblem's final gap check left those of its working set:
+        only the other alive examples are read.
+        """
+        alive, cached, self._ws_margins = self._alive, self._ws_margins, None
+        if cached is None:
+            if alive.size == self.n_components:
+                return self._margins(self.w)
+            m_x = np.empty(self.n_components)
+            m_x[alive] = self._margins(self.w, alive)
+            return m_x
+        ws, m_ws = cached
+        m_x = np.empty(self.n_components)
+        m_x[ws] = m_ws
+        rest = self._outside(ws, alive)
+        if rest.size:
+            m_x[rest] = self._margins(self.w, rest)
+        return m_x
+
+    def _outside(self, ws, rows):
+        """The entries of ``rows`` that are not in ``ws``."""
+        if ws.size == rows.size:  # ws is a subset of rows: nothing left
+            return rows[:0]
+        in_ws = np.zeros(self.n_components, dtype=np.bool_)
+        in_ws[ws] = True
+        return rows[~in_ws[rows]]
+
     def refresh(self, working_set):
         alive = self._alive
-        if alive.size == self.n_components:
-            self.m_x = self._margins(self.w)
-        else:
-            self.m_x = np.empty(self.n_components)  # read on alive only
-            self.m_x[alive] = self._margins(self.w, alive)
+        self.m_x = self._margins_at_w()
         # exact line search of the upper point towards w(alpha), reading the
         # margins in place (no temporaries of length n)
         delta = self.w - self.v
@@ -218,13 +247,8 @@ class SVMProblem(Problem):
         ws = working_set  # the engine's are sorted (alive is)
         if np.any(ws[1:] < ws[:-1]):
             ws = np.sort(ws)
-        coef = self.alpha[ws]
-        fixed_u = float(self.alpha.sum() - coef.sum())
-        coef *= self.y[ws]
-        np.negative(coef, out=coef)
-        fixed_w = self.w.copy()
-        self._add_rows(ws, coef, fixed_w)
-        del coef
+        fixed_u = float(self.alpha.sum() - self.alpha[ws].sum())
+        fixed_w = self._fixed_part(ws)
         self._n_solves += 1
         # the kernel reads row i of the matrix with entry i of the per-example
         # arrays: the full ones (alpha updated in place), or the working set's
@@ -237,17 +261,41 @@ class SVMProblem(Problem):
             columns, rows = self.rows, ws
         data, indices, indptr, sparse = columns
         y, upper, sq_norms, alpha, m_v = examples
+        m_w = np.empty(ws.size)
         result = svm_subproblem(
             data, indices, indptr, self.dim, sparse, rows, y, upper, self.bias,
-            sq_norms, alpha, self.w, fixed_w, fixed_u, self.v, m_v,
+            sq_norms, alpha, self.w, fixed_w, fixed_u, self.v, m_v, m_w,
             self.seed + self._n_solves, eps, gap, min_work, max_work, max_epochs,
             CHECK_EVERY)
         if alpha is not self.alpha:
             self.alpha[ws] = alpha
+        self._ws_margins = (ws, m_w) if result[0] > 0 else None
         return result
+
+    def _fixed_part(self, ws):
+        """``sum_{i not in ws} alpha_i y_i x~_i``, by the cheaper of two sums.
+
+        Either ``w(alpha)`` minus the working set's part, or the screened
+        examples' sum plus the alive examples outside ``ws`` with
+        ``alpha_i > 0`` (none when ``ws`` holds every alive example).
+        """
+        others = self._outside(ws, self._alive)
+        others = others[self.alpha[others] > 0.0]
+        if self.costs[others].sum() < self.costs[ws].sum():
+            fixed_w = self._fixed_w.copy()
+            rows, sign = others, 1.0
+        else:
+            fixed_w = self.w.copy()
+            rows, sign = ws, -1.0
+        if rows.size:
+            coef = self.alpha[rows] * self.y[rows]
+            coef *= sign
+            self._add_rows(rows, coef, fixed_w)
+        return fixed_w
 
     def full_gap(self, limit=0.0):
         self.w = self._weights_of(self.alpha)  # drop incremental drift
+        self._ws_margins = None
         best = np.inf
         for point in (self.v, self.w):  # the true hinge of every example
             value = self._hinge_primal(point, self._margins(point), slice(None))
