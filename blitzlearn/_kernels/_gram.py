@@ -31,8 +31,8 @@ def row_counts(indices, indptr, cols, out):
     """
     for t in range(cols.shape[0]):
         j = cols[t]
-        for k in range(indptr[j], indptr[j + 1]):
-            out[indices[k]] += 1
+        for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            out[np.uint64(indices[k])] += 1  # unsigned: see col_dot
 
 
 @njit(**JIT)
@@ -106,15 +106,16 @@ def weighted_gram_rows(indptr, indices, data, h, gram, first):
     """
     for i in range(indptr.shape[0] - 1):
         hi = h[i]
-        start, end = indptr[i], indptr[i + 1]
+        # unsigned positions and indices: no wraparound test (see col_dot)
+        start, end = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
         lo = start
         while lo < end and indices[lo] < first:
-            lo += 1
+            lo += np.uint64(1)
         for a in range(start, end):
             va = hi * data[a]
-            ia = indices[a]
+            ia = np.uint64(indices[a])
             for b in range(max(a, lo), end):
-                gram[ia, indices[b]] += va * data[b]
+                gram[ia, np.uint64(indices[b])] += va * data[b]
 
 
 @njit(**JIT)

@@ -394,8 +394,9 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                     a = 0.0
                     b = 0.0
                     grad = 0.0
-                    for t in range(indptr[j], indptr[j + 1]):
-                        i = indices[t]
+                    # unsigned positions: no wraparound test (see col_dot)
+                    for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+                        i = np.uint64(indices[t])
                         v = data[t] * h[i]
                         a += v
                         b += v * data[t]
@@ -430,8 +431,9 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                     dw[k] += step
                     visited += nnz_j
                     if sparse:
-                        for t in range(indptr[j], indptr[j + 1]):
-                            i = indices[t]
+                        for t in range(np.uint64(indptr[j]),
+                                       np.uint64(indptr[j + 1])):
+                            i = np.uint64(indices[t])
                             q[i] -= h[i] * data[t] * step
                     else:
                         col = data[j * n:(j + 1) * n]

@@ -23,6 +23,7 @@ gain, and takes a heavy-ball momentum step in PyTorch's form
 
 import math
 
+import numpy as np
 from numba import njit
 
 from .._adascale import gain_observe, gain_value
@@ -115,8 +116,8 @@ def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
     """
     change = 0.0
     if sparse:
-        for p in range(indptr[j], indptr[j + 1]):
-            r = indices[p]
+        for p in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            r = np.uint64(indices[p])  # unsigned: see col_dot
             step = a * data[p]
             old = v[r]
             v[r] = old + step
@@ -185,8 +186,8 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
                 # a second visit of a column finds it already flushed (0)
                 for t in range(first, first + size):
                     i = order[t]
-                    for p in range(indptr[i], indptr[i + 1]):
-                        j = indices[p]
+                    for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                        j = np.uint64(indices[p])
                         a = acc[k, j]
                         if a != 0.0:
                             total[k, j] += a
