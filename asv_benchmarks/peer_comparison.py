@@ -23,9 +23,10 @@ inherit the compiled code. A first fit longer than ``--max-seconds`` is killed
 and reported as ``> N``; the smaller regularisations of that solver on that
 data set are then skipped (``> N skipped``), as they are slower still.
 
-Besides the LIBSVM sets (:func:`blitzlearn.datasets.load_libsvm`), the
-``--datasets`` may name the generated problems of ``_peer_data.py``:
-``rcv1-like``, ``news20-like``, ``e2006-like`` and ``dense-tall``.
+Besides the LIBSVM sets (:func:`blitzlearn.datasets.load_libsvm`) and
+``news20-binary`` (see :func:`load`), the ``--datasets`` may name the
+generated problems of ``_peer_data.py``: ``rcv1-like``, ``news20-like``,
+``e2006-like`` and ``dense-tall``.
 
 Run from the repository root, single-threaded as the reference figures are::
 
@@ -96,11 +97,19 @@ def load(name, task, scale=1.0):
     """``(X, y)`` of a LIBSVM set, or of a generated problem if ``name`` is one.
 
     ``scale`` shrinks the generated problems (both dimensions).
+    ``"news20-binary"`` is the binary task that ``../shared/datasets/README.md``
+    derives from the 20-class ``news20``: rows scaled to unit norm, ``+1`` for
+    classes 1-10 and ``-1`` for classes 11-20.
     """
     if name in GENERATED:
         return make_peer_data(name, task, scale=scale)
     from blitzlearn.datasets import load_libsvm
 
+    if name == "news20-binary":
+        X, y = load_libsvm("news20")
+        norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+        X = sp.csc_matrix(sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ X)
+        return X, np.where(y <= 10, 1.0, -1.0)
     return load_libsvm(name)
 
 

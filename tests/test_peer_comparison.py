@@ -83,6 +83,28 @@ def test_generators_are_deterministic_and_labels_balanced(data, name):
     assert abs(y1.mean()) < 0.05
 
 
+def test_news20_binary_is_the_readme_task(peers):
+    from _helpers import DATASETS
+
+    from blitzlearn.datasets import load_libsvm
+
+    if not DATASETS.is_dir():
+        pytest.skip(f"../shared/datasets not found: {DATASETS} does not exist")
+    raw, classes = load_libsvm("news20", data_home=DATASETS)
+    X, y = peers.load("news20-binary", "svm")
+    assert X.shape == raw.shape == (15935, 62061) and X.format == "csc"
+    assert X.nnz == raw.nnz
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-12)
+    # a row is its raw counts over their norm; +1 exactly for classes 1-10
+    i = 7
+    row = raw[i].toarray().ravel()
+    np.testing.assert_allclose(X[i].toarray().ravel(), row / np.linalg.norm(row))
+    assert set(np.unique(classes)) == set(range(1, 21))
+    np.testing.assert_array_equal(y == 1.0, classes <= 10)
+    assert set(np.unique(y)) == {-1.0, 1.0}
+
+
 def test_unknown_generated_set_is_rejected(data):
     with pytest.raises(ValueError, match="unknown generated set"):
         data.make_peer_data("rcv2-like")
