@@ -264,7 +264,7 @@ class LogisticProblem(L1DualProblem):
                         0.5 * self.gamma * (1.0 - eps) * dist2):
                     break
             # -- the Newton model, intercept eliminated ------------------------
-            hx = xt(h)
+            hx = xt(h) if self.fit_intercept else None  # for the centring only
             h_sum, r_sum = float(h.sum()), float(r.sum())
             if sparse:
                 gram.fill(0.0)  # add_gram_rows adds into one triangle
@@ -297,5 +297,8 @@ class LogisticProblem(L1DualProblem):
             self.c += shift
             work += state_work
         self.w[ws] = w
-        self._residual(rescore=False)
+        if self.fit_intercept:
+            self._residual(rescore=False)  # more Newton steps on the intercept
+        else:  # the state at z is the line search's: only r is balanced again
+            self.r, self._factors = self._balanced()
         return passes, work, sub_gap
