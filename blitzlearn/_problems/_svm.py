@@ -155,16 +155,14 @@ class SVMProblem(Problem):
         only the other alive examples are read.
         """
         alive, cached, self._ws_margins = self._alive, self._ws_margins, None
-        if cached is None:
-            if alive.size == self.n_components:
-                return self._margins(self.w)
-            m_x = np.empty(self.n_components)
-            m_x[alive] = self._margins(self.w, alive)
-            return m_x
-        ws, m_ws = cached
+        if cached is None and alive.size == self.n_components:
+            return self._margins(self.w)
         m_x = np.empty(self.n_components)
-        m_x[ws] = m_ws
-        rest = self._outside(ws, alive)
+        rest = alive
+        if cached is not None:
+            ws, m_ws = cached
+            m_x[ws] = m_ws
+            rest = self._outside(ws, alive)
         if rest.size:
             m_x[rest] = self._margins(self.w, rest)
         return m_x
