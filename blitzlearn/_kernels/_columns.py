@@ -117,18 +117,26 @@ def vdot(a, b):
 # reassociated (a gather loop that LLVM vectorises is slower on short
 # columns).  On a9a this halved the time of one pass of the SVM kernel.
 #
-# Their positions are unsigned (``np.uint64``): Numba wraps a negative signed
-# index around (``a[-1]`` is the last entry), a test and a select on every
-# load of ``data``, ``indices`` and ``v``, which made these loops twice as slow
-# as scipy's ``csr_matvec`` (rcv1-like, all rows: 1.5 ms against 0.74 ms; 0.77
-# ms unsigned).  A valid CSC matrix has no negative entry in ``indptr`` or
-# ``indices``.
+# Their positions are unsigned (``col_span``, ``np.uint64(indices[k])``):
+# Numba wraps a negative signed index around (``a[-1]`` is the last entry), a
+# test and a select on every load of ``data``, ``indices`` and ``v``, which
+# made these loops twice as slow as scipy's ``csr_matvec`` (rcv1-like, all
+# rows: 1.5 ms against 0.74 ms; 0.77 ms unsigned).  A valid CSC matrix has no
+# negative entry in ``indptr`` or ``indices``.  Every sparse loop of the
+# kernels reads its entries this way.
+@njit(inline="always")
+def col_span(indptr, j):
+    """``(start, stop)`` of column ``j``'s entries, as unsigned positions."""
+    return np.uint64(indptr[j]), np.uint64(indptr[j + 1])
+
+
 @njit(inline="always")
 def col_dot(data, indices, indptr, n, sparse, j, v):
     """Return ``X[:, j] @ v`` (both layouts)."""
     if sparse:
         acc = 0.0
-        for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+        start, stop = col_span(indptr, j)
+        for k in range(start, stop):
             acc += data[k] * v[np.uint64(indices[k])]
         return acc
     # a slice indexed from 0: with ``data[start + i]`` Numba tests every index
@@ -141,7 +149,8 @@ def col_dot(data, indices, indptr, n, sparse, j, v):
 def col_axpy(data, indices, indptr, n, sparse, j, a, v):
     """``v += a * X[:, j]`` (both layouts)."""
     if sparse:
-        for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+        start, stop = col_span(indptr, j)
+        for k in range(start, stop):
             v[np.uint64(indices[k])] += a * data[k]
     else:
         col = data[j * n:(j + 1) * n]  # indexed from 0: see col_dot
@@ -178,7 +187,8 @@ def col_sq_norms(data, indices, indptr, n, sparse, out):
     for j in range(out.shape[0]):
         acc = 0.0
         if sparse:
-            for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+            start, stop = col_span(indptr, j)
+            for k in range(start, stop):
                 acc += float(data[k]) * float(data[k])
         else:
             for k in range(j * n, (j + 1) * n):

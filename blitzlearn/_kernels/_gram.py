@@ -20,7 +20,7 @@ kernels read ``X`` in its own layout instead, one block of rows at a time:
 import numpy as np
 from numba import njit
 
-from ._columns import JIT
+from ._columns import JIT, col_span
 
 
 @njit(**JIT)
@@ -31,8 +31,9 @@ def row_counts(indices, indptr, cols, out):
     """
     for t in range(cols.shape[0]):
         j = cols[t]
-        for k in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
-            out[np.uint64(indices[k])] += 1  # unsigned: see col_dot
+        start, stop = col_span(indptr, j)
+        for k in range(start, stop):
+            out[np.uint64(indices[k])] += 1
 
 
 @njit(**JIT)
@@ -106,8 +107,7 @@ def weighted_gram_rows(indptr, indices, data, h, gram, first):
     """
     for i in range(indptr.shape[0] - 1):
         hi = h[i]
-        # unsigned positions and indices: no wraparound test (see col_dot)
-        start, end = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+        start, end = col_span(indptr, i)  # a CSR block: rows as columns
         lo = start
         while lo < end and indices[lo] < first:
             lo += np.uint64(1)

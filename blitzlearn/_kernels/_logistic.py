@@ -13,7 +13,7 @@ point ``theta`` has ``q_i = y_i theta_i / s_i`` in [0, 1] and
 import numpy as np
 from numba import njit
 
-from ._columns import JIT, col_axpy, col_dot, layout_kernel, shuffle
+from ._columns import JIT, col_axpy, col_dot, col_span, layout_kernel, shuffle
 from ._l1 import l1_coordinate_step
 
 # Curvature floor of a sample in the Newton model (keeps confidently
@@ -394,8 +394,8 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                     a = 0.0
                     b = 0.0
                     grad = 0.0
-                    # unsigned positions: no wraparound test (see col_dot)
-                    for t in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
+                    start, stop = col_span(indptr, j)
+                    for t in range(start, stop):
                         i = np.uint64(indices[t])
                         v = data[t] * h[i]
                         a += v
@@ -431,8 +431,8 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                     dw[k] += step
                     visited += nnz_j
                     if sparse:
-                        for t in range(np.uint64(indptr[j]),
-                                       np.uint64(indptr[j + 1])):
+                        start, stop = col_span(indptr, j)
+                        for t in range(start, stop):
                             i = np.uint64(indices[t])
                             q[i] -= h[i] * data[t] * step
                     else:

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 from .._adascale import gain_observe, gain_value
-from ._columns import JIT, col_axpy, col_dot, layout_kernel
+from ._columns import JIT, col_axpy, col_dot, col_span, layout_kernel
 from ._logistic import _log1pexp, _sigma_neg
 
 LOSSES = {"log_loss": 0, "hinge": 1, "squared_hinge": 2, "modified_huber": 3}
@@ -116,8 +116,9 @@ def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
     """
     change = 0.0
     if sparse:
-        for p in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):
-            r = np.uint64(indices[p])  # unsigned: see col_dot
+        p_lo, p_hi = col_span(indptr, j)
+        for p in range(p_lo, p_hi):
+            r = np.uint64(indices[p])
             step = a * data[p]
             old = v[r]
             v[r] = old + step
@@ -186,7 +187,8 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
                 # a second visit of a column finds it already flushed (0)
                 for t in range(first, first + size):
                     i = order[t]
-                    for p in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
+                    p_lo, p_hi = col_span(indptr, i)  # (start is taken)
+                    for p in range(p_lo, p_hi):
                         j = np.uint64(indices[p])
                         a = acc[k, j]
                         if a != 0.0:
