@@ -207,9 +207,9 @@ _U32 = np.uint64(32)
 def shuffle(order, n, state):
     """Fisher-Yates shuffle of ``order[:n]``; returns the generator's new state.
 
-    Coordinate descent visits its coordinates in a fresh pseudo-random order
-    each pass: on strongly correlated columns (tf-idf text, one-hot groups) a
-    fixed cyclic order can need tens of times more passes.  The generator is
+    The coordinate-descent kernels visit their coordinates in pseudo-random
+    orders: on strongly correlated columns (tf-idf text, one-hot groups) the
+    columns' own order can need tens of times more passes.  The generator is
     seeded by the caller, so the same input always gives the same model.
     """
     for t in range(n - 1, 0, -1):

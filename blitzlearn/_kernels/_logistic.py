@@ -284,8 +284,13 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     coordinate descent on the quadratic model over ``ws`` with the intercept
     eliminated (h-weighted centred columns, the intercept's move accumulated
     and applied once per pass), a line search on the directional derivative,
-    and Newton steps on the intercept alone.  Each coordinate-descent pass
-    visits the working set in a pseudo-random order drawn from ``seed``.
+    and Newton steps on the intercept alone.  Each Newton iteration draws a
+    pseudo-random order of the working set (from ``seed``) and its
+    coordinate-descent passes keep it: a fresh order every pass turns the
+    model's solve into a randomised iteration whose noise stalls the last
+    digits of the KKT conditions (news20-binary at ``C_min * 1000``: 2.26 s
+    against 0.40 s with one order per Newton iteration), while the columns'
+    own order can need tens of times more passes on correlated columns.
 
     Stops, after at least ``min_work`` matrix entries, once the working-set gap
     is at most ``eps * delta`` and the objective dropped by at least
@@ -379,13 +384,13 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
         n_act = n_ws
         for k in range(n_ws):
             order[k] = k
+        state = shuffle(order, n_ws, state)  # this Newton iteration's order
         margin = np.inf  # no shrinking in the first pass
         for n_pass in range(MAX_PASSES):
             pending = 0.0  # intercept move not yet applied to q
             viol = 0.0
             worst = 0.0
             visited = 0.0
-            state = shuffle(order, n_act, state)
             keep = 0
             for kk in range(n_act):
                 k = order[kk]
