@@ -11,11 +11,13 @@ component whose boundary misses ``S(xi)`` can be left out of the working set;
 one whose boundary misses ``S(1)``, the safe ball
 ``||z* - (x + y)/2||^2 <= Delta/gamma - ||x - y||^2/4``, is screened for good.
 
-Everything here is O(number of targets) scalar work done on the host with
-NumPy, whatever the backend of the data.
+Everything here is O(number of targets) scalar work done on the host (NumPy
+and a Numba loop), whatever the backend of the data.
 """
 
 import numpy as np
+
+from .._kernels._capsules import capsule_axes
 
 # Progress targets: 24 values log-spaced from 1e-6 (ratio 10**(1/6)), then 101
 # values log-spaced from 1e-2 to 1 (1e-2 appears twice), sorted ascending.
@@ -83,17 +85,8 @@ def capsules(gamma, gap, dist, xi=XI_GRID):
     gap = max(float(gap), 0.0)
     dist = float(dist)
     theta, shape, share = _theta_grid(xi)
-    inner = (2.0 * gap / gamma) * shape - dist * dist * share
-    radius = theta * np.sqrt(np.maximum(inner, 0.0) / (1.0 + theta))
-    offset = dist * share
-    rho = radius.max(axis=1)
-    h_hi = (offset + radius).max(axis=1)
-    h_lo = np.minimum((offset - radius).min(axis=1), 0.0)
-    if dist > 0.0:
-        ends = np.stack([(h_lo + rho) / dist, (h_hi - rho) / dist])
-    else:
-        ends = np.zeros((2, xi.size))
-    lo, hi = ends.min(axis=0), ends.max(axis=0)
+    lo, hi, rho = np.empty(xi.size), np.empty(xi.size), np.empty(xi.size)
+    capsule_axes(2.0 * gap / float(gamma), dist, theta, shape, share, lo, hi, rho)
     # xi = 1: the safe ball, exactly.
     lo[-1] = hi[-1] = 0.5
     rho[-1] = np.sqrt(max(gap / gamma - dist * dist / 4.0, 0.0))

@@ -17,6 +17,8 @@ matrix entries touched, reported by the kernels, so that the same input always
 gives the same sequence of decisions and the same model.
 """
 
+import math
+
 import numpy as np
 
 EPS_GRID = np.array([0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2, 0.3, 0.5, 0.7])
@@ -50,16 +52,16 @@ class WorkScheduler:
     def c_solve(self):
         if not self._solve_rates:
             return 1.0
-        return float(np.median(self._solve_rates[-5:]))
+        return _median(self._solve_rates[-5:])
 
     @property
     def c_prog(self):
         if not self._progress:
             return 1.0
-        value = float(np.median(self._progress[-2:]))
-        if not np.isfinite(value):
+        value = _median(self._progress[-2:])
+        if not math.isfinite(value):
             return 1.0
-        return float(np.clip(value, *C_PROG_RANGE))
+        return min(max(value, C_PROG_RANGE[0]), C_PROG_RANGE[1])
 
     def choose(self, sizes, overhead, allowed):
         """Pick a target index, a tolerance and work bounds.
@@ -103,3 +105,15 @@ class WorkScheduler:
         if eps_real < 0.99 and gap_before > 0:
             prog = (1.0 - gap_after / gap_before) / ((1.0 - eps_real) * xi_used)
             self._progress.append(prog)
+
+
+def _median(values):
+    """Median of a short list of floats (``np.median``'s value, without its
+    overhead of tens of microseconds, which small fits pay every iteration)."""
+    if any(math.isnan(v) for v in values):
+        return math.nan
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[mid])
+    return (ordered[mid - 1] + ordered[mid]) / 2.0
