@@ -152,6 +152,7 @@ class L1DualProblem(Problem):
         # would be upcast by numpy, so it keeps the column loop).
         self._full_product = self.cols[3] or X.dtype == np.float64
         self.n, self.n_components = X.shape
+        self.support_bound = self.n  # an L1 solution needs at most n weights
         self.d = d
         self.d_norm2 = float(d @ d)
         self.lam = float(lam)
