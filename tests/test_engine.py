@@ -5,8 +5,10 @@
 import numpy as np
 import pytest
 
-from blitzlearn._engine import XI_GRID, capsules
-from blitzlearn._engine._scheduler import EPS_GRID, WorkScheduler
+from blitzlearn._engine import XI_GRID, blitzws, capsules
+from blitzlearn._engine._blitzws import CHEAP_PASS
+from blitzlearn._engine._scheduler import EPS_GRID, WorkScheduler, _median
+from blitzlearn._problems._lasso import LassoProblem
 
 
 def _brute_force_capsule(gamma, gap, dist, xi, n_theta=200_001):
@@ -62,3 +64,56 @@ def test_scheduler_is_deterministic_and_respects_allowed():
     assert picks[0] == picks[1]
     k, eps, min_work, max_work = picks[0]
     assert k < 10 and eps in EPS_GRID and 0 < min_work < max_work
+
+
+@pytest.mark.parametrize("values", [[3.0], [2.0, -1.0], [5.0, 1.0, 4.0, 2.0, 3.0],
+                                    [1e-300, 1e300, 7.0, 7.0], [np.inf, 1.0, 2.0]])
+def test_scheduler_median_is_numpys(values):
+    assert _median(values) == float(np.median(values))
+    assert np.isnan(_median([1.0, np.nan, 2.0]))
+
+
+class _RecordingLasso(LassoProblem):
+    """A Lasso problem that records its working sets' sizes and alive counts."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sizes, self.n_alive = [], []
+
+    def solve(self, working_set, *args):
+        self.sizes.append(working_set.size)
+        self.n_alive.append(self.alive().size)
+        return super().solve(working_set, *args)
+
+
+def _lasso_run(n, p, ratio):
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    y = X[:, :5] @ np.arange(1.0, 6.0) + 0.5 * rng.standard_normal(n)
+    lam = ratio * np.abs(X.T @ y).max()
+    problem = _RecordingLasso(X, y, np.ones(n), lam, fit_intercept=False,
+                              positive=False, w0=np.zeros(p))
+    result = blitzws(problem, tol=1e-10 * float(y @ y), max_iter=500,
+                     max_epochs=100_000)
+    assert result.converged
+    return problem
+
+
+def test_cheap_working_sets_keep_the_floor():
+    # 40 x 3000: a pass over 100 columns is 4000 entries, under CHEAP_PASS, so
+    # after the first subproblem no working set has fewer than
+    # min(min_ws_size, support_bound = n, alive) components
+    assert 100 * 40 <= CHEAP_PASS
+    problem = _lasso_run(40, 3000, 0.05)
+    assert problem.support_bound == 40
+    assert len(problem.sizes) >= 4
+    for size, alive in zip(problem.sizes[1:], problem.n_alive[1:], strict=True):
+        assert size >= min(40, alive)
+
+
+def test_expensive_working_sets_are_free_to_shrink():
+    # 400 rows: 100 columns cost 40000 entries a pass, beyond CHEAP_PASS; the
+    # engine may pick working sets of any size (here some below 100)
+    assert 100 * 400 > CHEAP_PASS
+    problem = _lasso_run(400, 3000, 0.02)
+    assert min(problem.sizes[1:]) < 100
