@@ -75,6 +75,11 @@ class SolveResult:
     working_set: np.ndarray
     history: list = field(default_factory=list)
     limit: float = 0.0  # the gap threshold in force at the end
+    # what ended the run: "converged", "max_iter" (outer iterations used up)
+    # or "stalled" (stall_limit iterations without progress)
+    stop: str = "converged"
+    # whether the last subproblem used all its max_epochs passes
+    epochs_capped: bool = False
 
 
 class Problem:
@@ -214,8 +219,11 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
     n_iter = 0
     limit = tol
     n_screened = 0
+    stop = "max_iter"
+    epochs_capped = False
     for n_iter in range(1, max_iter + 1):
         cert = problem.refresh(working_set)
+        check_finite(cert)
         history.append(cert.gap)
         if pending is not None:
             scheduler.record(*pending, gap_after=cert.gap)
@@ -241,6 +249,7 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         else:
             stalled += 1
             if stalled >= stall_limit:
+                stop = "stalled"
                 break
         best_lower = max(best_lower, cert.lower)
         best_gap = min(best_gap, cert.gap)
@@ -295,9 +304,11 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         pending = (size, max(sub_gap, 0.0) / cert.gap, work, cert.gap,
                    XI_GRID[k])
         missed = sub_gap > eps * cert.gap
+        epochs_capped = n_epochs >= max_epochs
     if cert is not None and not converged:
         limit = max(tol, rel_tol * cert.lower)
         cert.gap = problem.full_gap(limit)
+        check_finite(cert)
         converged = cert.gap <= limit
         if verbose:
             logger.info("iter %d  gap %.3e  stopped, %s (tolerance %.3e)", n_iter,
@@ -307,4 +318,22 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         working_set = np.empty(0, dtype=np.intp)
     return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,
                        working_set=working_set, history=history,
-                       limit=float(limit))
+                       limit=float(limit),
+                       stop="converged" if converged else stop,
+                       epochs_capped=epochs_capped and not converged)
+
+
+def check_finite(cert):
+    """Raise ``ValueError`` when the certificate is NaN or infinite.
+
+    A gap or bound that is not finite means the objective overflowed (data
+    or weights too large for float64): no model could be certified, and
+    returning one would hand back NaN or meaningless weights.
+    """
+    if not (np.isfinite(cert.gap) and np.isfinite(cert.lower)):
+        raise ValueError(
+            f"The objective is not finite (duality gap {cert.gap}, lower bound "
+            f"{cert.lower}): the data are too large for float64 arithmetic. "
+            "Scale X (and y) first, for example with "
+            "sklearn.preprocessing.StandardScaler."
+        )

@@ -16,6 +16,9 @@ from .._problems._l1 import column_stats
 from .._problems._logistic import LogisticProblem, null_intercept
 from ._classifier import BlitzClassifierBase
 
+# what tol multiplies, as the ConvergenceWarning says it
+LOGISTIC_TOL_SCALE = "the null model's objective"
+
 
 def null_loss(labels, sw, fit_intercept):
     """Loss of the null model (``w = 0``, best intercept): the scale of ``tol``."""
@@ -148,6 +151,8 @@ class BlitzLogisticL1(BlitzClassifierBase):
     0.974
     """
 
+    _tol_scale = LOGISTIC_TOL_SCALE
+
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
@@ -211,8 +216,7 @@ class BlitzLogisticL1(BlitzClassifierBase):
         result = solve_logistic(problem, self.C, tol=self.tol,
                                 max_iter=self.max_iter, max_epochs=self.max_epochs,
                                 verbose=self.verbose)
-        return (problem.w, problem.intercept(), result.gap, result.n_iter,
-                result.converged, result.limit, {})
+        return problem.w, problem.intercept(), result, {}
 
     def predict_proba(self, X):
         """Probability estimates of each class.

@@ -15,7 +15,7 @@ from .._engine import XI_GRID
 from .._engine._scheduler import WorkScheduler
 from .._problems._lasso import LassoProblem
 from .._progress import progress
-from .._validation import scale_rows
+from .._validation import kernel_input, scale_rows
 from ._lasso import BlitzLasso, solve_lasso
 
 
@@ -114,13 +114,14 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     params.pop("selection", None)
     if params:
         raise TypeError(f"blitz_lasso_path got unexpected parameters {sorted(params)}.")
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32],
-                    order="F")
+    X = check_array(X, accept_sparse=["csc", "csr", "coo"],
+                    dtype=[np.float64, np.float32], order="F")
     y = check_array(y, ensure_2d=False, dtype=np.float64)
     if y.ndim != 1:
         raise ValueError(
             f"blitz_lasso_path fits one output; got y of shape {y.shape}."
         )
+    X = kernel_input(X, "columns", "blitz_lasso_path", y)
     if X_scale is not None and not np.allclose(X_scale, 1.0):
         raise ValueError("blitz_lasso_path does not rescale features (X_scale).")
     n_samples, n_features = X.shape

@@ -132,6 +132,7 @@ class BlitzSVC(BlitzClassifierBase):
     """
 
     _layout = "rows"
+    _tol_scale = "the dual objective D(alpha)"
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="neither")],
@@ -195,5 +196,5 @@ class BlitzSVC(BlitzClassifierBase):
                          max_iter=self.max_iter, max_epochs=self.max_epochs,
                          verbose=self.verbose)
         w = problem.best
-        return (w[:-1], bias * w[-1], result.gap, result.n_iter, result.converged,
-                result.limit, {"working_set_size_": result.working_set.size})
+        return (w[:-1], bias * w[-1], result,
+                {"working_set_size_": result.working_set.size})
