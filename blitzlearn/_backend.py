@@ -257,9 +257,10 @@ def check_device_input(estimator, X, y, backend, layout):
         raise ValueError(f"{name}: X has {n} samples but y has {y.shape[0]}.")
     dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
     if cusparse.issparse(X):
-        # canonical in the layout's format (a copy unless X already is), and
-        # still canonical as the transpose for the rows layout
-        A = canonical_sparse(X, layout if layout == "columns" else "rows")
+        # canonical CSC / CSR (a copy unless X already is: the caller's
+        # matrix is never sorted in place); a canonical CSR's transpose is a
+        # canonical CSC
+        A = canonical_sparse(X, layout)
         A = (A if layout == "columns" else A.T).astype(np.float64)
     else:
         A = xp.asfortranarray((X if layout == "columns" else X.T).astype(np.float64))

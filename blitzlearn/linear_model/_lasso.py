@@ -144,8 +144,9 @@ class BlitzLasso(RegressorMixin, LinearModel):
     the same input always gives the same model.
 
     Sparse input is read in CSC form (CSR and COO are converted, never
-    densified or centred); float32 input is solved on float32 data with
-    float64 accumulation.
+    densified or centred; duplicate entries are summed and indices sorted
+    on a copy: ``X`` itself is never modified); float32 input is solved on
+    float32 data with float64 accumulation.
 
     References
     ----------

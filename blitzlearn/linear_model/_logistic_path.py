@@ -140,7 +140,9 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data (dense, or sparse: CSC is used without a copy).
+        Training data (dense, or sparse: a CSC matrix with sorted indices and
+        no duplicate entries is used without a copy, anything else is
+        converted; ``X`` is never modified).
     y : array-like of shape (n_samples,)
         Class labels.
     pos_class : label, default=None

@@ -51,7 +51,9 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data (dense, or sparse: CSC is used without a copy).
+        Training data (dense, or sparse: a CSC matrix with sorted indices and
+        no duplicate entries is used without a copy, anything else is
+        converted; ``X`` is never modified).
     y : array-like of shape (n_samples,)
         Target (one output).
     eps : float, default=1e-3
