@@ -84,6 +84,7 @@ def make_X(kind, X):
         "csr-duplicates": lambda: _shuffled(sp.csr_matrix(X), 3, split=True),
         "csc-duplicates": lambda: _shuffled(sp.csc_matrix(X), 4, split=True),
         "dense-read-only": lambda: _read_only(np.asfortranarray(X)),
+        "dense-C-read-only": lambda: _read_only(np.ascontiguousarray(X)),
         "csr-unsorted-read-only": lambda: _read_only(
             _shuffled(sp.csr_matrix(X), 5, split=False)),
         "csc-duplicates-read-only": lambda: _read_only(
@@ -95,7 +96,8 @@ def make_X(kind, X):
 
 X_KINDS = ["dense-C", "dense-F", "csr", "csc", "coo", "csr-unsorted",
            "csc-unsorted", "csr-duplicates", "csc-duplicates", "dense-read-only",
-           "csr-unsorted-read-only", "csc-duplicates-read-only", "coo-read-only"]
+           "dense-C-read-only", "csr-unsorted-read-only",
+           "csc-duplicates-read-only", "coo-read-only"]
 
 
 def _fit_predict(model, methods):
@@ -208,8 +210,9 @@ def test_overflowing_magnitudes_raise(entry, scale_X, scale_y):
 
 
 def test_large_but_safe_magnitudes_fit():
-    # entries of 1e150 in a handful of rows: squares sum below float64's max
+    # entries of 1e150: their squares sum below float64's max, and the same
+    # problem in other units (w / 1e150, alpha * 1e150) is solved
     Xd, y, _, _ = _problem()
-    model = BlitzLasso(alpha=0.01, tol=1e-10).fit(Xd * 1e150, y)
+    model = BlitzLasso(alpha=0.01 * 1e150, tol=1e-10).fit(Xd * 1e150, y)
     ref = BlitzLasso(alpha=0.01, tol=1e-10).fit(Xd, y)
     assert_allclose(model.coef_ * 1e150, ref.coef_, rtol=1e-6, atol=1e-9)
