@@ -216,3 +216,20 @@ def test_large_but_safe_magnitudes_fit():
     model = BlitzLasso(alpha=0.01 * 1e150, tol=1e-10).fit(Xd * 1e150, y)
     ref = BlitzLasso(alpha=0.01, tol=1e-10).fit(Xd, y)
     assert_allclose(model.coef_ * 1e150, ref.coef_, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["columns", "rows"])
+@pytest.mark.parametrize("kind", ["csr-duplicates", "csc-duplicates-read-only",
+                                  "csr-unsorted-read-only", "coo", "csc"])
+def test_device_input_is_canonical_and_untouched(kind, layout):
+    # the GPU backend's validation (run here on its NumPy/SciPy stand-in)
+    # uses the same helper: a canonical copy, the caller's matrix unchanged
+    from blitzlearn._backend import check_device_input, numpy_backend
+
+    Xd, y, _, _ = _problem()
+    X = make_X(kind, Xd)
+    before = _snapshot(X)
+    A, _, _ = check_device_input(BlitzSVC(), X, y, numpy_backend(), layout)
+    assert _snapshot(X) == before
+    assert A.format == "csc" and A.has_canonical_format
+    assert_allclose(A.toarray(), Xd if layout == "columns" else Xd.T)
