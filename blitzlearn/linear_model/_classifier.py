@@ -22,6 +22,7 @@ from .._backend import (
     resolve_backend,
 )
 from .._device import is_cupy_object, single_threaded_blas
+from .._progress import report_certificate
 from .._validation import check_sparse_format, single_target
 
 
@@ -103,6 +104,10 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                  extra) = self._fit_binary(X, labels, sw, start, context)
             for key, value in extra.items():
                 extras.setdefault(key, []).append(value)
+            report_certificate(
+                self.verbose, name if len(targets) == 1
+                else f"{name}, class {classes[target]!r} against the rest",
+                gaps[k], tol_abs, n_iter[k], converged)
             if not converged:
                 warnings.warn(
                     f"{name} did not converge for class {classes[target]!r}: the "
