@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """verbose: the printed lines of every estimator, the logger, progress bars."""
 
+import contextlib
 import io
 import logging
 import re
@@ -138,19 +139,26 @@ def test_multiclass_certificate_per_class(capsys):
     assert [int(c[4]) for c in certs] == list(model.n_iter_)
 
 
-def test_logger_receives_the_printed_records(capsys):
-    model, X, y = _lasso_case()
+@contextlib.contextmanager
+def _handler_on_the_logger(level):
+    """A user's handler on the ``blitzlearn`` logger; yields its stream."""
     logger = logging.getLogger("blitzlearn")
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
+    old_level = logger.level
+    logger.setLevel(level)
     try:
-        model.set_params(verbose=2).fit(X, y)
+        yield stream
     finally:
         logger.removeHandler(handler)
-        logger.setLevel(level)
+        logger.setLevel(old_level)
+
+
+def test_logger_receives_the_printed_records(capsys):
+    model, X, y = _lasso_case()
+    with _handler_on_the_logger(logging.DEBUG) as stream:
+        model.set_params(verbose=2).fit(X, y)
     assert stream.getvalue().splitlines() == _lines(capsys.readouterr().out)
 
 
@@ -170,17 +178,8 @@ def test_lasso_lines_count_screening():
     # on leukemia (7129 features) the safe ball screens most features
     X, y = load_dataset("leukemia")
     alpha = alpha_max(X, y) / 5
-    logger = logging.getLogger("blitzlearn")
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    try:
+    with _handler_on_the_logger(logging.INFO) as stream:
         BlitzLasso(alpha=alpha, tol=1e-10, verbose=1).fit(X, y)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     counts = [int(s[5]) for s in _iterations(stream.getvalue().splitlines())]
     assert counts and max(counts) > 1000
 
