@@ -163,7 +163,8 @@ def main(argv=None, out=None):
         regression = list(embedded_regression())
         classification = list(embedded_classification())
     table.write(f"tol = {args.tol:g} (each family's note says relative to "
-                "what); fit times exclude Numba's one-off compilation")
+                "what). The first run also compiles Numba's kernels, once (they "
+                "are cached on disk); fit times exclude it.")
     families = []
     if regression:
         families += [
