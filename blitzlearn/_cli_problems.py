@@ -117,6 +117,7 @@ def _timed(model, X, y):
 
 
 def _cells(problem, level, solver, seconds, objective, gap, tol, nnz):
+    gap = max(gap, 0.0)  # a gap is >= 0; below, only rounding of the two sums
     return (problem, level, solver, f"{seconds:.4f}", f"{objective:.10g}",
             f"{gap:.2e}", f"{tol:.1e}", "yes" if gap <= tol else "no", nnz)
 
