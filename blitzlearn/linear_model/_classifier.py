@@ -19,6 +19,7 @@ from .._backend import (
 )
 from .._device import is_cupy_object, single_threaded_blas
 from .._engine import plain, warn_not_converged
+from .._progress import report_certificate
 from .._validation import check_sparse_format, kernel_input, single_target
 
 
@@ -104,6 +105,10 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             gaps[k], n_iter[k] = result.gap, result.n_iter
             for key, value in extra.items():
                 extras.setdefault(key, []).append(value)
+            report_certificate(
+                self.verbose, name if len(targets) == 1
+                else f"{name}, class {plain(classes[target])} against the rest",
+                result.gap, result.limit, result.n_iter, result.converged)
             if not result.converged:
                 warn_not_converged(
                     result, f"{name} (class {plain(classes[target])})",
