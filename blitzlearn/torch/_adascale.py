@@ -10,24 +10,39 @@ import torch
 import torch.distributed as dist
 
 from .._adascale import GainEstimator
+from ._stats import GradientStatistics
 
 
-def _sum_of_squares(tensors, device):
-    """``sum_t ||t||^2`` in float64 of 1-D tensors, one norm per dtype."""
-    if not tensors:
-        return torch.zeros((), dtype=torch.float64, device=device)
-    by_dtype = {}
-    for t in tensors:
-        by_dtype.setdefault(t.dtype, []).append(t)
-    total = None
-    for group in by_dtype.values():
-        flat = group[0] if len(group) == 1 else torch.cat(group)
-        norm = torch.linalg.vector_norm(flat).to(torch.float64)
-        total = norm * norm if total is None else total + norm * norm
-    return total
+def _refuse_sharded(optimizer, ddp_model):
+    """FSDP (1 and 2) shard parameters and gradients: refuse them clearly."""
+    if ddp_model is not None and not isinstance(
+            ddp_model, torch.nn.parallel.DistributedDataParallel):
+        raise TypeError(
+            "AdaScale: ddp_model must be a torch.nn.parallel.DistributedDataParallel; "
+            f"got {type(ddp_model).__name__}."
+        )
+    dtensor = None
+    if dist.is_available():
+        try:
+            from torch.distributed.tensor import DTensor as dtensor
+        except ImportError:  # pragma: no cover - older torch
+            dtensor = None
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            sharded = (getattr(p, "_is_flat_param", False)
+                       or getattr(p, "_fsdp_flattened", False)
+                       or (dtensor is not None and isinstance(p, dtensor)))
+            if sharded:
+                raise NotImplementedError(
+                    "AdaScale does not support sharded parameters (FSDP's "
+                    "FullyShardedDataParallel or fully_shard, DTensor): each worker "
+                    "holds only a shard of the averaged gradient and FSDP writes "
+                    "the gradients without the backward hooks AdaScale reads the "
+                    "per-worker norms from. Use DistributedDataParallel."
+                )
 
 
-class AdaScale:
+class AdaScale(torch.optim.Optimizer):
     """Scale ``torch.optim.SGD`` to ``S`` times its batch without retuning.
 
     Each optimizer step averages ``K = world_size * num_gradients_to_accumulate``
@@ -129,6 +144,14 @@ class AdaScale:
                 "AdaScale wraps a torch.optim.SGD (the algorithm is defined for "
                 f"SGD with momentum); got {type(optimizer).__name__}."
             )
+        _refuse_sharded(optimizer, ddp_model)
+        # torch.optim.Optimizer's own machinery (step hooks, profiling,
+        # schedulers' checks), then the wrapped optimizer's groups and state,
+        # shared: what a scheduler or GradScaler does to one it does to both
+        self._initialising = True
+        super().__init__([dict(group) for group in optimizer.param_groups],
+                         optimizer.defaults)
+        self._initialising = False
         self.optimizer = optimizer
         self.process_group = process_group
         if process_group is None and dist.is_available() and dist.is_initialized():
@@ -145,35 +168,21 @@ class AdaScale:
         self.gain_history = []
         self._estimator = GainEstimator(1.0)
         self._fixed_smoothing = None
-        self.set_scale(scale, num_gradients_to_accumulate, smoothing)
-        self._params = [p for group in optimizer.param_groups
-                        for p in group["params"] if p.requires_grad]
-        if not self._params:
+        self._stats = GradientStatistics(
+            lambda: self.param_groups, lambda group: group.get("weight_decay", 0.0))
+        if not self._stats.n_params:
             raise ValueError("AdaScale: the optimizer has no trainable parameter.")
-        # per parameter, the norms of its local gradient (0-d tensors), one
-        # per backward pass since the last step
-        self._norms = [[] for _ in self._params]
-        self._hooks = []
-        self._bucket_sq = []  # norms of the local gradient buckets (DDP hook)
+        self.set_scale(scale, num_gradients_to_accumulate, smoothing)
         self._reduced = None  # the all-reduced sum, when the DDP hook made it
-        self._ddp = ddp_model
+        self._lr_tensors = []  # the rates of a step, as tensors (torch.compile)
+        self._base_lrs = []
+        self._step_gain = 1.0
         if ddp_model is not None:
             if self.process_group is None:
                 raise ValueError(
                     "AdaScale: ddp_model needs torch.distributed to be initialised."
                 )
             ddp_model.register_comm_hook(None, self._comm_hook)
-        self._sync_hooks()
-
-    def _sync_hooks(self):
-        """Parameter hooks unless DDP's buckets give the local norms (no
-        accumulation)."""
-        wanted = self._ddp is None or self.num_gradients_to_accumulate > 1
-        if wanted and not self._hooks:
-            self._hooks = [p.register_hook(self._hook(k, p))
-                           for k, p in enumerate(self._params)]
-        elif not wanted:
-            self.remove_hooks()
 
     # -- configuration -----------------------------------------------------
 
@@ -216,8 +225,7 @@ class AdaScale:
         if smoothing is not None:
             self._fixed_smoothing = smoothing
         self._estimator.set_scale(scale, self._fixed_smoothing)
-        if hasattr(self, "_hooks"):
-            self._sync_hooks()
+        self._stats.accumulate = self.num_gradients_to_accumulate
 
     @property
     def scale(self):
@@ -234,15 +242,27 @@ class AdaScale:
         """``K``: gradient samples per step (workers x micro-batches)."""
         return self.world_size * self.num_gradients_to_accumulate
 
-    @property
-    def param_groups(self):
-        """The wrapped optimizer's parameter groups (for schedulers and AMP)."""
-        return self.optimizer.param_groups
+    # the wrapped optimizer's groups, state and defaults, shared: what a
+    # scheduler or a GradScaler does to one it does to the other, also after
+    # the wrapped optimizer's load_state_dict replaced them
+    def _shared(name):
+        def get(self):
+            inner = self.__dict__.get("optimizer")
+            return self.__dict__["_" + name] if inner is None else getattr(inner, name)
 
-    @property
-    def state(self):
-        """The wrapped optimizer's state."""
-        return self.optimizer.state
+        def set_(self, value):
+            inner = self.__dict__.get("optimizer")
+            if inner is None:
+                self.__dict__["_" + name] = value
+            else:
+                setattr(inner, name, value)
+
+        return property(get, set_, doc=f"The wrapped optimizer's ``{name}``.")
+
+    param_groups = _shared("param_groups")
+    state = _shared("state")
+    defaults = _shared("defaults")
+    del _shared
 
     @property
     def done(self):
@@ -267,45 +287,18 @@ class AdaScale:
 
     # -- the statistics ---------------------------------------------------
 
-    def _hook(self, index, param):
-        norms = self._norms[index]
-        clear, append = norms.clear, norms.append
-        vector_norm = torch.linalg.vector_norm
-
-        def hook(grad):
-            # the local gradient of this backward pass, before accumulation
-            # into .grad and before DDP's all-reduce; measured now, since
-            # autograd may reuse its memory for .grad afterwards
-            if param.grad is None:  # first pass since zero_grad(set_to_none=True)
-                clear()
-            append(vector_norm(grad.coalesce().values() if grad.is_sparse
-                               else grad))
-
-        return hook
-
-    def _local_sum_sq(self, device):
-        """This worker's ``sum ||local gradient||^2`` since the last step."""
-        norms = [n for per_param in self._norms for n in per_param]
-        norms += self._bucket_sq
-        if not norms:
-            return torch.zeros((), dtype=torch.float64, device=device)
-        return torch.stack(norms).to(torch.float64).square().sum()
-
     def _comm_hook(self, state, bucket):
         """DDP's bucket all-reduce (mean), carrying the statistics on the last."""
         buf = bucket.buffer()
-        if not self._hooks:  # no accumulation: the bucket is the local gradient
-            if bucket.index() == 0:  # a new backward pass (even after a step
-                self._bucket_sq.clear()  # that AMP skipped)
-            self._bucket_sq.append(torch.linalg.vector_norm(buf))
         buf.div_(self.world_size)
         group = self.process_group
         if not bucket.is_last() or buf.dtype not in (torch.float32, torch.float64):
             fut = dist.all_reduce(buf, group=group, async_op=True).get_future()
             return fut.then(lambda f: f.value()[0])
-        # every parameter is ready once the last bucket is: the local sum is
-        # complete; it travels (not divided) after the gradients
-        local = self._local_sum_sq(buf.device).to(buf.dtype).reshape(1)
+        # every parameter is ready once the last bucket is: this worker's
+        # sum (over this optimizer's parameters only) is complete; it travels,
+        # not divided, after the gradients
+        local = self._stats.local_sum_sq(buf.device).to(buf.dtype).reshape(1)
         packed = torch.cat([buf, local])
         fut = dist.all_reduce(packed, group=group, async_op=True).get_future()
 
@@ -340,53 +333,59 @@ class AdaScale:
             f"{self.timeout}); a worker may have died. Original error: {exc}"
         ) from exc
 
+    def _check_passes(self):
+        stats = self._stats
+        if stats.error is not None:
+            raise RuntimeError(f"AdaScale: {stats.error}")
+        passes, wanted = stats.passes(), self.num_gradients_to_accumulate
+        if passes != wanted:
+            raise RuntimeError(
+                f"AdaScale expects {wanted} backward pass(es) per step on each "
+                f"worker (num_gradients_to_accumulate) and counted {passes} since "
+                "the last step. Step after exactly that many loss.backward() calls "
+                "(change it with set_scale(num_gradients_to_accumulate=...)); "
+                "gradients set without backward (FSDP, or by hand) are not "
+                "supported."
+            )
+
     @torch.no_grad()
     def _statistics(self):
-        """``(sum_k ||g_k||^2, ||g_bar||^2)`` in the units of unscaled losses."""
-        device = self._params[0].device
+        """``(sum_k ||g_k||^2, ||g_bar||^2)`` in the units of unscaled losses.
+
+        Both come from the backward passes (the mean gradient before any
+        clipping or unscaling between the last backward and the step).
+        """
+        device = self._stats._params[0].device
         if self._reduced is not None:  # summed across workers by the DDP hook
             total, work = self._reduced, None
         else:
-            total = self._local_sum_sq(device).reshape(1)
-            work = self._start_all_reduce(total)  # overlaps the local work below
-        k = float(self.n_gradients)
-        pieces, extra = [], []
-        for group in self.optimizer.param_groups:
-            decay = group.get("weight_decay", 0.0)
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = (p.grad.to_dense() if p.grad.is_sparse else p.grad).reshape(-1)
-                if not decay:
-                    pieces.append(g)
-                    continue
-                g = g.to(torch.float64)
-                w = p.detach().to(torch.float64).reshape(-1)
-                gw, ww = torch.dot(g, w), torch.dot(w, w)
-                # sum_k ||g_k + lam w||^2 = sum_k ||g_k||^2 + 2 lam K g_bar.w
-                #     + K lam^2 ||w||^2, and ||g_bar + lam w||^2 likewise
-                pieces.append(g + decay * w)
-                extra.append(k * decay * (2.0 * gw + decay * ww))
-        mean_sq = _sum_of_squares(pieces, device)
-        extra = torch.stack(extra).sum() if extra else total.new_zeros(())
+            total = self._stats.local_sum_sq(device).reshape(1)
+            work = self._start_all_reduce(total)
         self._finish_all_reduce(work)
+        # .grad held scaled gradients (loss scale s) when the hooks read it:
+        # ||g / s + lam w||^2 = ||g||^2 / s^2 + 2 lam g.w / s + lam^2 ||w||^2
+        s = 1.0 if self.grad_scaler is None else float(self.grad_scaler.get_scale())
+        g2, gw, ww = self._stats.snapshot.to(device)
+        penalty = 2.0 * gw / s + ww
         c = self.num_gradients_to_accumulate
-        loss_scale = 1.0 if self.grad_scaler is None else float(
-            self.grad_scaler.get_scale())
-        sum_sq = total[0] * (c * c / (loss_scale * loss_scale)) + extra
+        k = float(self.n_gradients)
+        sum_sq = total[0] * (c * c / (s * s)) + k * penalty
+        mean_sq = g2 / (s * s) + penalty
         values = torch.stack([sum_sq, mean_sq]).tolist()  # one host sync
         return values[0], values[1]
 
     # -- the optimizer interface -------------------------------------------
 
-    @torch.no_grad()
     def step(self, closure=None):
         """Update the gain statistics, then step with the rate ``r * lr``.
 
         The gain used is that of the earlier steps (independent of this
         step's gradients); this step's statistics are folded in afterwards.
         Non-finite statistics skip the estimator update (counted in
-        ``skipped_steps``, with a RuntimeWarning).
+        ``skipped_steps``, with a RuntimeWarning).  Under ``torch.compile``
+        the statistics run eagerly and the wrapped optimizer's update is
+        compiled once: the rates reach it as tensors, whose values change
+        without a recompilation.
 
         Parameters
         ----------
@@ -396,8 +395,18 @@ class AdaScale:
         """
         if closure is not None:
             raise ValueError("AdaScale.step does not take a closure.")
+        self._before_update()
+        try:
+            self.optimizer.step()
+        finally:
+            self._after_update()
+
+    @torch.compiler.disable
+    @torch.no_grad()
+    def _before_update(self):
         r = self.gain()
         if self.n_gradients >= 2:
+            self._check_passes()
             sum_sq, mean_sq = self._statistics()
             if not self._estimator.observe(sum_sq, mean_sq, self.n_gradients):
                 self.skipped_steps += 1
@@ -405,16 +414,22 @@ class AdaScale:
                     f"AdaScale step {self.steps}: the gradient statistics are not "
                     f"finite (sum of squared norms {sum_sq}, squared norm of the "
                     f"mean {mean_sq}); the gain estimate was not updated.",
-                    RuntimeWarning, stacklevel=2,
+                    RuntimeWarning, stacklevel=4,
                 )
-        base = [group["lr"] for group in self.optimizer.param_groups]
-        try:
-            for group in self.optimizer.param_groups:
-                group["lr"] = group["lr"] * r
-            self.optimizer.step()
-        finally:
-            for group, lr in zip(self.optimizer.param_groups, base, strict=True):
-                group["lr"] = lr
+        groups = self.param_groups
+        while len(self._lr_tensors) < len(groups):
+            self._lr_tensors.append(torch.zeros((), dtype=torch.float64))
+        self._base_lrs = [group["lr"] for group in groups]
+        for group, rate in zip(groups, self._lr_tensors, strict=False):
+            rate.fill_(float(group["lr"]) * r)  # exact: float64 holds the double
+            group["lr"] = rate
+        self._step_gain = r
+
+    @torch.compiler.disable
+    def _after_update(self):
+        for group, lr in zip(self.param_groups, self._base_lrs, strict=False):
+            group["lr"] = lr
+        r = self._step_gain
         before = math.floor(self.tau)
         self.tau += r
         self.steps += 1
@@ -425,9 +440,7 @@ class AdaScale:
         self._clear()
 
     def _clear(self):
-        for norms in self._norms:
-            norms.clear()
-        self._bucket_sq.clear()
+        self._stats.clear()
         self._reduced = None
 
     def zero_grad(self, set_to_none=True):
@@ -440,6 +453,24 @@ class AdaScale:
         """
         self.optimizer.zero_grad(set_to_none=set_to_none)
         self._clear()
+
+    def add_param_group(self, param_group):
+        """Add a parameter group to the wrapped optimizer (counted from now).
+
+        Parameters
+        ----------
+        param_group : dict
+            As for ``torch.optim.Optimizer.add_param_group``.
+        """
+        if getattr(self, "_initialising", False):  # torch.optim.Optimizer.__init__
+            return super().add_param_group(param_group)
+        params = param_group["params"]
+        param_group = dict(param_group, params=[params] if isinstance(
+            params, torch.Tensor) else list(params))
+        _refuse_sharded(_Groups([param_group]), None)
+        self.optimizer.add_param_group(param_group)
+        self._stats.sync()
+        return None
 
     def state_dict(self):
         """Wrapped optimizer's state plus ``tau`` and the moving averages.
@@ -459,30 +490,53 @@ class AdaScale:
             },
         }
 
-    def load_state_dict(self, state):
-        """Restore what :meth:`state_dict` returned.
+    def load_state_dict(self, state_dict):
+        """Restore what :meth:`state_dict` returned, in this run's configuration.
+
+        The progress (``tau``, steps, gain history), the wrapped optimizer's
+        state and the moving averages of ``sigma^2`` and ``mu^2`` carry over,
+        as :meth:`set_scale` carries them; this run's scale, accumulation and
+        smoothing stay (an elastic restart with other workers or micro-batches
+        trains at its own gain).  A scale that differs from the checkpoint's
+        is reported with a ``UserWarning``.
 
         Parameters
         ----------
-        state : dict
+        state_dict : dict
             A dictionary returned by :meth:`state_dict`.
         """
-        self.optimizer.load_state_dict(state["optimizer"])
-        own = state["adascale"]
+        self.optimizer.load_state_dict(state_dict["optimizer"])
+        own = state_dict["adascale"]
         self.tau = float(own["tau"])
         self.steps = int(own["steps"])
         self.skipped_steps = int(own["skipped_steps"])
         self.gain_history = [float(v) for v in own["gain_history"]]
-        self.num_gradients_to_accumulate = int(own["num_gradients_to_accumulate"])
-        self._fixed_smoothing = own["smoothing"]
+        scale, smoothing = self.scale, self.smoothing
         self._estimator.load_state_dict(own["estimator"])
+        saved = self._estimator.scale
+        self._estimator.set_scale(scale, smoothing)
+        if saved != scale:
+            warnings.warn(
+                f"AdaScale: the checkpoint was taken at scale {saved:g} "
+                f"({own['num_gradients_to_accumulate']} micro-batches per worker); "
+                f"this run goes on at scale {scale:g} "
+                f"({self.num_gradients_to_accumulate} per worker, {self.world_size} "
+                "workers), with the statistics of the checkpoint.",
+                UserWarning, stacklevel=2,
+            )
+        self._clear()
 
     def remove_hooks(self):
         """Detach the gradient hooks from the parameters."""
-        for handle in self._hooks:
-            handle.remove()
-        self._hooks = []
+        self._stats.remove()
 
     def __repr__(self):
         return (f"AdaScale(scale={self.scale:g}, n_gradients={self.n_gradients}, "
                 f"tau={self.tau:.1f}, optimizer={self.optimizer!r})")
+
+
+class _Groups:
+    """Parameter groups in the shape ``_refuse_sharded`` reads."""
+
+    def __init__(self, groups):
+        self.param_groups = groups
