@@ -483,3 +483,51 @@ def test_sharded_parameters_are_refused_at_construction(ddp_runs):
         assert len(result["errors"]) == 3  # FSDP1, FSDP1 use_orig_params, FSDP2
         assert all("does not support sharded parameters" in e
                    for e in result["errors"])
+
+
+# --- the torch.optim.Optimizer interface ------------------------------------------
+
+def _train_with_step_lr(step_fn_of, steps=8, hooks=False):
+    model, X, y = worker.model_and_data()
+    opt = AdaScale(torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9),
+                   num_gradients_to_accumulate=2)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
+    calls = []
+    if hooks:
+        opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o)))
+        opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", o)))
+    step_fn, frames, rates = step_fn_of(opt), [], []
+    for step in range(steps):
+        _accumulate(model, X, y, step, range(2), 2)
+        step_fn()
+        sched.step()
+        opt.zero_grad()
+        frames.append(torch._dynamo.utils.counters["frames"]["ok"])
+        rates.append(opt.param_groups[0]["lr"])
+    return model, opt, calls, frames, rates
+
+
+def test_is_a_torch_optimizer_with_schedulers_and_hooks():
+    model, opt, calls, _, rates = _train_with_step_lr(lambda o: o.step, hooks=True)
+    assert isinstance(opt, torch.optim.Optimizer)
+    assert calls == [("pre", opt), ("post", opt)] * 8
+    # StepLR on AdaScale sets the S = 1 rate; AdaScale multiplies it in step()
+    assert rates == pytest.approx([0.05 * 0.5 ** ((s + 1) // 3) for s in range(8)])
+    assert opt.param_groups is opt.optimizer.param_groups
+    assert opt.state is opt.optimizer.state
+    assert 1.0 < max(opt.gain_history) <= 2.0
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit, inside dynamo
+def test_torch_compile_of_the_step_does_not_recompile_every_step():
+    eager_model, eager, _, _, _ = _train_with_step_lr(lambda o: o.step)
+    torch._dynamo.reset()
+    model, opt, _, frames, _ = _train_with_step_lr(
+        lambda o: torch.compile(o.step, backend="eager"))
+    # step 0 compiles, step 1 once more (the momentum buffers appear); the
+    # gain and the scheduler's rate change every step, nothing compiles
+    assert frames[2:] == [frames[1]] * (len(frames) - 2)
+    np.testing.assert_allclose(opt.gain_history, eager.gain_history, rtol=1e-12)
+    for a, b in zip(model.parameters(), eager_model.parameters(), strict=True):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(),
+                                   rtol=1e-12, atol=1e-15)
