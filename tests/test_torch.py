@@ -336,8 +336,10 @@ def test_set_scale_keeps_the_variance_estimate():
 
 def test_errors():
     model = torch.nn.Linear(2, 1)
-    with pytest.raises(TypeError, match="torch.optim.SGD"):
-        AdaScale(torch.optim.Adam(model.parameters()))
+    with pytest.raises(TypeError, match="torch.optim.SGD, Adam or AdamW"):
+        AdaScale(torch.optim.RMSprop(model.parameters()))
+    with pytest.raises(TypeError, match="DistributedDataParallel"):
+        AdaScale(torch.optim.SGD(model.parameters(), lr=0.1), ddp_model=model)
     with pytest.raises(ValueError, match="at least 2 gradient samples"):
         AdaScale(torch.optim.SGD(model.parameters(), lr=0.1), scale=4)
     with pytest.raises(ValueError, match="positive integer"):
@@ -531,3 +533,43 @@ def test_torch_compile_of_the_step_does_not_recompile_every_step():
     for a, b in zip(model.parameters(), eager_model.parameters(), strict=True):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(),
                                    rtol=1e-12, atol=1e-15)
+
+
+# --- Adam and AdamW: AdamScale (preconditioned statistics, rate x sqrt(r)) ---------
+
+@pytest.mark.parametrize("make, coupled", [
+    (lambda ps: torch.optim.AdamW(ps, lr=0.0, weight_decay=0.05), 0.0),
+    (lambda ps: torch.optim.Adam(ps, lr=0.0, weight_decay=1e-2), 1e-2)])
+def test_adam_gains_from_preconditioned_samples(make, coupled):
+    model, X, y = worker.model_and_data()
+    inner = make(model.parameters())
+    opt = AdaScale(inner, num_gradients_to_accumulate=4)
+    rates = []
+    inner.register_step_pre_hook(
+        lambda o, args, kwargs: rates.append(o.param_groups[0]["lr"]))
+    for step in range(6):
+        _accumulate(model, X, y, step, range(4), 4)
+        opt.step()
+        opt.zero_grad()
+    # the reference: Adam's second moments written out, lr = 0 keeps w fixed
+    beta2, eps = 0.999, 1e-8
+    ref_model = worker.model_and_data()[0]
+    params = list(ref_model.parameters())
+    w = torch.cat([p.detach().ravel() for p in params]).numpy()
+    v, steps = np.zeros_like(w), []
+    for step in range(6):
+        G = _sample_grads(ref_model, params, X, y, step, range(4)) + coupled * w
+        D = 1.0 if step == 0 else np.sqrt(v) / np.sqrt(1 - beta2 ** step) + eps
+        steps.append((G / D, 4.0))
+        v = beta2 * v + (1 - beta2) * G.mean(axis=0) ** 2
+    reference = _paper_gains(steps)
+    assert max(reference) > 1.3  # the statistics are live
+    np.testing.assert_allclose(opt.gain_history, reference, rtol=1e-8)
+    assert opt.tau == pytest.approx(sum(reference))  # tau grows by r
+    assert rates == [0.0] * 6  # lr = 0 stays 0 ...
+    opt.param_groups[0]["lr"] = 1e-3  # ... and a rate grows by sqrt(r)
+    _accumulate(model, X, y, 6, range(4), 4)
+    r = opt.gain()
+    opt.step()
+    assert rates[-1] == pytest.approx(1e-3 * math.sqrt(r), rel=1e-15)
+    assert opt.param_groups[0]["lr"] == 1e-3

@@ -12,6 +12,9 @@ import torch.distributed as dist
 from .._adascale import GainEstimator
 from ._stats import GradientStatistics
 
+# optimizers whose rate AdamScale's rule scales (torch's AdamW is an Adam)
+_ADAPTIVE = (torch.optim.Adam, torch.optim.AdamW)
+
 
 def _refuse_sharded(optimizer, ddp_model):
     """FSDP (1 and 2) shard parameters and gradients: refuse them clearly."""
@@ -139,10 +142,11 @@ class AdaScale(torch.optim.Optimizer):
                  num_gradients_to_accumulate=1, process_group=None,
                  grad_scaler=None, scheduler=None, budget=None,
                  ddp_model=None, timeout=timedelta(minutes=5)):
-        if not isinstance(optimizer, torch.optim.SGD):
+        if not isinstance(optimizer, (torch.optim.SGD, *_ADAPTIVE)):
             raise TypeError(
-                "AdaScale wraps a torch.optim.SGD (the algorithm is defined for "
-                f"SGD with momentum); got {type(optimizer).__name__}."
+                "AdaScale wraps a torch.optim.SGD, Adam or AdamW (AdaScale is "
+                "defined for SGD with momentum, AdamScale for Adam); got "
+                f"{type(optimizer).__name__}."
             )
         _refuse_sharded(optimizer, ddp_model)
         # torch.optim.Optimizer's own machinery (step hooks, profiling,
@@ -168,8 +172,11 @@ class AdaScale(torch.optim.Optimizer):
         self.gain_history = []
         self._estimator = GainEstimator(1.0)
         self._fixed_smoothing = None
+        self.adaptive = isinstance(optimizer, _ADAPTIVE)
+        self._group_of = {}
         self._stats = GradientStatistics(
-            lambda: self.param_groups, lambda group: group.get("weight_decay", 0.0))
+            lambda: self.param_groups, self._coupled_decay,
+            self._adam_denominator if self.adaptive else None)
         if not self._stats.n_params:
             raise ValueError("AdaScale: the optimizer has no trainable parameter.")
         self.set_scale(scale, num_gradients_to_accumulate, smoothing)
@@ -286,6 +293,25 @@ class AdaScale(torch.optim.Optimizer):
         return self._estimator.mu2
 
     # -- the statistics ---------------------------------------------------
+
+    def _coupled_decay(self, group):
+        """``lambda`` of a weight decay that the optimizer adds to the gradient."""
+        decoupled = group.get("decoupled_weight_decay",
+                              isinstance(self.optimizer, torch.optim.AdamW))
+        return 0.0 if self.adaptive and decoupled else group.get("weight_decay", 0.0)
+
+    def _adam_denominator(self, param):
+        """Adam's ``sqrt(v_hat) + eps`` of ``param`` (None before its first step)."""
+        state = self.optimizer.state.get(param)
+        if not state or "exp_avg_sq" not in state:
+            return None
+        group = self._group_of.get(id(param))
+        if group is None:
+            self._group_of = {id(p): g for g in self.param_groups for p in g["params"]}
+            group = self._group_of[id(param)]
+        v = state["max_exp_avg_sq"] if group.get("amsgrad") else state["exp_avg_sq"]
+        correction = math.sqrt(1.0 - group["betas"][1] ** float(state["step"]))
+        return (v.sqrt() / correction).add_(group["eps"])
 
     def _comm_hook(self, state, bucket):
         """DDP's bucket all-reduce (mean), carrying the statistics on the last."""
@@ -417,13 +443,17 @@ class AdaScale(torch.optim.Optimizer):
                     RuntimeWarning, stacklevel=4,
                 )
         groups = self.param_groups
+        self._base_lrs = [group["lr"] for group in groups]
+        self._step_gain = r
+        if self.adaptive:  # AdamScale: the rate grows by sqrt(r)
+            for group in groups:
+                group["lr"] = group["lr"] * math.sqrt(r)
+            return
         while len(self._lr_tensors) < len(groups):
             self._lr_tensors.append(torch.zeros((), dtype=torch.float64))
-        self._base_lrs = [group["lr"] for group in groups]
         for group, rate in zip(groups, self._lr_tensors, strict=False):
             rate.fill_(float(group["lr"]) * r)  # exact: float64 holds the double
             group["lr"] = rate
-        self._step_gain = r
 
     @torch.compiler.disable
     def _after_update(self):
@@ -442,6 +472,7 @@ class AdaScale(torch.optim.Optimizer):
     def _clear(self):
         self._stats.clear()
         self._reduced = None
+        self._group_of = {}
 
     def zero_grad(self, set_to_none=True):
         """Zero the gradients and the per-step statistics.

@@ -46,6 +46,13 @@ def _dense(grad):
     return grad.coalesce().values() if grad.is_sparse else grad
 
 
+def _norm(grad, denominator):
+    """``||grad / denominator||`` (no division when ``denominator`` is None)."""
+    if denominator is None:
+        return torch.linalg.vector_norm(_dense(grad))
+    return torch.linalg.vector_norm(grad / denominator)
+
+
 def sum_of_squares(tensors, device):
     """``sum_t ||t||^2`` in float64, one fused norm per device and dtype."""
     if not tensors:
@@ -72,11 +79,16 @@ class GradientStatistics:
         ``group -> lambda``, the coefficient of a penalty ``lambda / 2 ||w||^2``
         whose gradient ``lambda w`` the optimizer adds to every sample (0 when
         none, or when the decay is decoupled from the gradient).
+    precondition : callable or None, default=None
+        ``param -> tensor or None``: divide that parameter's gradients (and
+        the penalty's) by this tensor before taking norms (Adam's
+        ``sqrt(v_hat) + eps``); None: no preconditioning.
     """
 
-    def __init__(self, param_groups, decay):
+    def __init__(self, param_groups, decay, precondition=None):
         self._groups = param_groups
         self.decay = decay
+        self.precondition = precondition or (lambda param: None)
         self.accumulate = 1  # backward passes per step on this worker
         self._params, self._index, self._handles = [], {}, []
         self._norms, self._pending, self._marks = [], [], []
@@ -127,13 +139,13 @@ class GradientStatistics:
 
     def _pre_hook(self, k, param):
         norms, pending, marks = self._norms[k], self._pending, self._marks
-        vector_norm = torch.linalg.vector_norm
+        precondition = self.precondition
 
         def hook(grad):
             current = param.grad
             if current is None or (id(current), current._version) != marks[k]:
                 norms.clear()  # zeroed, set to None or changed since the last pass
-            pending[k] = vector_norm(_dense(grad))
+            pending[k] = _norm(grad, precondition(param))
 
         return hook
 
@@ -144,7 +156,7 @@ class GradientStatistics:
             norm = pending[k]
             pending[k] = None
             if norm is None:  # hooked during this very pass
-                norm = torch.linalg.vector_norm(_dense(param.grad))
+                norm = _norm(param.grad, self.precondition(param))
             norms.append(norm)
             self._touched.append(k)
             if not self._open:
@@ -179,7 +191,7 @@ class GradientStatistics:
             if p.grad is None:
                 continue
             if first_pass:  # .grad is this pass's gradient
-                self._norms[k].append(torch.linalg.vector_norm(_dense(p.grad)))
+                self._norms[k].append(_norm(p.grad, self.precondition(p)))
                 self._marks[k] = (id(p.grad), p.grad._version)
             else:
                 self.error = (
@@ -201,10 +213,14 @@ class GradientStatistics:
                 if p.grad is None or id(p) not in self._index:
                     continue
                 g = p.grad.to_dense() if p.grad.is_sparse else p.grad
+                w = p.detach()
+                denominator = self.precondition(p)
+                if denominator is not None:
+                    g, w = g / denominator, w / denominator
                 grads.append(g)
                 if lam:
                     gd = g.reshape(-1).to(device, torch.float64)
-                    w = p.detach().reshape(-1).to(device, torch.float64)
+                    w = w.reshape(-1).to(device, torch.float64)
                     dots += torch.stack([lam * torch.dot(gd, w),
                                          lam * lam * torch.dot(w, w)])
         return torch.cat([sum_of_squares(grads, device).reshape(1), dots])
