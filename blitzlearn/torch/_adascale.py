@@ -46,7 +46,7 @@ def _refuse_sharded(optimizer, ddp_model):
 
 
 class AdaScale(torch.optim.Optimizer):
-    """Scale ``torch.optim.SGD`` to ``S`` times its batch without retuning.
+    """Scale ``torch.optim.SGD`` (or Adam/AdamW) to ``S`` times its batch.
 
     Each optimizer step averages ``K = world_size * num_gradients_to_accumulate``
     gradient samples (one per worker and micro-batch), each of the ``S = 1``
@@ -69,14 +69,35 @@ class AdaScale(torch.optim.Optimizer):
     current one (so ``r = 1`` on the first step) and clipped to ``[1, S]``,
     one gain for all parameter groups.  A group's ``weight_decay`` ``lambda``
     counts as part of every sample's gradient (``g_k + lambda w``), as the
-    penalty of the training objective.
+    penalty of the training objective (not AdamW's decoupled decay).
+
+    The norms are taken by hooks during the backward passes, over this
+    optimizer's parameters only: what the loop does to ``.grad`` between the
+    last backward and :meth:`step` (``clip_grad_norm_``, ``unscale_``) does
+    not change the gain; ``torch.autograd.grad`` calls are not samples; a
+    ``.grad`` zeroed between passes starts the step's count again;
+    parameters unfrozen or added later count from their first gradient.
+    Each step needs exactly ``num_gradients_to_accumulate`` backward passes
+    (else ``RuntimeError``).  Sharded parameters (FSDP 1 and 2) are refused.
+
+    With ``torch.optim.Adam`` or ``AdamW`` the rule is AdaptDL's AdamScale
+    (Qiao et al., OSDI 2021): the samples are divided by Adam's
+    preconditioner ``sqrt(v_hat) + eps`` before their norms are taken, the
+    rate is ``sqrt(r) * lr`` and ``tau`` still grows by ``r``.
+
+    It is a ``torch.optim.Optimizer`` sharing the wrapped optimizer's
+    ``param_groups`` and ``state``: schedulers, step hooks, ``GradScaler``
+    and ``torch.compile(opt.step)`` (the statistics run eagerly; SGD's rate
+    reaches the compiled update as a tensor, so it does not recompile) work
+    on it.
 
     Parameters
     ----------
-    optimizer : torch.optim.SGD
+    optimizer : torch.optim.SGD, torch.optim.Adam or torch.optim.AdamW
         The wrapped optimizer (momentum, weight decay and several parameter
         groups allowed).  Its ``lr`` is the ``S = 1`` rate; :meth:`step`
-        multiplies it by the gain only for the duration of the update.
+        multiplies it by the gain (``sqrt`` of it for Adam) only for the
+        duration of the update.
     scale : float or None, default=None
         ``S``; None means ``K``.
     smoothing : float or None, default=None
@@ -101,10 +122,8 @@ class AdaScale(torch.optim.Optimizer):
         The DDP-wrapped model.  AdaScale then registers a communication hook
         on it that carries the workers' sums of squared gradient norms in
         the gradients' own all-reduce (one collective per step instead of
-        two) and, without accumulation, takes the local norms from the
-        gradient buckets instead of one hook per parameter.  Without it
-        (or with a communication hook of your own) the statistics take a
-        separate all-reduce.
+        two).  Without it (or with a communication hook of your own) the
+        statistics take a separate all-reduce.
     timeout : datetime.timedelta, default=5 minutes
         Longest wait for the all-reduce of the statistics before a
         ``RuntimeError`` (a worker that died or hangs).
@@ -177,19 +196,28 @@ class AdaScale(torch.optim.Optimizer):
         self._stats = GradientStatistics(
             lambda: self.param_groups, self._coupled_decay,
             self._adam_denominator if self.adaptive else None)
-        if not self._stats.n_params:
-            raise ValueError("AdaScale: the optimizer has no trainable parameter.")
-        self.set_scale(scale, num_gradients_to_accumulate, smoothing)
         self._reduced = None  # the all-reduced sum, when the DDP hook made it
         self._lr_tensors = []  # the rates of a step, as tensors (torch.compile)
         self._base_lrs = []
         self._step_gain = 1.0
-        if ddp_model is not None:
-            if self.process_group is None:
+        try:
+            if not self._stats.n_params:
                 raise ValueError(
-                    "AdaScale: ddp_model needs torch.distributed to be initialised."
+                    "AdaScale: the optimizer has no trainable parameter (at least "
+                    "one must require a gradient when AdaScale is built; others "
+                    "may be unfrozen later)."
                 )
-            ddp_model.register_comm_hook(None, self._comm_hook)
+            self.set_scale(scale, num_gradients_to_accumulate, smoothing)
+            if ddp_model is not None:
+                if self.process_group is None:
+                    raise ValueError(
+                        "AdaScale: ddp_model needs torch.distributed to be "
+                        "initialised."
+                    )
+                ddp_model.register_comm_hook(None, self._comm_hook)
+        except BaseException:
+            self._stats.remove()  # no hooks left behind on the parameters
+            raise
 
     # -- configuration -----------------------------------------------------
 
