@@ -178,8 +178,8 @@ class GradientStatistics:
             g = self._params[k].grad
             self._marks[k] = None if g is None else (id(g), g._version)
         self._touched = []
-        if self._frozen or self._n_seen != sum(len(g["params"])
-                                               for g in self.param_groups):
+        if (any(p.requires_grad for p in self._frozen)
+                or self._n_seen != sum(len(g["params"]) for g in self.param_groups)):
             self._adopt_new_parameters()
         if self.passes() >= self.accumulate:
             self.snapshot = self._mean_pieces()
