@@ -573,3 +573,21 @@ def test_adam_gains_from_preconditioned_samples(make, coupled):
     opt.step()
     assert rates[-1] == pytest.approx(1e-3 * math.sqrt(r), rel=1e-15)
     assert opt.param_groups[0]["lr"] == 1e-3
+
+
+def test_grad_scaler_unscale_and_clip_keep_the_gain():
+    model, X, y = worker.model_and_data()
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10, growth_interval=2)
+    opt = AdaScale(_frozen_sgd(model.parameters()), num_gradients_to_accumulate=4,
+                   grad_scaler=scaler)
+    for step in range(6):
+        for k in range(4):
+            xb, yb = worker.batch(X, y, step, k)
+            scaler.scale(torch.nn.functional.mse_loss(model(xb), yb) / 4).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.01)
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad()
+    assert scaler.get_scale() > 2.0 ** 10
+    np.testing.assert_allclose(opt.gain_history, _mlp_reference(6, 4), rtol=1e-9)
