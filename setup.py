@@ -32,10 +32,13 @@ class BuildWithKernels(build_py):
             return
         target = os.path.join(self.build_lib, "blitzlearn", "_jit_cache")
         shutil.rmtree(target, ignore_errors=True)  # no entries of older sources
-        env = dict(os.environ, PYTHONPATH=os.path.abspath(self.build_lib))
+        # pip's isolated build environment reaches its packages through
+        # PYTHONPATH: keep it, the built package first
+        path = [os.path.abspath(self.build_lib), os.environ.get("PYTHONPATH", "")]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, path)))
         env.pop("BLITZLEARN_CACHE_DIR", None)
         print("blitzlearn: compiling the Numba kernels into the wheel "
-              "(about a minute; BLITZLEARN_PRECOMPILE=0 skips it)", flush=True)
+              "(a minute or more; BLITZLEARN_PRECOMPILE=0 skips it)", flush=True)
         done = subprocess.run(
             [sys.executable, "-m", "blitzlearn._precompile", os.path.abspath(target)],
             env=env, cwd=self.build_lib, capture_output=True, text=True)
