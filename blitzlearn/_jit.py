@@ -29,6 +29,7 @@ passed over and the kernels are compiled once more, into the user cache.
 """
 
 import hashlib
+import inspect
 import os
 import sys
 import warnings
@@ -90,6 +91,10 @@ def _use_installed_cache():
     return os.environ.get("BLITZLEARN_INSTALLED_CACHE", "1") != "0"
 
 
+def _in_package(py_file):
+    return Path(py_file).resolve().is_relative_to(PACKAGE_DIR)
+
+
 class _Locator(caching._CacheLocator):
     """The folder of a kernel's entries under ``root/TAG``."""
 
@@ -112,11 +117,7 @@ class _Locator(caching._CacheLocator):
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        try:
-            Path(py_file).resolve().relative_to(PACKAGE_DIR)
-        except ValueError:
-            return None
-        return cls(py_func, py_file)
+        return cls(py_func, py_file) if _in_package(py_file) else None
 
 
 class _InstalledLocator(_Locator):
@@ -265,6 +266,15 @@ def njit(*args, **options):
 
     def wrap(func):
         dispatcher = decorate(func)
+        if not hasattr(dispatcher, "py_func"):  # NUMBA_DISABLE_JIT
+            return dispatcher
+        if not _in_package(inspect.getfile(func)):
+            # not one of blitzlearn's (a test's, say): Numba's own cache
+            try:
+                dispatcher.enable_caching()
+            except RuntimeError:  # no writable folder: compile in memory
+                pass
+            return dispatcher
         dispatcher._cache = KernelCache(dispatcher.py_func)
         return dispatcher
 
