@@ -87,10 +87,6 @@ def user_cache_dir():
     return Path(base) / "blitzlearn"
 
 
-def _use_installed_cache():
-    return os.environ.get("BLITZLEARN_INSTALLED_CACHE", "1") != "0"
-
-
 def _in_package(py_file):
     return Path(py_file).resolve().is_relative_to(PACKAGE_DIR)
 
@@ -115,47 +111,38 @@ class _Locator(caching._CacheLocator):
     def get_disambiguator(self):
         return str(self._lineno)
 
+    @staticmethod
+    def usable():
+        return True
+
     @classmethod
     def from_function(cls, py_func, py_file):
-        return cls(py_func, py_file) if _in_package(py_file) else None
+        if not (_in_package(py_file) and cls.usable()):
+            return None
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None
+        return self
 
 
 class _InstalledLocator(_Locator):
     """Read-only: never written, used only where it exists."""
 
     root = staticmethod(lambda: INSTALLED_CACHE)
+    usable = staticmethod(
+        lambda: os.environ.get("BLITZLEARN_INSTALLED_CACHE", "1") != "0")
 
     def ensure_cache_path(self):
         if not os.path.isdir(self._path):
             raise OSError(f"no installed kernel cache at {self._path}")
 
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        self = super().from_function(py_func, py_file)
-        if self is None or not _use_installed_cache():
-            return None
-        try:
-            self.ensure_cache_path()
-        except OSError:
-            return None
-        return self
-
 
 class _UserLocator(_Locator):
-    """Written by the first process that compiles a kernel."""
+    """Written by the first process that compiles a kernel (Numba's test)."""
 
     root = staticmethod(user_cache_dir)
-
-    @classmethod
-    def from_function(cls, py_func, py_file):
-        self = super().from_function(py_func, py_file)
-        if self is None:
-            return None
-        try:
-            self.ensure_cache_path()
-        except OSError:
-            return None
-        return self
 
 
 class _InstalledImpl(caching.CompileResultCacheImpl):
