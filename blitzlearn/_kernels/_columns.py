@@ -19,7 +19,8 @@ loops only.
 import inspect
 
 import numpy as np
-from numba import njit
+
+from .._jit import njit
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 

@@ -312,7 +312,7 @@ default="log_loss"
             loss=kern.LOSSES[self.loss], alpha=float(self.alpha),
             fit_intercept=bool(self.fit_intercept), momentum=float(self.momentum),
             scale=S, size=int(self.batch_size), rule=kern.RULES[rule],
-            advance=advance, warmup=max(1.0, math.ceil(WARMUP_FRACTION * steps)),
+            advance=advance, warmup=float(max(1, math.ceil(WARMUP_FRACTION * steps))),
             step_cap=steps, t_si=float(t_si),
             theta=(default_smoothing(S) if self.smoothing is None
                    else float(self.smoothing)),
