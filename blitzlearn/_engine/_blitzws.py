@@ -144,6 +144,12 @@ class Problem:
     def full_gap(self, limit=0.0):
         """Gap of the current model on the full problem, no screening assumed.
 
+        This is the final certificate: it must bound the suboptimality of the
+        model exactly as the caller will receive it.  A problem whose weights
+        are returned in a lower precision rounds them here first and certifies
+        the rounded ones; when their gap exceeds ``limit`` the engine keeps
+        iterating, and reports no convergence if it cannot get below.
+
         A problem may skip work that could only lower a gap already at most
         ``limit`` (the returned gap is a valid certificate either way).
         """
