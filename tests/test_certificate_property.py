@@ -43,6 +43,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
 from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
+from blitzlearn.linear_model import blitz_lasso_path, blitz_logistic_l1_path
 
 # Non-canonical sparse input (duplicated entries, which scipy sums) is part of
 # the input space, but its handling is fixed on another branch (issue 24, item
@@ -52,6 +53,7 @@ INCLUDE_NON_CANONICAL = False
 # Problems per estimator in the default run (a larger sweep is marked slow).
 N_CASES = 200
 N_CASES_SLOW = 2000
+N_PATHS = 25  # paths per kind (each point of a path is checked)
 
 EPS = np.finfo(np.float64).eps
 
@@ -277,80 +279,57 @@ def _binary_problems(case, model):
     return out
 
 
-def check_case(case):
-    """Fit the case's estimator; return a list of violation messages."""
-    kind, X, X64 = case["kind"], case["X"], case["X64"]
-    sw, fit_intercept, tol, reg = (case["sample_weight"], case["fit_intercept"],
-                                   case["tol"], case["reg"])
-    if kind == "lasso":
-        model = BlitzLasso(alpha=reg, fit_intercept=fit_intercept, tol=tol)
-    elif kind == "logistic":
-        model = BlitzLogisticL1(C=reg, fit_intercept=fit_intercept, tol=tol)
-    else:
-        model = BlitzSVC(C=reg, fit_intercept=fit_intercept, tol=tol,
-                         intercept_scaling=case["intercept_scaling"])
-    X_before = X.copy()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+def _lasso_record(X64, y, coef, b, alpha, fit_intercept, sw, gap, tol):
+    """``(P(returned), P* upper, P* lower, magnitude, gap, tol_abs)`` of a Lasso."""
+    returned = lasso_objective(X64, y, coef, b, alpha, sw)
+    upper, lower = _lasso_reference(X64, y, alpha, fit_intercept, sw)
+    magnitude = np.sqrt(max(upper, 0.0) * _lasso_magnitude(X64, y, coef, b, sw))
+    return (returned, upper, lower, magnitude, gap,
+            tol_bound(y, tol, fit_intercept, sw))
+
+
+def _logistic_record(X64, labels, coef, b, C, fit_intercept, sw, gap, tol):
+    """The same for one binary L1-logistic problem (labels in {-1, +1})."""
+    returned = logistic_objective(X64, labels, coef, b, C, sw)
+    try:
+        _, _, cert = logistic_reference(X64, labels, C, fit_intercept, sw,
+                                        hint=(coef, b))
+    except AssertionError:  # the hint's support misled it: from scratch
+        _, _, cert = logistic_reference(X64, labels, C, fit_intercept, sw)
+    s = np.ones(labels.size) if sw is None else sw
+    margins = 1.0 + np.abs(X64) @ np.abs(coef) + abs(b)
+    magnitude = C * float(s @ margins) + float(np.abs(coef).sum())
+    return (returned, cert.primal, cert.dual, magnitude, gap,
+            tol * null_objective(labels, C, fit_intercept, sw))
+
+
+def _svc_record(X64, labels, coef, b, C, fit_intercept, sw, gap, tol, B):
+    """The same for one binary SVM problem (``B`` the intercept scaling)."""
+    returned = primal_objective(X64, labels, coef, b, C, sw, B, fit_intercept)
+    u = C * (np.ones(labels.size) if sw is None else sw)
+    Z = augmented_rows(X64, labels, B if fit_intercept else 0.0)
+    wb = b / B if fit_intercept else 0.0
+    # the whole dual, and the dual seeded by the returned model's margins:
+    # each certified by its own gap, the tighter bounds kept
+    upper, lower = np.inf, -np.inf
+    for guess in (None, np.append(coef, [wb] if fit_intercept else [])):
         try:
-            model.fit(X, case["y"], sample_weight=None if sw is None else sw.copy())
-        except Exception as exc:  # noqa: BLE001 - reported as a violation
-            return [f"fit raised {type(exc).__name__}: {exc}"]
-    del X_before
-    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    problems = []
-    if kind == "lasso":
-        y = case["y"]
-        coef = np.asarray(model.coef_, dtype=np.float64)
-        b = float(model.intercept_)
-        returned = lasso_objective(X64, y, coef, b, reg, sw)
-        upper, lower = _lasso_reference(X64, y, reg, fit_intercept, sw)
-        magnitude = np.sqrt(max(upper, 0.0) * _lasso_magnitude(X64, y, coef, b, sw))
-        tol_abs = tol_bound(y, tol, fit_intercept, sw)
-        problems.append((returned, upper, lower, magnitude, float(model.dual_gap_),
-                         tol_abs))
-    else:
-        for labels, coef, b, gap in _binary_problems(case, model):
-            if kind == "logistic":
-                returned = logistic_objective(X64, labels, coef, b, reg, sw)
-                try:
-                    _, _, cert = logistic_reference(
-                        X64, labels, reg, fit_intercept, sw, hint=(coef, b))
-                except AssertionError:
-                    _, _, cert = logistic_reference(X64, labels, reg, fit_intercept, sw)
-                upper, lower = cert.primal, cert.dual
-                s = np.ones(labels.size) if sw is None else sw
-                margins = 1.0 + np.abs(X64) @ np.abs(coef) + abs(b)
-                magnitude = reg * float(s @ margins) + float(np.abs(coef).sum())
-                tol_abs = tol * null_objective(labels, reg, fit_intercept, sw)
-            else:
-                B = case["intercept_scaling"]
-                bias = B if fit_intercept else 0.0
-                returned = primal_objective(X64, labels, coef, b, reg, sw, B,
-                                            fit_intercept)
-                u = reg * (np.ones(labels.size) if sw is None else sw)
-                Z = augmented_rows(X64, labels, bias)
-                # the whole dual, and the dual seeded by the returned model's
-                # margins: each certified by its own gap, the tighter bounds kept
-                upper, lower = np.inf, -np.inf
-                for guess in (None, np.append(coef, b / B if fit_intercept else [])):
-                    try:
-                        _, w_ref, ref_gap = solve_dual(Z, u, w_guess=guess)
-                    except ValueError:  # no margin near 1 at the guess
-                        continue
-                    value = augmented_primal(Z, u, w_ref)
-                    upper, lower = min(upper, value), max(lower, value - ref_gap)
-                wb = b / B if fit_intercept else 0.0
-                magnitude = (0.5 * (float(coef @ coef) + wb * wb)
-                             + float(u @ (1.0 + np.abs(X64) @ np.abs(coef) + abs(b))))
-                tol_abs = tol * max(lower, 0.0)  # gap <= tol * D <= tol * P*
-            problems.append((returned, upper, lower, magnitude, gap, tol_abs))
+            _, w_ref, ref_gap = solve_dual(Z, u, w_guess=guess)
+        except ValueError:  # no margin near 1 at the guess
+            continue
+        value = augmented_primal(Z, u, w_ref)
+        upper, lower = min(upper, value), max(lower, value - ref_gap)
+    magnitude = (0.5 * (float(coef @ coef) + wb * wb)
+                 + float(u @ (1.0 + np.abs(X64) @ np.abs(coef) + abs(b))))
+    # BlitzSVC stops at gap <= tol * D, and D <= P*
+    return (returned, upper, lower, magnitude, gap, tol * max(lower, 0.0))
+
+
+def _verdicts(tag, records, warned):
+    """Violation messages of ``records`` (see :func:`_lasso_record`)."""
     messages = []
-    for returned, upper, lower, magnitude, gap, tol_abs in problems:
+    for returned, upper, lower, magnitude, gap, tol_abs in records:
         noise = NOISE_FACTOR * (abs(upper) + magnitude)
-        tag = (f"{kind} seed={case['seed']} {case['fmt']} {case['dtype']} "
-               f"intercept={fit_intercept} sw={case['sw_kind']} reg={reg:.3g} "
-               f"tol={tol:g}")
         # the reference must resolve violations far below the tolerance
         if upper - lower > 1e-3 * tol_abs + 1e3 * noise:
             messages.append(f"{tag}: reference not tight ({upper - lower:.3e})")
@@ -368,11 +347,100 @@ def check_case(case):
     return messages
 
 
+def _fit(call):
+    """``(result, warned, error)`` of ``call()``, recording its warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = call()
+        except Exception as exc:  # noqa: BLE001 - reported as a violation
+            return None, False, f"raised {type(exc).__name__}: {exc}"
+    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return result, warned, None
+
+
+def check_case(case):
+    """Fit the case's estimator; return a list of violation messages."""
+    kind, X, X64 = case["kind"], case["X"], case["X64"]
+    sw, fit_intercept, tol, reg = (case["sample_weight"], case["fit_intercept"],
+                                   case["tol"], case["reg"])
+    tag = (f"{kind} seed={case['seed']} {case['fmt']} {case['dtype']} "
+           f"intercept={fit_intercept} sw={case['sw_kind']} reg={reg:.3g} "
+           f"tol={tol:g}")
+    if kind == "lasso":
+        model = BlitzLasso(alpha=reg, fit_intercept=fit_intercept, tol=tol)
+    elif kind == "logistic":
+        model = BlitzLogisticL1(C=reg, fit_intercept=fit_intercept, tol=tol)
+    else:
+        model = BlitzSVC(C=reg, fit_intercept=fit_intercept, tol=tol,
+                         intercept_scaling=case["intercept_scaling"])
+    model, warned, error = _fit(lambda: model.fit(
+        X, case["y"], sample_weight=None if sw is None else sw.copy()))
+    if error:
+        return [f"{tag}: fit {error}"]
+    if kind == "lasso":
+        records = [_lasso_record(X64, case["y"], np.asarray(model.coef_, np.float64),
+                                 float(model.intercept_), reg, fit_intercept, sw,
+                                 float(model.dual_gap_), tol)]
+    elif kind == "logistic":
+        records = [_logistic_record(X64, *row, reg, fit_intercept, sw, tol)
+                   for row in _binary_problems(case, model)]
+    else:
+        records = [_svc_record(X64, *row, reg, fit_intercept, sw, tol,
+                               case["intercept_scaling"])
+                   for row in _binary_problems(case, model)]
+    return _verdicts(tag, records, warned)
+
+
+def check_path_case(kind, seed):
+    """The same through ``blitz_lasso_path`` / ``blitz_logistic_l1_path``.
+
+    A Lasso path has no intercept nor weights (its API's problem); a warning
+    at any point of the path waives the tolerance check of the whole path.
+    """
+    case = make_case(kind, seed)
+    X, X64, y, tol = case["X"], case["X64"], case["y"], case["tol"]
+    tag = f"{kind}_path seed={seed} {case['fmt']} {case['dtype']} tol={tol:g}"
+    if kind == "lasso":
+        top = _lasso_alpha_max(X64, y, False, None)
+        grid = top * np.array([0.9, 0.3, 0.05, 0.005])
+        out, warned, error = _fit(lambda: blitz_lasso_path(X, y, alphas=grid,
+                                                           tol=tol))
+        if error:
+            return [f"{tag}: path {error}"]
+        alphas, coefs, gaps = out
+        records = [_lasso_record(X64, y, coefs[:, k].astype(np.float64), 0.0,
+                                 alphas[k], False, None, gaps[k], tol)
+                   for k in range(alphas.size)]
+        return _verdicts(tag, records, warned)
+    labels = np.where(y == 1, 1.0, -1.0)
+    fit_intercept, sw = case["fit_intercept"], case["sample_weight"]
+    grid = case["reg"] * np.array([1.0, 4.0, 30.0])
+    out, warned, error = _fit(lambda: blitz_logistic_l1_path(
+        X, labels, pos_class=1.0, Cs=grid, fit_intercept=fit_intercept, tol=tol,
+        sample_weight=None if sw is None else sw.copy()))
+    if error:
+        return [f"{tag}: path {error}"]
+    Cs, coefs, gaps = out
+    p = X.shape[1]
+    records = [_logistic_record(X64, labels, coefs[k, :p].astype(np.float64),
+                                float(coefs[k, p]) if fit_intercept else 0.0,
+                                Cs[k], fit_intercept, sw, gaps[k], tol)
+               for k in range(Cs.size)]
+    return _verdicts(tag, records, warned)
+
+
 def run_cases(kind, n_cases, first=0):
-    """``(problems tried, list of violation messages)`` for one estimator."""
+    """``(problems tried, list of violation messages)`` for one estimator.
+
+    ``kind`` is "lasso", "logistic", "svc", "lasso_path" or "logistic_path".
+    """
     messages = []
     for seed in range(first, first + n_cases):
-        messages += check_case(make_case(kind, seed))
+        if kind.endswith("_path"):
+            messages += check_path_case(kind[:-len("_path")], seed)
+        else:
+            messages += check_case(make_case(kind, seed))
     return n_cases, messages
 
 
@@ -382,6 +450,58 @@ def test_certificate_bounds_returned_model(kind):
     n, messages = run_cases(kind, N_CASES)
     assert not messages, f"{len(messages)} violations in {n} problems:\n" + "\n".join(
         messages[:20])
+
+
+@pytest.mark.parametrize("kind", ["lasso_path", "logistic_path"])
+def test_certificate_bounds_every_point_of_a_path(kind):
+    n, messages = run_cases(kind, N_PATHS)
+    assert not messages, f"{len(messages)} violations in {n} problems:\n" + "\n".join(
+        messages[:20])
+
+
+def test_float32_svc_returns_the_certified_float64_model():
+    # issue 24's example: 24 x 24 Gaussian X in float32, C = 3000.  Rounding
+    # coef_ to float32 moved the objective by more than the tolerance, with
+    # dual_gap_ (of the float64 weights) claiming convergence
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 24)).astype(np.float32)
+    y = np.where(rng.standard_normal(24) > 0, 1.0, -1.0)
+    model = BlitzSVC(C=3000.0, tol=1e-4).fit(X, y)
+    assert model.coef_.dtype == np.float64 and model.intercept_.dtype == np.float64
+    X64 = X.astype(np.float64)
+    returned, upper, lower, magnitude, gap, tol_abs = _svc_record(
+        X64, y, model.coef_[0], float(model.intercept_[0]), 3000.0, True, None,
+        float(model.dual_gap_[0]), 1e-4, 1.0)
+    noise = NOISE_FACTOR * (abs(upper) + magnitude)
+    assert upper - lower <= 1e-6 * tol_abs
+    assert returned - upper <= gap + noise
+    assert returned - upper <= tol_abs
+
+
+def test_float32_lasso_certifies_its_rounded_intercept():
+    # y with a mean of 1e4: the float32 intercept is 1e-3 away from the
+    # optimal one, which the certificate must charge (it reported 0 before,
+    # its dual value overstated by mean(y) * sum(theta))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    X64 = X.astype(np.float64)
+    y = X64 @ np.array([1.0, -2, 0, 0, 3]) + 0.01 * rng.standard_normal(40) + 12345.678
+    alpha = 1e-3
+    model = BlitzLasso(alpha=alpha, tol=1e-8).fit(X, y)
+    assert model.coef_.dtype == np.float32
+    assert np.asarray(model.intercept_).dtype == np.float32
+    returned, upper, lower, magnitude, gap, tol_abs = _lasso_record(
+        X64, y, model.coef_.astype(np.float64), float(model.intercept_), alpha, True,
+        None, float(model.dual_gap_), 1e-8)
+    noise = NOISE_FACTOR * (abs(upper) + magnitude)
+    assert upper - lower <= 1e-6 * tol_abs
+    assert returned - upper > 100 * noise  # the rounding is visible
+    assert returned - upper <= gap + noise <= tol_abs
+    # a tolerance below the rounding's cost: a warning, after a few iterations
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        strict = BlitzLasso(alpha=alpha, tol=1e-10).fit(X, y)
+    assert strict.n_iter_ <= 10
+    assert strict.dual_gap_ >= returned - upper - noise
 
 
 @pytest.mark.slow

@@ -235,6 +235,11 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
                     logger.info("iter %d  gap %.3e  converged (tolerance %.3e)  "
                                 "screened %d", n_iter, full, limit, n_screened)
                 break
+            if not screening:
+                # Nothing is screened and the model as returned (rounded to its
+                # output precision) is still above the limit: more iterations
+                # cannot close what the rounding opens.  Not converged.
+                break
             # A screened constraint is violated: fall back to the full problem.
             problem.restore()
             n_screened = 0

@@ -116,16 +116,18 @@ class LassoProblem(L1DualProblem):
         return float(self._y_dual @ theta - 0.5 * (theta @ theta))
 
     def primal(self):
-        """``P(w, c)`` in lambda units, ``c`` the returned intercept.
+        """``P(w, c)`` in lambda units."""
+        return 0.5 * float(self.r @ self.r) + self.lam * float(np.abs(self.w).sum())
 
-        ``r`` holds the residual at the optimal ``c*``, orthogonal to ``d``:
-        the returned ``c`` (``c*`` rounded to ``coef_dtype``) adds exactly
-        ``|d|^2 (c - c*)^2 / 2``.
+    def rounding_cost(self):
+        """What returning the intercept rounded to ``coef_dtype`` adds to ``P``.
+
+        ``r`` is the residual at the optimal ``c*``, orthogonal to ``d``: the
+        returned ``c`` adds exactly ``|d|^2 (c - c*)^2 / 2``.
         """
-        value = 0.5 * float(self.r @ self.r) + self.lam * float(np.abs(self.w).sum())
-        if self.fit_intercept and self.coef_dtype != np.float64:
-            value += 0.5 * self.d_norm2 * (self.intercept() - self._best_c()) ** 2
-        return value
+        if not self.fit_intercept or self.coef_dtype == np.float64:
+            return 0.0
+        return 0.5 * self.d_norm2 * (self.intercept() - self._best_c()) ** 2
 
     def _best_c(self):
         """Optimal intercept ``c*`` for the current weights, in float64."""
