@@ -50,9 +50,9 @@ from blitzlearn.linear_model import blitz_lasso_path, blitz_logistic_l1_path
 # 1): switch this on once that fix is merged.
 INCLUDE_NON_CANONICAL = False
 
-# Problems per estimator in the default run (a larger sweep is marked slow).
+# Problems per estimator in the test run (``python
+# tests/test_certificate_property.py COUNT [KIND...]`` runs a larger sweep).
 N_CASES = 200
-N_CASES_SLOW = 2000
 N_PATHS = 25  # paths per kind (each point of a path is checked)
 
 EPS = np.finfo(np.float64).eps
@@ -176,7 +176,7 @@ def make_case(kind, seed):
         case["reg"] = lo * 10.0 ** rng.uniform(-0.05, 3)
     else:
         scale = float(np.mean(X64 ** 2) * p)  # squared row norm
-        case["reg"] = 10.0 ** rng.uniform(-3, 3.5) / max(scale, 1e-12)
+        case["reg"] = 10.0 ** rng.uniform(-3, 2.5) / max(scale, 1e-12)
         case["intercept_scaling"] = float(10.0 ** rng.uniform(-1, 1))
     return case
 
@@ -309,18 +309,22 @@ def _svc_record(X64, labels, coef, b, C, fit_intercept, sw, gap, tol, B):
     u = C * (np.ones(labels.size) if sw is None else sw)
     Z = augmented_rows(X64, labels, B if fit_intercept else 0.0)
     wb = b / B if fit_intercept else 0.0
-    # the whole dual, and the dual seeded by the returned model's margins:
-    # each certified by its own gap, the tighter bounds kept
+    magnitude = (0.5 * (float(coef @ coef) + wb * wb)
+                 + float(u @ (1.0 + np.abs(X64) @ np.abs(coef) + abs(b))))
+    # the dual seeded by the returned model's margins, then, if that is not
+    # tight enough for _verdicts, the whole dual: each certified by its own
+    # gap, the tighter bounds kept
     upper, lower = np.inf, -np.inf
-    for guess in (None, np.append(coef, [wb] if fit_intercept else [])):
+    for guess in (np.append(coef, [wb] if fit_intercept else []), None):
         try:
-            _, w_ref, ref_gap = solve_dual(Z, u, w_guess=guess)
+            _, w_ref, ref_gap = solve_dual(Z, u, w_guess=guess, band=1e-2)
         except ValueError:  # no margin near 1 at the guess
             continue
         value = augmented_primal(Z, u, w_ref)
         upper, lower = min(upper, value), max(lower, value - ref_gap)
-    magnitude = (0.5 * (float(coef @ coef) + wb * wb)
-                 + float(u @ (1.0 + np.abs(X64) @ np.abs(coef) + abs(b))))
+        noise = NOISE_FACTOR * (abs(upper) + magnitude)
+        if upper - lower <= 1e-3 * tol * max(lower, 0.0) + 1e3 * noise:
+            break
     # BlitzSVC stops at gap <= tol * D, and D <= P*
     return (returned, upper, lower, magnitude, gap, tol * max(lower, 0.0))
 
@@ -383,12 +387,13 @@ def check_case(case):
                                  float(model.intercept_), reg, fit_intercept, sw,
                                  float(model.dual_gap_), tol)]
     elif kind == "logistic":
-        records = [_logistic_record(X64, *row, reg, fit_intercept, sw, tol)
-                   for row in _binary_problems(case, model)]
+        records = [_logistic_record(X64, labels, coef, b, reg, fit_intercept, sw,
+                                    gap, tol)
+                   for labels, coef, b, gap in _binary_problems(case, model)]
     else:
-        records = [_svc_record(X64, *row, reg, fit_intercept, sw, tol,
-                               case["intercept_scaling"])
-                   for row in _binary_problems(case, model)]
+        records = [_svc_record(X64, labels, coef, b, reg, fit_intercept, sw, gap,
+                               tol, case["intercept_scaling"])
+                   for labels, coef, b, gap in _binary_problems(case, model)]
     return _verdicts(tag, records, warned)
 
 
@@ -502,14 +507,6 @@ def test_float32_lasso_certifies_its_rounded_intercept():
         strict = BlitzLasso(alpha=alpha, tol=1e-10).fit(X, y)
     assert strict.n_iter_ <= 10
     assert strict.dual_gap_ >= returned - upper - noise
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", ["lasso", "logistic", "svc"])
-def test_certificate_bounds_returned_model_sweep(kind):
-    n, messages = run_cases(kind, N_CASES_SLOW, first=N_CASES)
-    assert not messages, f"{len(messages)} violations in {n} problems:\n" + "\n".join(
-        messages[:20])
 
 
 if __name__ == "__main__":
