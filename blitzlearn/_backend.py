@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._device import GPU_INSTALL_HINT, device_index, is_cupy_object, resolve_device
+from ._validation import canonical_sparse, check_magnitudes
 
 
 class ArrayBackend:
@@ -256,11 +257,14 @@ def check_device_input(estimator, X, y, backend, layout):
         raise ValueError(f"{name}: X has {n} samples but y has {y.shape[0]}.")
     dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
     if cusparse.issparse(X):
-        A = (X.tocsc() if layout == "columns" else X.tocsr().T).astype(np.float64)
-        A.sum_duplicates()
-        A.sort_indices()
+        # canonical CSC / CSR (a copy unless X already is: the caller's
+        # matrix is never sorted in place); a canonical CSR's transpose is a
+        # canonical CSC
+        A = canonical_sparse(X, layout)
+        A = (A if layout == "columns" else A.T).astype(np.float64)
     else:
         A = xp.asfortranarray((X if layout == "columns" else X.T).astype(np.float64))
+    check_magnitudes(A, name)
     return A, y, dtype
 
 

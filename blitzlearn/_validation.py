@@ -61,3 +61,71 @@ def scale_rows(X, scale):
         out.data = (out.data * scale[out.indices]).astype(X.dtype, copy=False)
         return out
     return np.asfortranarray((X * scale[:, None]).astype(X.dtype, copy=False))
+
+
+# The sparse format the kernels read for each layout of the design matrix.
+KERNEL_FORMATS = {"columns": "csc", "rows": "csr"}
+
+
+def canonical_sparse(X, layout):
+    """Sparse ``X`` in the kernels' format, duplicates summed, indices sorted.
+
+    ``layout`` is ``"columns"`` (CSC) or ``"rows"`` (CSR).  Works for SciPy and
+    CuPy sparse matrices.  ``X`` itself (its arrays and flags) is never
+    modified: a matrix already canonical in that format is returned as it
+    is, anything else is converted or copied first.  Dense ``X`` is returned
+    unchanged.
+    """
+    if getattr(X, "format", None) is None:  # dense
+        return X
+    A = getattr(X, "to" + KERNEL_FORMATS[layout])()  # X itself if in format
+    if not A.has_canonical_format:
+        if A is X:
+            A = X.copy()
+        A.sum_duplicates()  # sums duplicates and sorts the indices
+    return A
+
+
+def check_magnitudes(X, name, y=None):
+    """Raise when X's (or y's) entries are so large that the objective overflows.
+
+    The solvers need the squared norms of X's rows and columns (and of ``y``)
+    in float64; when one of them is infinite no gap can be computed and the
+    fit would end in NaN or frozen weights.  ``X`` and ``y`` are NumPy/SciPy
+    or CuPy arrays that hold only finite values.  The exact check runs only
+    when the largest entry makes an overflow possible.
+    """
+    huge = np.finfo(np.float64).max
+    parts = [("X", X)] + ([] if y is None else [("y", y)])
+    for what, a in parts:
+        values = a.data if getattr(a, "format", None) is not None else a
+        if values.size == 0:
+            continue
+        top = max(float(values.max()), -float(values.min()))
+        if top == 0.0 or top * top * max(a.shape) <= huge:
+            continue
+        scaled = a * (1.0 / top)  # entries in [-1, 1]: sums cannot overflow
+        sq = scaled.multiply(scaled) if values is not a else scaled * scaled
+        sums = [float(sq.sum(axis=k).max()) for k in range(a.ndim)]
+        if np.log(max(sums)) + 2.0 * np.log(top) > np.log(huge):
+            raise ValueError(
+                f"{name}: {what} has entries of magnitude up to {top:.3g}, whose "
+                "squares summed over a row or column overflow float64: the "
+                "objective cannot be evaluated. Scale the data first (for "
+                "example with sklearn.preprocessing.StandardScaler)."
+            )
+
+
+def kernel_input(X, layout, name, y=None):
+    """Validated ``X`` as every solver entry point hands it to the kernels.
+
+    The one step after scikit-learn's ``check_array`` / ``validate_data``
+    shared by every estimator, path, cross-validation and the GPU backend:
+    sparse ``X`` comes back canonical in the ``layout``'s format (see
+    :func:`canonical_sparse`; copied only when needed, the caller's matrix
+    is never modified) and :func:`check_magnitudes` refuses data whose
+    squared norms overflow.
+    """
+    X = canonical_sparse(X, layout)
+    check_magnitudes(X, name, y)
+    return X

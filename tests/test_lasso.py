@@ -401,7 +401,7 @@ def test_convergence_warning_names_gap_and_tolerance():
         model.fit(X, y)
     assert model.n_iter_ == 1
     message = str(record[0].message)
-    number = r"(\d\.\d+e[+-]\d+)"
+    number = r"(\d[\d.]*(?:e[+-]\d+)?)"
     found = re.search(rf"gap {number}.* tolerance {number}", message)
     assert found, message
     gap, tolerance = float(found.group(1)), float(found.group(2))

@@ -754,3 +754,24 @@ def test_margin_segment_minimiser_matches_brute_force(seed):
     best = min(_phi(t, *args) for t in candidates)
     scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c))
     assert _phi(s, *args) <= best + 1e-12 * scale
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-10])
+def test_integer_weights_equal_repeated_rows(tol):
+    # scikit-learn's sample-weight equivalence problem: integer weights are
+    # the same objective as repeated rows, so both fits lie within their
+    # certified gaps of one optimum (P is 1-strongly convex in (w, w_b):
+    # ||v - v*||^2 <= 2 gap); at a tight tol they agree to the check's rtol
+    rng = np.random.RandomState(42)
+    X = rng.rand(15, 30)
+    y = rng.randint(0, 3, size=15)
+    sw = rng.randint(0, 5, size=15)
+    repeated = BlitzSVC(tol=tol).fit(X.repeat(sw, axis=0), y.repeat(sw))
+    weighted = BlitzSVC(tol=tol).fit(X, y, sample_weight=sw)
+    dist = np.linalg.norm(np.c_[repeated.coef_, repeated.intercept_]
+                          - np.c_[weighted.coef_, weighted.intercept_], axis=1)
+    assert np.all(dist <= np.sqrt(2 * repeated.dual_gap_)
+                  + np.sqrt(2 * weighted.dual_gap_))
+    if tol <= 1e-10:
+        assert_allclose(weighted.decision_function(X),
+                        repeated.decision_function(X), rtol=1e-7, atol=1e-9)

@@ -4,5 +4,7 @@
 
 from ._blitzws import Certificate, Problem, SolveResult, blitzws
 from ._capsule import XI_GRID, capsules
+from ._stop import plain, warn_not_converged
 
-__all__ = ["Certificate", "Problem", "SolveResult", "XI_GRID", "blitzws", "capsules"]
+__all__ = ["Certificate", "Problem", "SolveResult", "XI_GRID", "blitzws", "capsules",
+           "plain", "warn_not_converged"]

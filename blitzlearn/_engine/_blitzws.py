@@ -23,15 +23,13 @@ looks at the data, so the same loop serves the Lasso and L1-logistic duals
 any array backend.
 """
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._progress import report
 from ._capsule import XI_GRID, capsules
 from ._scheduler import FIXED_OVERHEAD, WorkScheduler
-
-logger = logging.getLogger("blitzlearn")
 
 # Largest factor by which the subproblem's work budget grows, doubling each
 # time a subproblem misses its target or the gap stalls with nothing to add.
@@ -75,6 +73,11 @@ class SolveResult:
     working_set: np.ndarray
     history: list = field(default_factory=list)
     limit: float = 0.0  # the gap threshold in force at the end
+    # what ended the run: "converged", "max_iter" (outer iterations used up)
+    # or "stalled" (stall_limit iterations without progress)
+    stop: str = "converged"
+    # whether the last subproblem used all its max_epochs passes
+    epochs_capped: bool = False
 
 
 class Problem:
@@ -105,6 +108,13 @@ class Problem:
     costs = None
     min_ws_factor = 1.0
     support_bound = float("inf")
+
+    def objective(self, cert):
+        """The model's objective in internal units, for the progress lines.
+
+        ``f(y) = l + Delta`` by default; a dual plug-in returns its primal.
+        """
+        return cert.lower + cert.gap
 
     def alive(self):
         """Indices (host ndarray) of the components not screened yet."""
@@ -160,8 +170,18 @@ class Problem:
         raise NotImplementedError
 
 
+def _iteration_line(verbose, n_iter, problem, cert, limit, units, working_set,
+                    n_screened):
+    """Print / log one outer iteration (``verbose >= 1``), in objective units."""
+    if verbose:
+        report(verbose, 1, "iter %d  objective %.10g  gap %.3e  tol %.3e  "
+               "working set %s  screened %d", n_iter,
+               units * problem.objective(cert), units * cert.gap, units * limit,
+               "-" if working_set is None else working_set.shape[0], n_screened)
+
+
 def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
-            stall_limit=12, min_ws_size=100, scheduler=None):
+            units=1.0, stall_limit=12, min_ws_size=100, scheduler=None):
     """Run BlitzWS until the certified gap is at most ``max(tol, rel_tol * l)``.
 
     Parameters
@@ -179,11 +199,16 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         a gap at most ``rel_tol * l`` certifies a relative suboptimality of at
         most ``rel_tol``.
     verbose : int, default=0
-        When positive, log each outer iteration at INFO level on the
-        ``"blitzlearn"`` logger: the certified gap, the working-set size, the
-        number of components screened so far in this run, the components
-        still alive, the subproblem's tolerance and passes; and the final
+        1: print one line per outer iteration (objective, certified gap,
+        tolerance, the working set's size, the components screened so far in
+        this run; ``working set -`` when the gap met the tolerance); 2: also
+        the subproblem's details (components alive, tolerance factor, passes,
+        gap, work).  The lines go to stdout and to the ``"blitzlearn"`` logger
+        (:func:`blitzlearn._progress.report`); the caller prints the final
         certificate.
+    units : float, default=1.0
+        Factor from the problem's internal units to the estimator's objective
+        units, for the printed objectives, gaps and tolerances.
     stall_limit : int, default=12
         Stop after this many consecutive iterations in which neither the lower
         bound nor the gap improved (machine precision reached).  An iteration
@@ -220,8 +245,11 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
     n_iter = 0
     limit = tol
     n_screened = 0
+    stop = "max_iter"
+    epochs_capped = False
     for n_iter in range(1, max_iter + 1):
         cert = problem.refresh(working_set)
+        check_finite(cert)
         history.append(cert.gap)
         if pending is not None:
             scheduler.record(*pending, gap_after=cert.gap)
@@ -231,9 +259,8 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
             if full <= limit:
                 cert.gap = full
                 converged = True
-                if verbose:
-                    logger.info("iter %d  gap %.3e  converged (tolerance %.3e)  "
-                                "screened %d", n_iter, full, limit, n_screened)
+                _iteration_line(verbose, n_iter, problem, cert, limit, units,
+                                None, n_screened)
                 break
             if not screening:
                 # Nothing is screened and the model as returned (rounded to its
@@ -252,6 +279,7 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         else:
             stalled += 1
             if stalled >= stall_limit:
+                stop = "stalled"
                 break
         best_lower = max(best_lower, cert.lower)
         best_gap = min(best_gap, cert.gap)
@@ -299,23 +327,42 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         n_epochs, work, sub_gap = problem.solve(
             working_set, eps, cert.gap, min_work, max_work, max_epochs)
         if verbose:
-            logger.info(
-                "iter %d  gap %.3e  working set %d  screened %d  alive %d  "
-                "eps %.2f  epochs %d", n_iter, cert.gap, working_set.shape[0],
-                n_screened, alive.shape[0], eps, n_epochs)
+            _iteration_line(verbose, n_iter, problem, cert, limit, units,
+                            working_set, n_screened)
+            report(verbose, 2, "  subproblem: alive %d  eps %.3g  epochs %d  "
+                   "gap %.3e  work %.4g  boost %d", alive.shape[0], eps, n_epochs,
+                   units * sub_gap, work, boost)
         pending = (size, max(sub_gap, 0.0) / cert.gap, work, cert.gap,
                    XI_GRID[k])
         missed = sub_gap > eps * cert.gap
+        epochs_capped = n_epochs >= max_epochs
     if cert is not None and not converged:
         limit = max(tol, rel_tol * cert.lower)
         cert.gap = problem.full_gap(limit)
+        check_finite(cert)
         converged = cert.gap <= limit
-        if verbose:
-            logger.info("iter %d  gap %.3e  stopped, %s (tolerance %.3e)", n_iter,
-                        cert.gap, "converged" if converged else "not converged",
-                        limit)
+        report(verbose, 2, "  stopped after %d iterations: full gap %.3e, "
+               "tolerance %.3e", n_iter, units * cert.gap, units * limit)
     if working_set is None:
         working_set = np.empty(0, dtype=np.intp)
     return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,
                        working_set=working_set, history=history,
-                       limit=float(limit))
+                       limit=float(limit),
+                       stop="converged" if converged else stop,
+                       epochs_capped=epochs_capped and not converged)
+
+
+def check_finite(cert):
+    """Raise ``ValueError`` when the certificate is NaN or infinite.
+
+    A gap or bound that is not finite means the objective overflowed (data
+    or weights too large for float64): no model could be certified, and
+    returning one would hand back NaN or meaningless weights.
+    """
+    if not (np.isfinite(cert.gap) and np.isfinite(cert.lower)):
+        raise ValueError(
+            f"The objective is not finite (duality gap {cert.gap}, lower bound "
+            f"{cert.lower}): the data are too large for float64 arithmetic. "
+            "Scale X (and y) first, for example with "
+            "sklearn.preprocessing.StandardScaler."
+        )

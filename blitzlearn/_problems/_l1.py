@@ -209,6 +209,10 @@ class L1DualProblem(Problem):
         """``P(w, c)`` in lambda units at the current weights."""
         raise NotImplementedError
 
+    def objective(self, cert):
+        """The primal ``P(w, c)`` certified by ``cert`` (``lower = -P``)."""
+        return -cert.lower
+
     def _dual_of_residual(self, kappa):
         """``D(kappa * r)``; a loss may know a cheaper way than ``_dual``."""
         return self._dual(kappa * self.r)

@@ -2,12 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """What the linear classifiers share: label handling and one-vs-rest fitting."""
 
-import warnings
-
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -22,7 +18,9 @@ from .._backend import (
     resolve_backend,
 )
 from .._device import is_cupy_object, single_threaded_blas
-from .._validation import check_sparse_format, single_target
+from .._engine import plain, warn_not_converged
+from .._progress import report_certificate
+from .._validation import check_sparse_format, kernel_input, single_target
 
 
 class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
@@ -35,6 +33,8 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
     """
 
     _layout = "columns"
+    # what ``tol`` multiplies, as the ConvergenceWarning says it
+    _tol_scale = "the objective's scale"
 
     def _fit_binary(self, X, labels, sw, start, context):
         """Fit one binary problem; ``labels`` in {-1, +1}, ``start`` a warm row.
@@ -42,9 +42,10 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         ``start`` is None or ``(coef, intercept)``; ``context`` is what
         ``_prepare`` returned.
 
-        Returns ``(coef, intercept, gap, n_iter, converged, tol_abs, extra)``
-        with ``gap`` and ``tol_abs`` in objective units and ``extra`` a dict of
-        per-problem values stored as fitted arrays.
+        Returns ``(coef, intercept, result, extra)``: ``result`` is the
+        engine's :class:`~blitzlearn._engine.SolveResult` with ``gap`` and
+        ``limit`` in objective units, ``extra`` a dict of per-problem values
+        stored as fitted arrays.
         """
         raise NotImplementedError
 
@@ -93,26 +94,26 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             labels = np.where(y_idx == target, 1.0, -1.0)
             if not (sw[labels > 0].sum() > 0 and sw[labels < 0].sum() > 0):
                 raise ValueError(
-                    f"{name}: class {classes[target]!r} against the rest has a "
+                    f"{name}: class {plain(classes[target])} against the rest has a "
                     "class with zero total sample weight; every class needs a "
                     "positive total weight."
                 )
             start = None if warm is None else (warm[0][k], warm[1][k])
             with single_threaded_blas(), activate(backend):
-                (coef[k], intercept[k], gaps[k], n_iter[k], converged, tol_abs,
-                 extra) = self._fit_binary(X, labels, sw, start, context)
+                coef[k], intercept[k], result, extra = self._fit_binary(
+                    X, labels, sw, start, context)
+            gaps[k], n_iter[k] = result.gap, result.n_iter
             for key, value in extra.items():
                 extras.setdefault(key, []).append(value)
-            if not converged:
-                warnings.warn(
-                    f"{name} did not converge for class {classes[target]!r}: the "
-                    f"duality gap {gaps[k]:.3e} is above the tolerance "
-                    f"{tol_abs:.3e} after {n_iter[k]} outer iterations "
-                    f"(max_iter={self.max_iter}). Increase max_iter or tol, or "
-                    "scale the data.",
-                    ConvergenceWarning,
-                    stacklevel=3,
-                )
+            report_certificate(
+                self.verbose, name if len(targets) == 1
+                else f"{name}, class {plain(classes[target])} against the rest",
+                result.gap, result.limit, result.n_iter, result.converged)
+            if not result.converged:
+                warn_not_converged(
+                    result, f"{name} (class {plain(classes[target])})",
+                    tol=self.tol, scale=self._tol_scale, max_iter=self.max_iter,
+                    max_epochs=self.max_epochs, stacklevel=4)
         if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
             raise ValueError(
                 "Coefficients are not finite; the input data may be badly scaled."
@@ -201,9 +202,10 @@ def check_classification_data(estimator, X, y, sample_weight, layout):
     """Validated ``(X, classes, y_idx, sw)`` for a linear classifier's ``fit``.
 
     ``layout`` is ``"columns"`` (CSC / Fortran-ordered X) or ``"rows"`` (CSR
-    / C-ordered X); sparse indices come back sorted.  ``y_idx`` indexes
-    ``classes``; ``sw`` are the float64 sample weights (ones by default).
-    Raises for a target with fewer than two classes.
+    / C-ordered X); sparse X comes back canonical (see
+    :func:`~blitzlearn._validation.kernel_input`), the caller's untouched.
+    ``y_idx`` indexes ``classes``; ``sw`` are the float64 sample weights
+    (ones by default).  Raises for a target with fewer than two classes.
     """
     name = type(estimator).__name__
     check_sparse_format(X, name)
@@ -212,9 +214,7 @@ def check_classification_data(estimator, X, y, sample_weight, layout):
         dtype=[np.float64, np.float32],
         order="F" if layout == "columns" else "C", multi_output=True,
     )
-    if sp.issparse(X):
-        X = X.tocsc() if layout == "columns" else X.tocsr()
-        X.sort_indices()
+    X = kernel_input(X, layout, name)
     classes, y_idx, sw = check_labels(estimator, y, sample_weight, X)
     return X, classes, y_idx, sw
 
@@ -232,7 +232,7 @@ def check_labels(estimator, y, sample_weight, X):
     if classes.size < 2:
         raise ValueError(
             f"{name} needs samples of at least 2 classes in the data; got "
-            f"only one class: {classes[0]!r}."
+            f"only one class: {plain(classes[0])}."
         )
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
                               ensure_non_negative=True)

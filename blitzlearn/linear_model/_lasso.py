@@ -6,9 +6,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearModel
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, validate_data
@@ -23,11 +21,13 @@ from .._backend import (
     scale_device_rows,
 )
 from .._device import is_cupy_object, single_threaded_blas
-from .._engine import blitzws
+from .._engine import blitzws, warn_not_converged
 from .._problems._device import DeviceLassoProblem
 from .._problems._lasso import LassoProblem
+from .._progress import report_certificate
 from .._validation import (
     check_sparse_format,
+    kernel_input,
     normalized_sample_weight,
     scale_rows,
     single_target,
@@ -41,7 +41,7 @@ def solve_lasso(problem, alpha, *, tol, max_iter, max_epochs, verbose, name,
     The one solve step of :class:`BlitzLasso` and of the Lasso paths: moves
     ``problem`` (a :class:`~blitzlearn._problems._lasso.LassoProblem`) to the
     penalty ``n * alpha``, runs the engine until the duality gap is at most
-    ``tol * ||y - c d||^2`` (lambda units) and warns with a
+    ``tol * ||y - c d||^2`` (lambda units) and warns with the shared
     ``ConvergenceWarning`` otherwise.  ``name`` heads the warning, which points
     ``stacklevel`` frames up.  ``scheduler`` carries the engine's cost model
     from one solve to the next along a path.
@@ -54,19 +54,19 @@ def solve_lasso(problem, alpha, *, tol, max_iter, max_epochs, verbose, name,
     tol_abs = tol * problem.null_norm2()
     with single_threaded_blas():
         result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                         max_epochs=max_epochs, verbose=verbose,
+                         max_epochs=max_epochs, verbose=verbose, units=1.0 / n,
                          scheduler=scheduler)
     result.gap /= n
     result.limit = tol_abs / n
+    report_certificate(verbose, name, result.gap, result.limit, result.n_iter,
+                       result.converged)
     if not result.converged:
-        warnings.warn(
-            f"{name} did not converge: the duality gap {result.gap:.3e} is above "
-            f"the tolerance {result.limit:.3e} after {result.n_iter} outer "
-            f"iterations (max_iter={max_iter}). Increase max_iter or tol, or "
-            "scale the data.",
-            ConvergenceWarning,
-            stacklevel=stacklevel,
-        )
+        # what tol multiplies (objective units)
+        scale = ("||y - mean(y)||^2 / n" if problem.fit_intercept
+                 else "||y||^2 / n")
+        warn_not_converged(result, name, tol=tol, scale=scale,
+                           max_iter=max_iter, max_epochs=max_epochs,
+                           stacklevel=stacklevel)
     return result
 
 
@@ -110,8 +110,11 @@ class BlitzLasso(RegressorMixin, LinearModel):
         without CuPy or a GPU, never a silent fallback).  Fitted attributes
         are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
-        Log each outer iteration (gap, working-set size) to the ``blitzlearn``
-        logger at INFO level when positive.
+        Print progress on stdout: 1 prints one line per outer iteration
+        (objective, duality gap, tolerance, working-set size, components
+        screened so far) and the final certificate; 2 adds each subproblem's
+        details.  The same records go to the ``"blitzlearn"`` logger (INFO
+        for level 1, DEBUG for level 2).
 
     Attributes
     ----------
@@ -148,8 +151,9 @@ class BlitzLasso(RegressorMixin, LinearModel):
     the same input always gives the same model.
 
     Sparse input is read in CSC form (CSR and COO are converted, never
-    densified or centred); float32 input is solved on float32 data with
-    float64 accumulation.
+    densified or centred; duplicate entries are summed and indices sorted
+    on a copy: ``X`` itself is never modified); float32 input is solved on
+    float32 data with float64 accumulation.
 
     References
     ----------
@@ -238,8 +242,7 @@ class BlitzLasso(RegressorMixin, LinearModel):
                 multi_output=True,
             )
             y = single_target(y, name)
-            if sp.issparse(X):
-                X = X.tocsc()
+            X = kernel_input(X, "columns", name, y)
             dtype = X.dtype
         n_samples, n_features = X.shape
         y = np.asarray(y, dtype=np.float64)

@@ -16,6 +16,9 @@ from .._problems._l1 import column_stats
 from .._problems._logistic import LogisticProblem, null_intercept
 from ._classifier import BlitzClassifierBase
 
+# what tol multiplies, as the ConvergenceWarning says it
+LOGISTIC_TOL_SCALE = "the null model's objective"
+
 
 def null_loss(labels, sw, fit_intercept):
     """Loss of the null model (``w = 0``, best intercept): the scale of ``tol``."""
@@ -41,7 +44,8 @@ def solve_logistic(problem, C, *, tol, max_iter, max_epochs, verbose,
     problem.set_penalty(1.0 / C)
     tol_abs = tol * null_loss(problem.y, problem.s, problem.fit_intercept)
     result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                     max_epochs=max_epochs, verbose=verbose, scheduler=scheduler)
+                     max_epochs=max_epochs, verbose=verbose, units=C,
+                     scheduler=scheduler)
     result.gap *= C
     result.limit = C * tol_abs
     return result
@@ -90,8 +94,11 @@ class BlitzLogisticL1(BlitzClassifierBase):
         without CuPy or a GPU, never a silent fallback).  Fitted attributes
         are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
-        Log each outer iteration to the ``blitzlearn`` logger at INFO level
-        when positive.
+        Print progress on stdout: 1 prints one line per outer iteration
+        (objective, duality gap, tolerance, working-set size, components
+        screened so far) and the final certificate; 2 adds each subproblem's
+        details.  The same records go to the ``"blitzlearn"`` logger (INFO
+        for level 1, DEBUG for level 2).
 
     Attributes
     ----------
@@ -148,6 +155,8 @@ class BlitzLogisticL1(BlitzClassifierBase):
     >>> round(clf.score(X, y), 3)
     0.974
     """
+
+    _tol_scale = LOGISTIC_TOL_SCALE
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="neither")],
@@ -212,8 +221,7 @@ class BlitzLogisticL1(BlitzClassifierBase):
         result = solve_logistic(problem, self.C, tol=self.tol,
                                 max_iter=self.max_iter, max_epochs=self.max_epochs,
                                 verbose=self.verbose)
-        return (problem.w, problem.intercept(), result.gap, result.n_iter,
-                result.converged, result.limit, {})
+        return problem.w, problem.intercept(), result, {}
 
     def predict_proba(self, X):
         """Probability estimates of each class.

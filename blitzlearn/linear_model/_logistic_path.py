@@ -2,14 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """L1-logistic regularisation paths by BlitzWS, and cross-validation over them."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_array, check_consistent_length
@@ -18,13 +16,14 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from .._device import single_threaded_blas
-from .._engine import XI_GRID
+from .._engine import XI_GRID, plain, warn_not_converged
 from .._engine._scheduler import WorkScheduler
 from .._problems._l1 import column_stats
 from .._problems._logistic import LogisticProblem, balance_classes, null_intercept
-from .._progress import progress
+from .._progress import inner_verbose, progress, report_certificate
+from .._validation import kernel_input
 from ._classifier import check_classification_data
-from ._logistic import BlitzLogisticL1, solve_logistic
+from ._logistic import LOGISTIC_TOL_SCALE, BlitzLogisticL1, solve_logistic
 from ._path import check_alphas
 
 
@@ -50,12 +49,12 @@ def _binary_labels(y, pos_class, name):
         if classes.size != 2:
             raise ValueError(
                 f"{name} fits one binary problem: y has {classes.size} classes "
-                f"({classes[:5]!r}...); pass pos_class to fit one class "
-                "against the rest."
+                f"({', '.join(plain(c) for c in classes[:5])}...); pass "
+                "pos_class to fit one class against the rest."
             )
         pos_class = classes[1]
     elif pos_class not in classes:
-        raise ValueError(f"pos_class={pos_class!r} is not a label of y.")
+        raise ValueError(f"pos_class={plain(pos_class)} is not a label of y.")
     return np.where(y == pos_class, 1.0, -1.0)
 
 
@@ -99,14 +98,12 @@ def _path(X, labels, sw, Cs, *, fit_intercept, tol, max_iter, max_epochs, verbos
         if fit_intercept:
             coefs[k, -1] = problem.intercept()
         gaps[k], n_iter[k] = result.gap, result.n_iter
+        report_certificate(verbose, f"{name} at C={C:.3e}", result.gap,
+                           result.limit, result.n_iter, result.converged)
         if not result.converged:
-            warnings.warn(
-                f"{name} did not converge at C={C:.3e}: the duality gap "
-                f"{result.gap:.3e} is above the tolerance {result.limit:.3e} "
-                f"after {result.n_iter} outer iterations (max_iter={max_iter}). "
-                "Increase max_iter or tol, or scale the data.",
-                ConvergenceWarning, stacklevel=3,
-            )
+            warn_not_converged(result, f"{name} at C={C:.4g}", tol=tol,
+                               scale=LOGISTIC_TOL_SCALE, max_iter=max_iter,
+                               max_epochs=max_epochs, stacklevel=3)
         bar.update(note=f"C {C:.2e}  gap {result.gap:.1e}")
     return coefs, gaps, n_iter
 
@@ -145,7 +142,9 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data (dense, or sparse: CSC is used without a copy).
+        Training data (dense, or sparse: a CSC matrix with sorted indices and
+        no duplicate entries is used without a copy, anything else is
+        converted; ``X`` is never modified).
     y : array-like of shape (n_samples,)
         Class labels.
     pos_class : label, default=None
@@ -171,8 +170,10 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     coef_init : array-like of shape (n_features,) or (n_features + 1,), default=None
         Starting weights of the first ``C`` (the intercept last).
     verbose : int, default=0
-        Show a progress bar over the Cs on stderr and log each outer
-        iteration (logger ``"blitzlearn"``, level INFO).
+        1 draws a progress bar over the Cs on stdout; 2 also prints each
+        solve's lines as a single fit with ``verbose=1`` does (and its final
+        certificate), 3 their subproblem details.  The lines also go to the
+        ``"blitzlearn"`` logger.
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
 
@@ -207,10 +208,9 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     [0, 4, 9, 17, 22]
     """
     name = "blitz_logistic_l1_path"
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32],
-                    order="F")
-    if sp.issparse(X):
-        X.sort_indices()
+    X = kernel_input(check_array(X, accept_sparse=["csc", "csr", "coo"],
+                                 dtype=[np.float64, np.float32], order="F"),
+                     "columns", name)
     y = np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"{name} fits one output; got y of shape {y.shape}.")
@@ -239,8 +239,9 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     with progress(grid.size, name, enabled=verbose) as bar:
         coefs, gaps, n_iter = _path(
             X, labels, sw, grid, fit_intercept=fit_intercept, tol=tol,
-            max_iter=max_iter, max_epochs=max_epochs, verbose=int(verbose),
-            stats=stats, start=start, bar=bar, name=name)
+            max_iter=max_iter, max_epochs=max_epochs,
+            verbose=inner_verbose(verbose), stats=stats, start=start, bar=bar,
+            name=name)
     if return_n_iter:
         return grid, coefs, gaps, n_iter
     return grid, coefs, gaps
@@ -292,8 +293,10 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
     n_jobs : int, default=None
         Folds computed in parallel (threads).
     verbose : int, default=0
-        Show one progress bar over the folds' solves on stderr and log each
-        outer iteration (logger ``"blitzlearn"``, level INFO).
+        1 draws one progress bar over the folds' solves on stdout, then the
+        refit prints its lines as a single fit with ``verbose=1`` does; 2
+        also prints every solve's lines.  The lines also go to the
+        ``"blitzlearn"`` logger.
     refit : bool, default=True
         Refit on all the data at the best ``C``; otherwise average the folds'
         best coefficients (and their Cs), as scikit-learn does.
@@ -409,7 +412,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         targets = [1] if classes.size == 2 else list(range(classes.size))
         all_labels = [np.where(y_idx == t, 1.0, -1.0) for t in targets]
         for t, labels in zip(targets, all_labels, strict=True):
-            _check_both_classes(labels, sw, f"{name}, class {classes[t]!r}")
+            _check_both_classes(labels, sw, f"{name}, class {plain(classes[t])}")
         start = None
         if np.ndim(self.Cs) == 0:
             start = min(c_min(X, labels, sw, self.fit_intercept)
@@ -462,13 +465,12 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
               bar):
         """Paths of every binary problem on one fold, and their held-out scores."""
         x_train, sw_train = X[train], sw[train]
-        if sp.issparse(x_train):
-            x_train = x_train.tocsc()
-            x_train.sort_indices()
-        else:
-            x_train = np.asfortranarray(x_train)
+        x_train = kernel_input(x_train if sp.issparse(x_train)
+                               else np.asfortranarray(x_train), "columns",
+                               type(self).__name__)
         stats = column_stats(x_train, np.ones(train.size), self.fit_intercept)
         out = []
+        positive = classes[1:] if len(all_labels) == 1 else classes
         for t, labels in enumerate(all_labels):
             _check_both_classes(labels[train], sw_train,
                                 f"{type(self).__name__}, a training fold")
@@ -476,8 +478,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                 x_train, labels[train], sw_train, grid,
                 fit_intercept=self.fit_intercept, tol=self.tol,
                 max_iter=self.max_iter, max_epochs=self.max_epochs,
-                verbose=self.verbose, stats=stats, start=None, bar=bar,
-                name=f"{type(self).__name__} (class {t})"))
+                verbose=inner_verbose(self.verbose), stats=stats, start=None,
+                bar=bar,
+                name=f"{type(self).__name__} (class {plain(positive[t])})"))
         coefs = np.stack([o[0] for o in out])  # class, C, dof
         scores = np.empty(grid.size)
         n_features = X.shape[1]

@@ -14,8 +14,8 @@ from sklearn.utils import check_array
 from .._engine import XI_GRID
 from .._engine._scheduler import WorkScheduler
 from .._problems._lasso import LassoProblem
-from .._progress import progress
-from .._validation import scale_rows
+from .._progress import inner_verbose, progress
+from .._validation import kernel_input, scale_rows
 from ._lasso import BlitzLasso, solve_lasso
 
 
@@ -51,7 +51,9 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Training data (dense, or sparse: CSC is used without a copy).
+        Training data (dense, or sparse: a CSC matrix with sorted indices and
+        no duplicate entries is used without a copy, anything else is
+        converted; ``X`` is never modified).
     y : array-like of shape (n_samples,)
         Target (one output).
     eps : float, default=1e-3
@@ -69,8 +71,10 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     coef_init : array-like of shape (n_features,), default=None
         Starting weights of the first alpha.
     verbose : bool or int, default=False
-        Show a progress bar over the alphas on stderr and log each outer
-        iteration (logger ``"blitzlearn"``, level INFO).
+        1 draws a progress bar over the alphas on stdout; 2 also prints each
+        solve's lines as a single fit with ``verbose=1`` does (and its final
+        certificate), 3 their subproblem details.  The lines also go to the
+        ``"blitzlearn"`` logger.
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
     positive : bool, default=False
@@ -114,13 +118,14 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     params.pop("selection", None)
     if params:
         raise TypeError(f"blitz_lasso_path got unexpected parameters {sorted(params)}.")
-    X = check_array(X, accept_sparse="csc", dtype=[np.float64, np.float32],
-                    order="F")
+    X = check_array(X, accept_sparse=["csc", "csr", "coo"],
+                    dtype=[np.float64, np.float32], order="F")
     y = check_array(y, ensure_2d=False, dtype=np.float64)
     if y.ndim != 1:
         raise ValueError(
             f"blitz_lasso_path fits one output; got y of shape {y.shape}."
         )
+    X = kernel_input(X, "columns", "blitz_lasso_path", y)
     if X_scale is not None and not np.allclose(X_scale, 1.0):
         raise ValueError("blitz_lasso_path does not rescale features (X_scale).")
     n_samples, n_features = X.shape
@@ -158,7 +163,8 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
         for k, alpha in enumerate(grid):
             result = solve_lasso(
                 problem, alpha, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
-                verbose=int(verbose), name=f"blitz_lasso_path at alpha={alpha:.3e}",
+                verbose=inner_verbose(verbose),
+                name=f"blitz_lasso_path at alpha={alpha:.3e}",
                 stacklevel=3, scheduler=scheduler)
             coefs[:, k] = problem.w
             gaps[k] = result.gap
@@ -184,7 +190,7 @@ class BlitzLassoCV(LassoCV):
         \\frac{1}{2 n} \\|y - X w - b\\|_2^2 + \\alpha_{\\ast} \\|w\\|_1 .
 
     ``precompute`` and ``selection`` are accepted and not used.  With
-    ``verbose``, one progress bar on stderr counts the folds' alphas.
+    ``verbose``, one progress bar on stdout counts the folds' alphas.
 
     Parameters
     ----------
@@ -214,7 +220,10 @@ class BlitzLassoCV(LassoCV):
         that many folds, a splitter, or an iterable of (train, test) index
         arrays.
     verbose : bool or int, default=False
-        Log the outer iterations of every solve (logger ``"blitzlearn"``).
+        1 draws one progress bar over the folds' solves on stdout, then the
+        refit prints its lines as a single fit with ``verbose=1`` does; 2
+        also prints every solve's lines.  The lines also go to the
+        ``"blitzlearn"`` logger.
     n_jobs : int, default=None
         Number of folds fitted in parallel (joblib); None means 1.
     positive : bool, default=False

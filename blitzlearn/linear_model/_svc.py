@@ -64,8 +64,11 @@ class BlitzSVC(BlitzClassifierBase):
         without CuPy or a GPU, never a silent fallback).  Fitted attributes
         are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
-        Log each outer iteration to the ``blitzlearn`` logger at INFO level
-        when positive.
+        Print progress on stdout: 1 prints one line per outer iteration
+        (objective, duality gap, tolerance, working-set size, components
+        screened so far) and the final certificate; 2 adds each subproblem's
+        details.  The same records go to the ``"blitzlearn"`` logger (INFO
+        for level 1, DEBUG for level 2).
     random_state : int, default=0
         Seed of the order in which dual coordinate descent visits examples;
         the same seed gives the same model.
@@ -133,6 +136,7 @@ class BlitzSVC(BlitzClassifierBase):
     """
 
     _layout = "rows"
+    _tol_scale = "the dual objective D(alpha)"
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="neither")],
@@ -196,5 +200,5 @@ class BlitzSVC(BlitzClassifierBase):
                          max_iter=self.max_iter, max_epochs=self.max_epochs,
                          verbose=self.verbose)
         w = problem.best
-        return (w[:-1], bias * w[-1], result.gap, result.n_iter, result.converged,
-                result.limit, {"working_set_size_": result.working_set.size})
+        return (w[:-1], bias * w[-1], result,
+                {"working_set_size_": result.working_set.size})
