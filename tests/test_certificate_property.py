@@ -503,7 +503,7 @@ def test_float32_lasso_certifies_its_rounded_intercept():
     assert returned - upper > 100 * noise  # the rounding is visible
     assert returned - upper <= gap + noise <= tol_abs
     # a tolerance below the rounding's cost: a warning, after a few iterations
-    with pytest.warns(ConvergenceWarning, match="did not converge"):
+    with pytest.warns(ConvergenceWarning, match="rounded to X's dtype"):
         strict = BlitzLasso(alpha=alpha, tol=1e-10).fit(X, y)
     assert strict.n_iter_ <= 10
     assert strict.dual_gap_ >= returned - upper - noise

@@ -73,8 +73,9 @@ class SolveResult:
     working_set: np.ndarray
     history: list = field(default_factory=list)
     limit: float = 0.0  # the gap threshold in force at the end
-    # what ended the run: "converged", "max_iter" (outer iterations used up)
-    # or "stalled" (stall_limit iterations without progress)
+    # what ended the run: "converged", "max_iter" (outer iterations used up),
+    # "stalled" (stall_limit iterations without progress) or "rounding" (the
+    # model as returned, rounded to its output precision, is above the limit)
     stop: str = "converged"
     # whether the last subproblem used all its max_epochs passes
     epochs_capped: bool = False
@@ -266,6 +267,7 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
                 # Nothing is screened and the model as returned (rounded to its
                 # output precision) is still above the limit: more iterations
                 # cannot close what the rounding opens.  Not converged.
+                stop, epochs_capped = "rounding", False
                 break
             # A screened constraint is violated: fall back to the full problem.
             problem.restore()
