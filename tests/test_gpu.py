@@ -112,6 +112,26 @@ def test_stand_in_backend_matches_cpu_backend(monkeypatch, kind, sparse, dtype,
                                atol=1e-6)
 
 
+@pytest.mark.parametrize("device_input", [False, True], ids=["host-X", "device-X"])
+def test_stand_in_float32_lasso_certifies_the_rounded_model(monkeypatch,
+                                                            device_input):
+    # the device problem's host mirror is float64: the rounding to X's dtype
+    # must come from X, not from the mirror (y's mean of 1e4 makes the float32
+    # intercept's rounding cost visible)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    y = (X.astype(np.float64) @ np.array([1.0, -2, 0, 0, 3])
+         + 0.01 * rng.standard_normal(40) + 12345.678)
+    cpu = BlitzLasso(alpha=1e-3, tol=1e-8).fit(X, y)
+    gpu = _fit_on_stand_in(monkeypatch, BlitzLasso(alpha=1e-3, tol=1e-8), X, y,
+                           device_input)
+    assert gpu.coef_.dtype == np.float32
+    # the same rounded model, charged the same rounding cost (about 1.6e-8)
+    assert gpu.intercept_ == cpu.intercept_
+    assert cpu.dual_gap_ > 1e-8
+    assert gpu.dual_gap_ >= 0.5 * cpu.dual_gap_
+
+
 @pytest.mark.parametrize("kind", ["logistic", "svc"])
 def test_stand_in_one_vs_rest_and_warm_start(monkeypatch, kind):
     X, y = _data(kind, True, np.float64, n_classes=3)

@@ -158,8 +158,10 @@ class Problem:
         This is the final certificate: it must bound the suboptimality of the
         model exactly as the caller will receive it.  A problem whose weights
         are returned in a lower precision rounds them here first and certifies
-        the rounded ones; when their gap exceeds ``limit`` the engine keeps
-        iterating, and reports no convergence if it cannot get below.
+        the rounded ones.  When this gap exceeds ``limit`` although the
+        iteration's certificate was below it, the engine undoes any screening
+        and iterates on; if nothing was screened, the run ends not converged
+        (``stop == "rounding"``).
 
         A problem may skip work that could only lower a gap already at most
         ``limit`` (the returned gap is a valid certificate either way).
