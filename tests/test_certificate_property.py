@@ -148,9 +148,11 @@ def make_case(kind, seed):
         if sw is not None and sw.sum() == 0:
             sw[0] = 1.0
         top = _lasso_alpha_max(X64, y, fit_intercept, sw)
-        # near alpha = 0 a problem with n <= p + 1 is basis pursuit, whose
-        # reference (an exact L1-minimal interpolant) is out of this file's reach
-        low = -5 if n > p + 2 else -3
+        # near alpha = 0 a problem with n <= p + 1 samples of positive weight
+        # is basis pursuit, whose reference (an exact L1-minimal interpolant)
+        # is out of this file's reach
+        n_used = n if sw is None else int(np.count_nonzero(sw))
+        low = -5 if n_used > p + 2 else -3
         case.update(y=y, sample_weight=sw, sw_kind=sw_kind,
                     reg=top * 10.0 ** rng.uniform(low, 0.05) if top > 0 else 1.0)
         return case
