@@ -45,10 +45,10 @@ from sklearn.linear_model import Lasso
 from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
 from blitzlearn.linear_model import blitz_lasso_path, blitz_logistic_l1_path
 
-# Non-canonical sparse input (duplicated entries, which scipy sums) is part of
-# the input space, but its handling is fixed on another branch (issue 24, item
-# 1): switch this on once that fix is merged.
-INCLUDE_NON_CANONICAL = False
+# Non-canonical sparse input (duplicated entries, in shuffled order, which
+# scipy sums) is part of the input space: half of the sparse problems store
+# a third of their entries twice.  Switch off to test only canonical input.
+INCLUDE_NON_CANONICAL = True
 
 # Problems per estimator in the test run (``python
 # tests/test_certificate_property.py COUNT [KIND...]`` runs a larger sweep).
