@@ -73,8 +73,9 @@ class SolveResult:
     working_set: np.ndarray
     history: list = field(default_factory=list)
     limit: float = 0.0  # the gap threshold in force at the end
-    # what ended the run: "converged", "max_iter" (outer iterations used up)
-    # or "stalled" (stall_limit iterations without progress)
+    # what ended the run: "converged", "max_iter" (outer iterations used up),
+    # "stalled" (stall_limit iterations without progress) or "rounding" (the
+    # model as returned, rounded to its output precision, is above the limit)
     stop: str = "converged"
     # whether the last subproblem used all its max_epochs passes
     epochs_capped: bool = False
@@ -153,6 +154,14 @@ class Problem:
 
     def full_gap(self, limit=0.0):
         """Gap of the current model on the full problem, no screening assumed.
+
+        This is the final certificate: it must bound the suboptimality of the
+        model exactly as the caller will receive it.  A problem whose weights
+        are returned in a lower precision rounds them here first and certifies
+        the rounded ones.  When this gap exceeds ``limit`` although the
+        iteration's certificate was below it, the engine undoes any screening
+        and iterates on; if nothing was screened, the run ends not converged
+        (``stop == "rounding"``).
 
         A problem may skip work that could only lower a gap already at most
         ``limit`` (the returned gap is a valid certificate either way).
@@ -255,6 +264,12 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
                 converged = True
                 _iteration_line(verbose, n_iter, problem, cert, limit, units,
                                 None, n_screened)
+                break
+            if not screening:
+                # Nothing is screened and the model as returned (rounded to its
+                # output precision) is still above the limit: more iterations
+                # cannot close what the rounding opens.  Not converged.
+                stop, epochs_capped = "rounding", False
                 break
             # A screened constraint is violated: fall back to the full problem.
             problem.restore()

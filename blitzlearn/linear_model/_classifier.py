@@ -119,8 +119,11 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 "Coefficients are not finite; the input data may be badly scaled."
             )
         self.classes_ = classes
-        self.coef_ = coef.astype(X.dtype)
-        self.intercept_ = intercept.astype(X.dtype)
+        # float64 whatever X's dtype, as LinearSVC and liblinear's L1-logistic:
+        # dual_gap_ certifies these very weights (rounding them to float32
+        # could move the objective by more than the gap)
+        self.coef_ = coef
+        self.intercept_ = intercept
         self.dual_gap_ = gaps
         self.n_iter_ = n_iter
         self.device_ = device

@@ -119,9 +119,10 @@ class BlitzLasso(RegressorMixin, LinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Coefficients ``w``.
+        Coefficients ``w``, in X's dtype (as scikit-learn's ``Lasso``): for
+        float32 input ``dual_gap_`` certifies the rounded float32 values.
     intercept_ : float
-        Intercept ``b`` (0.0 when ``fit_intercept=False``).
+        Intercept ``b`` (0.0 when ``fit_intercept=False``), in X's dtype.
     dual_gap_ : float
         Duality gap of the returned model on the full problem, in objective
         units: the objective is at most ``dual_gap_`` above its minimum.

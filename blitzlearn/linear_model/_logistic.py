@@ -105,9 +105,10 @@ class BlitzLogisticL1(BlitzClassifierBase):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Coefficients; one row for two classes (of ``classes_[1]``).
+        Coefficients; one row for two classes (of ``classes_[1]``).  Float64
+        whatever X's dtype (as liblinear's): ``dual_gap_`` certifies them.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (zeros when ``fit_intercept=False``).
+        Intercepts (zeros when ``fit_intercept=False``), float64.
     dual_gap_ : ndarray of shape (1,) or (n_classes,)
         Duality gap of each binary problem on the full problem, in objective
         units: the objective is at most ``dual_gap_`` above its minimum.

@@ -450,9 +450,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
             best = np.argmax(scores, axis=1)  # per fold, as scikit-learn
             C = float(grid[best].mean())
             mean = np.mean([coefs[:, f, b] for f, b in enumerate(best)], axis=0)
-            coef = mean[:, :n_features].astype(X.dtype)
+            coef = mean[:, :n_features]  # float64, as BlitzLogisticL1's
             intercept = (mean[:, n_features] if self.fit_intercept
-                         else np.zeros(len(targets))).astype(X.dtype)
+                         else np.zeros(len(targets)))
             self.dual_gap_ = np.full(len(targets), np.nan)
         self.classes_ = classes
         self.C_ = np.full(len(targets), C)

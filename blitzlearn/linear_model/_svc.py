@@ -78,7 +78,8 @@ class BlitzSVC(BlitzClassifierBase):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Weights ``w``; one row for two classes (of ``classes_[1]``).
+        Weights ``w``; one row for two classes (of ``classes_[1]``).  Float64
+        whatever X's dtype (as ``LinearSVC``'s): ``dual_gap_`` certifies them.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts ``B * w_b`` (zeros when ``fit_intercept=False``).
     dual_gap_ : ndarray of shape (1,) or (n_classes,)
