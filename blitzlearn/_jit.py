@@ -28,7 +28,9 @@ kernel's signature and the CPU, so an installed cache built on another CPU is
 passed over and the kernels are compiled once more, into the user cache.
 """
 
+import functools
 import hashlib
+import importlib.metadata
 import inspect
 import os
 import sys
@@ -127,10 +129,31 @@ class _Locator(caching._CacheLocator):
         return self
 
 
+@functools.cache
+def installed_cache():
+    """The folder of the installed cache (read-only) for these sources.
+
+    This package's own ``_jit_cache`` when it holds :data:`TAG`; otherwise
+    that of the installed distribution, which is another copy when a source
+    checkout shadows the installed package (``python -m blitzlearn`` or
+    ``python -m pytest`` run from the repository root after
+    ``pip install .``).  The :data:`TAG` folder names a hash of the kernel
+    sources, so entries are only ever read for identical sources.
+    """
+    if (INSTALLED_CACHE / TAG).is_dir():
+        return INSTALLED_CACHE
+    try:
+        dist = importlib.metadata.distribution("blitzlearn")
+        other = Path(dist.locate_file("blitzlearn/_jit_cache"))
+    except (importlib.metadata.PackageNotFoundError, TypeError):
+        return INSTALLED_CACHE
+    return other if (other / TAG).is_dir() else INSTALLED_CACHE
+
+
 class _InstalledLocator(_Locator):
     """Read-only: never written, used only where it exists."""
 
-    root = staticmethod(lambda: INSTALLED_CACHE)
+    root = staticmethod(installed_cache)
     usable = staticmethod(
         lambda: os.environ.get("BLITZLEARN_INSTALLED_CACHE", "1") != "0")
 
