@@ -213,3 +213,32 @@ def test_read_only_install_with_unwritable_home_imports_and_fits(install):
     assert result["lasso_error"] < 1e-6
     assert result["sgd_accuracy"] > 0.8
     assert all(0 <= gap < 1e-2 for gap in result["gaps"].values()), result["gaps"]
+
+
+class _Dist:
+    """Stands in for the installed distribution's metadata."""
+
+    def __init__(self, site):
+        self.site = site
+
+    def locate_file(self, path):
+        return self.site / path
+
+
+@pytest.mark.parametrize("holds_tag", [True, False])
+def test_a_shadowing_checkout_reads_the_installed_distributions_cache(
+        tmp_path, monkeypatch, holds_tag):
+    # python -m blitzlearn run from the repository root imports the checkout,
+    # whose package folder has no _jit_cache; the installed copy has one
+    other = tmp_path / "site-packages" / "blitzlearn" / "_jit_cache"
+    (other / (_jit.TAG if holds_tag else "numba-0-otherhash")).mkdir(parents=True)
+    monkeypatch.setattr(_jit, "INSTALLED_CACHE", tmp_path / "checkout" / "_jit_cache")
+    monkeypatch.setattr(_jit.importlib.metadata, "distribution",
+                        lambda name: _Dist(tmp_path / "site-packages"))
+    _jit.installed_cache.cache_clear()
+    try:
+        found = _jit.installed_cache()
+    finally:
+        _jit.installed_cache.cache_clear()
+    # another copy's entries are read only for the same sources (same TAG)
+    assert found == (other if holds_tag else tmp_path / "checkout" / "_jit_cache")
