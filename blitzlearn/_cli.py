@@ -163,8 +163,9 @@ def main(argv=None, out=None):
         regression = list(embedded_regression())
         classification = list(embedded_classification())
     table.write(f"tol = {args.tol:g} (each family's note says relative to "
-                "what). The first run also compiles Numba's kernels, once (they "
-                "are cached on disk); fit times exclude it.")
+                "what). Fit times exclude compiling Numba's kernels, which "
+                "ship with the installed package (or are compiled once on "
+                "first use and cached on disk).")
     families = []
     if regression:
         families += [
