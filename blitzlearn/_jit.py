@@ -142,12 +142,13 @@ def installed_cache():
     """
     if (INSTALLED_CACHE / TAG).is_dir():
         return INSTALLED_CACHE
-    try:
-        dist = importlib.metadata.distribution("blitzlearn")
-        other = Path(dist.locate_file("blitzlearn/_jit_cache"))
-    except (importlib.metadata.PackageNotFoundError, TypeError):
-        return INSTALLED_CACHE
-    return other if (other / TAG).is_dir() else INSTALLED_CACHE
+    # every copy on the path (a checkout's own metadata, blitzlearn.egg-info,
+    # may come first)
+    for dist in importlib.metadata.distributions(name="blitzlearn"):
+        other = Path(dist.locate_file("blitzlearn/_jit_cache")).resolve()
+        if (other / TAG).is_dir():
+            return other
+    return INSTALLED_CACHE
 
 
 class _InstalledLocator(_Locator):

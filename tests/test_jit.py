@@ -233,8 +233,10 @@ def test_a_shadowing_checkout_reads_the_installed_distributions_cache(
     other = tmp_path / "site-packages" / "blitzlearn" / "_jit_cache"
     (other / (_jit.TAG if holds_tag else "numba-0-otherhash")).mkdir(parents=True)
     monkeypatch.setattr(_jit, "INSTALLED_CACHE", tmp_path / "checkout" / "_jit_cache")
-    monkeypatch.setattr(_jit.importlib.metadata, "distribution",
-                        lambda name: _Dist(tmp_path / "site-packages"))
+    # the checkout's own metadata (blitzlearn.egg-info) may be found first
+    monkeypatch.setattr(_jit.importlib.metadata, "distributions",
+                        lambda name: [_Dist(tmp_path / "checkout"),
+                                      _Dist(tmp_path / "site-packages")])
     _jit.installed_cache.cache_clear()
     try:
         found = _jit.installed_cache()
