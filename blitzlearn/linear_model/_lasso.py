@@ -241,7 +241,9 @@ class BlitzLasso(RegressorMixin, LinearModel):
                 dtype=[np.float64, np.float32], order="F", y_numeric=True,
                 multi_output=True,
             )
-            y = single_target(y, name)
+            # numeric before the magnitude check reads it (a string y raises
+            # "could not convert string to float")
+            y = np.asarray(single_target(y, name), dtype=np.float64)
             X = kernel_input(X, "columns", name, y)
             dtype = X.dtype
         n_samples, n_features = X.shape
