@@ -2,6 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The declared problem contract: the toy model, every shipped problem, the check."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 from _helpers import make_data
@@ -252,3 +255,17 @@ def test_a_model_without_the_estimators_methods_cannot_be_built():
     cls = type("EngineOnly", (ModelProblem,), methods)
     with pytest.raises(TypeError, match="EngineOnly.*result"):
         cls()
+
+
+def test_the_developer_page_quotes_the_toy_problem():
+    """Every line of the page's code blocks is a line of the tested toy."""
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "developers" / "adding_a_model.rst").read_text()
+    toy = {line.strip() for line in
+           (root / "tests" / "_toy_problem.py").read_text().splitlines()}
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", page)
+    assert len(blocks) >= 4
+    for block in blocks:
+        for line in block.splitlines():
+            if line.strip():
+                assert line.strip() in toy, line

@@ -277,7 +277,7 @@ def _defects(problem):
     elif n is not None and costs.shape != (n,):
         defects.append(f"costs must have shape (n_components,) = ({n},), got "
                        f"{costs.shape}")
-    elif not (np.isfinite(costs).all() and (costs >= 0).all()):
+    elif costs.size and not (costs.min() >= 0 and np.isfinite(costs.max())):
         defects.append("costs must be finite and non-negative")
     factor = getattr(problem, "min_ws_factor", None)
     if not (_is_real(factor) and np.isfinite(factor) and factor > 0):

@@ -214,7 +214,8 @@ class BlitzLogisticL1(BlitzClassifierBase):
         result = solve_logistic(problem, self.C, tol=self.tol,
                                 max_iter=self.max_iter, max_epochs=self.max_epochs,
                                 verbose=self.verbose)
-        return problem.w, problem.intercept(), result, {}
+        coef, intercept = problem.result()
+        return coef, intercept, result, {}
 
     def predict_proba(self, X):
         """Probability estimates of each class.
