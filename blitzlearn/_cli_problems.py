@@ -248,8 +248,8 @@ def logistic_rows(problem, ratios, tol):
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
 
+    from ._problems._logistic import null_loss
     from .linear_model import BlitzLogisticL1
-    from .linear_model._logistic import null_loss
     from .linear_model._logistic_path import c_min as smallest_c
 
     name, X, y = problem

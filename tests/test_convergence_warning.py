@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _toy_problem import ToyProblem
 from sklearn.exceptions import ConvergenceWarning
 
 from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
@@ -101,10 +102,11 @@ def test_svc_zero_tolerance_says_why():
                          message), message
 
 
-class _NaNProblem:
+class _NaNProblem(ToyProblem):
     """An engine plug-in whose objective overflowed."""
 
-    gamma, n_components = 1.0, 1
+    def __init__(self):
+        super().__init__([1.0], 0.5)
 
     def refresh(self, working_set):
         return Certificate(gap=np.nan, lower=np.inf, dist=0.0)

@@ -17,10 +17,10 @@ Each outer iteration
    tolerance (``WorkScheduler``) and solves the relaxed problem on it
    (``Problem.solve``).
 
-A problem plug-in implements the methods of :class:`Problem`; the engine never
-looks at the data, so the same loop serves the Lasso and L1-logistic duals
-(features as components) and the hinge-loss SVM (examples as components), on
-any array backend.
+A problem plug-in implements :class:`~blitzlearn._engine._contract.Problem`
+(checked when a run starts); the engine never looks at the data, so the same
+loop serves the Lasso and L1-logistic duals (features as components) and the
+hinge-loss SVM (examples as components), on any array backend.
 """
 
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ import numpy as np
 
 from .._progress import report
 from ._capsule import XI_GRID, capsules
+from ._contract import check_problem
 from ._scheduler import FIXED_OVERHEAD, WorkScheduler
 
 # Largest factor by which the subproblem's work budget grows, doubling each
@@ -42,25 +43,6 @@ MAX_BOOST = 1024
 # alpha_max / 10: 7 outer iterations, 5 with the floor).  A run's first
 # working set is left free: a warm start may need only a few components.
 CHEAP_PASS = 0.01 * FIXED_OVERHEAD
-
-
-@dataclass
-class Certificate:
-    """What ``Problem.refresh`` reports about the current iterates.
-
-    Attributes
-    ----------
-    gap : float
-        ``Delta = f(y) - l`` in the problem's internal units.
-    lower : float
-        ``l``, the minimum of the quadratic minorant.
-    dist : float
-        ``||x - y||``, distance between the minorant's centre and ``y``.
-    """
-
-    gap: float
-    lower: float
-    dist: float
 
 
 @dataclass
@@ -79,98 +61,6 @@ class SolveResult:
     stop: str = "converged"
     # whether the last subproblem used all its max_epochs passes
     epochs_capped: bool = False
-
-
-class Problem:
-    """Interface of a BlitzWS problem plug-in.
-
-    Attributes
-    ----------
-    gamma : float
-        Strong-convexity modulus of ``psi``.
-    n_components : int
-        Number of components ``phi_i``.
-    costs : ndarray of shape (n_components,)
-        Work of one subproblem pass over each component (e.g. its nnz).
-    min_ws_factor : float
-        The working set holds at least this many times the components that
-        must stay (when there are that many left): worth more than 1 when a
-        subproblem's cost hardly grows with its size, so that an extra outer
-        iteration costs more than a larger working set.
-    support_bound : float
-        How many components a solution needs at most, in general position (an
-        L1 model: as many nonzero weights as samples): a working set kept at
-        ``min_ws_size`` components because its passes are cheap (see
-        ``CHEAP_PASS``) holds no more than this.
-    """
-
-    gamma = 1.0
-    n_components = 0
-    costs = None
-    min_ws_factor = 1.0
-    support_bound = float("inf")
-
-    def objective(self, cert):
-        """The model's objective in internal units, for the progress lines.
-
-        ``f(y) = l + Delta`` by default; a dual plug-in returns its primal.
-        """
-        return cert.lower + cert.gap
-
-    def alive(self):
-        """Indices (host ndarray) of the components not screened yet."""
-        raise NotImplementedError
-
-    def refresh(self, working_set):
-        """Update ``y`` from the last subproblem and return a :class:`Certificate`.
-
-        ``working_set`` is the last subproblem's working set (None at the start).
-        """
-        raise NotImplementedError
-
-    def priorities(self, beta_lo, beta_hi, rho):
-        """Host int array: smallest capsule index reaching each alive component.
-
-        Entries equal ``len(rho)`` for components no capsule reaches; components
-        that must stay in every working set (e.g. nonzero weights) get 0.
-        Entries of screened components are ignored.
-        """
-        raise NotImplementedError
-
-    def discard(self, components):
-        """Screen ``components`` (host indices) for good."""
-        raise NotImplementedError
-
-    def overhead(self):
-        """Work of one outer iteration outside the subproblem."""
-        raise NotImplementedError
-
-    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
-        """Solve the relaxed problem on ``working_set`` to gap ``eps * gap``.
-
-        Returns ``(n_epochs, work, subproblem_gap)``.
-        """
-        raise NotImplementedError
-
-    def full_gap(self, limit=0.0):
-        """Gap of the current model on the full problem, no screening assumed.
-
-        This is the final certificate: it must bound the suboptimality of the
-        model exactly as the caller will receive it.  A problem whose weights
-        are returned in a lower precision rounds them here first and certifies
-        the rounded ones.  When this gap exceeds ``limit`` although the
-        iteration's certificate was below it, the engine undoes any screening
-        and iterates on; if nothing was screened, the run ends not converged
-        (``stop == "rounding"``).
-
-        A problem may skip work that could only lower a gap already at most
-        ``limit`` (the returned gap is a valid certificate either way).
-        """
-        raise NotImplementedError
-
-    def restore(self):
-        """Undo all screening (used if the full certificate disagrees)."""
-        raise NotImplementedError
 
 
 def _iteration_line(verbose, n_iter, problem, cert, limit, units, working_set,
@@ -231,6 +121,7 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
     -------
     result : SolveResult
     """
+    check_problem(problem)
     if scheduler is None:
         scheduler = WorkScheduler(XI_GRID)
     n_targets = XI_GRID.shape[0]

@@ -13,8 +13,10 @@ host kernels run it in cache on the few columns (or rows) of the working set,
 mirrored from the device when they first enter one.  The vectors of length
 ``n`` or ``p`` stay on the host; one product moves one of them each way.
 
-The classes below are the CPU problems with those passes redirected: the
-engine, the certificates, the capsules and the solvers are the same code.
+The classes below are the CPU problems with those passes redirected (the
+override points declared by :class:`~blitzlearn._engine._contract.ColumnPasses`
+and :class:`~blitzlearn._engine._contract.RowPasses`): the engine, the
+certificates, the capsules and the solvers are the same code.
 """
 
 import numpy as np
@@ -46,6 +48,10 @@ class _DeviceColumns(_HostWorkingSet):
 
     def _xt(self, v, cols, out):
         out[cols] = self._dm.rmatvec(v)[cols]
+
+    def warm_start(self, coef, intercept=None):
+        self._dm.ensure(np.flatnonzero(coef))  # the host kernels read them for r
+        super().warm_start(coef, intercept)
 
 
 class DeviceLassoProblem(_DeviceColumns, LassoProblem):
@@ -89,14 +95,14 @@ class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
     ----------
     dm : DeviceMatrix
         ``X^T``: the examples are its columns.
-    y, upper, bias, seed
+    y, upper, bias, seed, C
         As for :class:`~blitzlearn._problems._svm.SVMProblem`.
     """
 
-    def __init__(self, dm, y, upper, bias, *, seed=0):
+    def __init__(self, dm, y, upper, bias, *, seed=0, C=1.0):
         self._dm = dm
         super().__init__(dm.host.T, y, upper, bias, seed=seed,
-                         sq_norms=dm.column_sq_norms())
+                         sq_norms=dm.column_sq_norms(), C=C)
 
     def _weights_of(self, alpha):
         coef = alpha * self.y

@@ -31,7 +31,7 @@ capsule priorities, screening, final certificate); a loss provides ``r``,
 import numpy as np
 import scipy.sparse as sp
 
-from .._engine import Certificate, Problem
+from .._engine._contract import Certificate, L1Loss
 from .._kernels._capsules import HALF_SPACE, SLAB, capsule_priorities
 from .._kernels._columns import as_columns, col_sq_norms, xt_dot
 
@@ -117,14 +117,13 @@ def centred_stats(sq, d_dots, d, fit_intercept, costs):
     return sq_c, d_dots, costs
 
 
-class L1DualProblem(Problem):
+class L1DualProblem(L1Loss):
     """BlitzWS plug-in skeleton of an L1-regularised model (CPU).
 
-    A subclass sets ``gamma`` and provides ``_residual`` (recompute ``self.r``,
-    the minorant's centre, at the current weights), ``_dual(theta)``,
-    ``primal()``, ``intercept()`` and ``solve``.  ``self.r`` must satisfy
-    ``d^T r = 0`` when an intercept is fitted, so that its rescalings are
-    feasible dual points.
+    A subclass sets ``gamma`` and implements the hooks declared by
+    :class:`~blitzlearn._engine._contract.L1Loss` (``_residual``, ``_dual``,
+    ``primal``, ``intercept``), ``solve`` and the estimators' methods of
+    :class:`~blitzlearn._engine._contract.ModelProblem`.
 
     Parameters
     ----------
@@ -191,31 +190,24 @@ class L1DualProblem(Problem):
         self._theta_value = None
         self.aty[:] = 0.0
 
+    def _take_weights(self, coef):
+        """Take ``coef`` as the weights (a copy); the dual point starts over.
+
+        The subclass's ``warm_start`` then recomputes its loss state.
+        """
+        self.w = np.array(coef, dtype=np.float64)
+        self._final_atx = None
+        self.set_penalty(self.lam)
+
     def _revive_usable(self):
         """Make every usable feature alive: a nonzero column or a nonzero weight."""
         self._usable = np.flatnonzero((self.sq_norms > 0) | (self.w != 0))
         self._alive = self._usable.copy()
 
-    # -- what a loss provides -------------------------------------------------
-    def _residual(self):
-        """Recompute ``self.r`` exactly from the current weights."""
-        raise NotImplementedError
-
-    def _dual(self, theta):
-        """``D(theta)`` for a feasible ``theta``."""
-        raise NotImplementedError
-
-    def primal(self):
-        """``P(w, c)`` in lambda units at the current weights."""
-        raise NotImplementedError
-
+    # (what a loss provides: the hooks of _engine._contract.L1Loss)
     def objective(self, cert):
         """The primal ``P(w, c)`` certified by ``cert`` (``lower = -P``)."""
         return -cert.lower
-
-    def _dual_of_residual(self, kappa):
-        """``D(kappa * r)``; a loss may know a cheaper way than ``_dual``."""
-        return self._dual(kappa * self.r)
 
     # -- shared machinery -----------------------------------------------------
     def _xt(self, v, cols, out):

@@ -92,10 +92,24 @@ class LassoProblem(L1DualProblem):
         super().set_penalty(lam)
         self._gram_allowed, self._gram_gap = True, None
 
-    def null_norm2(self):
+    # -- what the estimators call (_engine._contract.ModelProblem) -----------
+    def set_regularization(self, alpha):
+        """Move to the estimator's ``alpha`` (the penalty ``n * alpha``)."""
+        self.set_penalty(self.n * alpha)
+
+    def warm_start(self, coef, intercept=None):
+        """Start from the weights ``coef`` (the intercept follows from them)."""
+        self._take_weights(coef)
+        self._residual()
+
+    def result(self):
+        """``(coef, intercept)``: the weights and their optimal intercept."""
+        return self.w.copy(), self.intercept()
+
+    def tol_scale(self):
         """``||y - c d||^2`` at the best ``c`` (``||y||^2`` without intercept).
 
-        Twice the objective of ``w = 0``: the scale of the stopping rule.
+        Twice the objective of ``w = 0``: what ``tol`` multiplies.
         """
         y = self.y
         if self.fit_intercept:

@@ -59,6 +59,12 @@ def null_intercept(y, s):
     return float(np.log(pos / neg))
 
 
+def null_loss(labels, sw, fit_intercept):
+    """Loss of the null model (``w = 0``, best intercept): the scale of ``tol``."""
+    c = null_intercept(labels, sw) if fit_intercept else 0.0
+    return float(sw @ np.logaddexp(0.0, -labels * c))
+
+
 def class_factors(r, y):
     """Factors ``(f_pos, f_neg)`` making ``sum(r) = 0`` by shrinking one class.
 
@@ -139,6 +145,25 @@ class LogisticProblem(L1DualProblem):
         # memory; it is built from blocks of rows of that limited size
         self._gram_entries, self._gram_block = gram_budget(X)
         self._residual(INIT_INTERCEPT_STEPS)
+
+    # -- what the estimators call (_engine._contract.ModelProblem) -----------
+    def set_regularization(self, C):
+        """Move to the estimator's ``C`` (the penalty ``1 / C``)."""
+        self.set_penalty(1.0 / C)
+
+    def tol_scale(self):
+        """The null model's loss: what ``tol`` multiplies."""
+        return null_loss(self.y, self.s, self.fit_intercept)
+
+    def warm_start(self, coef, intercept):
+        """Start from ``coef`` and ``intercept`` (ignored without one)."""
+        self._take_weights(coef)
+        self.c = float(intercept) if self.fit_intercept else 0.0
+        self._residual(INIT_INTERCEPT_STEPS)
+
+    def result(self):
+        """``(coef, intercept)`` of the current model."""
+        return self.w.copy(), self.intercept()
 
     # -- the logistic loss ----------------------------------------------------
     def _residual(self, intercept_steps=8, rescore=True):

@@ -24,7 +24,7 @@ the value of its side; otherwise it must stay in the working set.
 
 import numpy as np
 
-from .._engine import Certificate, Problem
+from .._engine._contract import Certificate, ModelProblem, RowPasses
 from .._kernels._capsules import HYPERPLANE, capsule_priorities
 from .._kernels._columns import as_columns, col_sq_norms
 from .._kernels._svm import (
@@ -40,7 +40,7 @@ from .._kernels._svm import (
 CHECK_EVERY = 10
 
 
-class SVMProblem(Problem):
+class SVMProblem(ModelProblem, RowPasses):
     """BlitzWS plug-in of the linear hinge-loss SVM on the CPU.
 
     Parameters
@@ -58,11 +58,14 @@ class SVMProblem(Problem):
     sq_norms : ndarray of shape (n_samples,) or None
         Squared norms of the rows of ``X`` when the caller has them; the
         array is taken over (the intercept's ``bias ** 2`` is added in place).
+    C : float
+        The regularisation of ``upper = C * s``: ``set_regularization``
+        rescales ``upper`` by the ratio of the new ``C`` to this one.
     """
 
     gamma = 1.0
 
-    def __init__(self, X, y, upper, bias, *, seed=0, sq_norms=None):
+    def __init__(self, X, y, upper, bias, *, seed=0, sq_norms=None, C=1.0):
         self.X = X
         self.n_components, self.dim = X.shape
         n = self.n_components
@@ -72,6 +75,7 @@ class SVMProblem(Problem):
         self.upper = upper
         self.bias = float(bias)
         self.seed = int(seed)
+        self.C = float(C)
         if sq_norms is None:
             sq_norms = np.empty(n)
             col_sq_norms(data, indices, indptr, self.dim, sparse, sq_norms)  # in place
@@ -96,12 +100,37 @@ class SVMProblem(Problem):
         self._n_solves = 0
         self.best = self.v
 
-    def warm_start(self, v0):
-        """Start the upper point at ``v0`` (length ``n_features + 1``)."""
+    # -- what the estimators call (_engine._contract.ModelProblem) -----------
+    def set_regularization(self, C):
+        """Move to the estimator's ``C``: ``upper`` scales by ``C / self.C``.
+
+        The upper point ``v`` stays as the warm start; the dual variables and
+        the screening start over.
+        """
+        self.upper = self.upper * (C / self.C)
+        self.C = float(C)
+        self.alpha = np.zeros(self.n_components)
+        self.w = np.zeros(self.dim + 1)
+        self.m_x = self._ws_margins = None
+        self.restore()
+        self.best = self.v
+
+    def tol_scale(self):
+        """None: ``tol`` is relative (it multiplies the certified dual value)."""
+        return None
+
+    def warm_start(self, coef, intercept):
+        """Start the upper point at ``(coef, intercept / bias)``."""
+        v0 = np.append(coef, intercept / self.bias if self.bias else 0.0)
         self.v = np.asarray(v0, dtype=np.float64).copy()
         self.m_v = self._margins(self.v)
         self.best = self.v
         self._ws_margins = None
+
+    def result(self):
+        """``(coef, intercept)`` of the best point the last certificate tried."""
+        w = self.best
+        return w[:-1].copy(), self.bias * w[-1]
 
     # -- helpers ---------------------------------------------------------------
     def _weights_of(self, alpha):

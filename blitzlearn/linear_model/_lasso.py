@@ -50,8 +50,8 @@ def solve_lasso(problem, alpha, *, tol, max_iter, max_epochs, verbose, name,
     and ``limit`` converted to objective units (divided by ``n``).
     """
     n = problem.n
-    problem.set_penalty(n * alpha)
-    tol_abs = tol * problem.null_norm2()
+    problem.set_regularization(alpha)
+    tol_abs = tol * problem.tol_scale()
     with single_threaded_blas():
         result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
                          max_epochs=max_epochs, verbose=verbose, units=1.0 / n,

@@ -13,17 +13,11 @@ from .._backend import DeviceMatrix, array_module, expit
 from .._engine import blitzws
 from .._problems._device import DeviceLogisticProblem, device_column_stats
 from .._problems._l1 import column_stats
-from .._problems._logistic import LogisticProblem, null_intercept
+from .._problems._logistic import LogisticProblem
 from ._classifier import BlitzClassifierBase
 
 # what tol multiplies, as the ConvergenceWarning says it
 LOGISTIC_TOL_SCALE = "the null model's objective"
-
-
-def null_loss(labels, sw, fit_intercept):
-    """Loss of the null model (``w = 0``, best intercept): the scale of ``tol``."""
-    c = null_intercept(labels, sw) if fit_intercept else 0.0
-    return float(sw @ np.logaddexp(0.0, -labels * c))
 
 
 def solve_logistic(problem, C, *, tol, max_iter, max_epochs, verbose,
@@ -41,8 +35,8 @@ def solve_logistic(problem, C, *, tol, max_iter, max_epochs, verbose,
     Returns the engine's :class:`~blitzlearn._engine.SolveResult` with ``gap``
     and ``limit`` converted to objective units (multiplied by ``C``).
     """
-    problem.set_penalty(1.0 / C)
-    tol_abs = tol * null_loss(problem.y, problem.s, problem.fit_intercept)
+    problem.set_regularization(C)
+    tol_abs = tol * problem.tol_scale()
     result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
                      max_epochs=max_epochs, verbose=verbose, units=C,
                      scheduler=scheduler)
@@ -221,7 +215,8 @@ class BlitzLogisticL1(BlitzClassifierBase):
         result = solve_logistic(problem, self.C, tol=self.tol,
                                 max_iter=self.max_iter, max_epochs=self.max_epochs,
                                 verbose=self.verbose)
-        return problem.w, problem.intercept(), result, {}
+        coef, intercept = problem.result()
+        return coef, intercept, result, {}
 
     def predict_proba(self, X):
         """Probability estimates of each class.

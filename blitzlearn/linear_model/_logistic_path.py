@@ -94,9 +94,10 @@ def _path(X, labels, sw, Cs, *, fit_intercept, tol, max_iter, max_epochs, verbos
             result = solve_logistic(problem, C, tol=tol, max_iter=max_iter,
                                     max_epochs=max_epochs, verbose=verbose,
                                     scheduler=scheduler)
-        coefs[k, :n_features] = problem.w
+        coef, intercept = problem.result()
+        coefs[k, :n_features] = coef
         if fit_intercept:
-            coefs[k, -1] = problem.intercept()
+            coefs[k, -1] = intercept
         gaps[k], n_iter[k] = result.gap, result.n_iter
         report_certificate(verbose, f"{name} at C={C:.3e}", result.gap,
                            result.limit, result.n_iter, result.converged)

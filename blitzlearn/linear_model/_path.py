@@ -15,7 +15,7 @@ from .._engine import XI_GRID
 from .._engine._scheduler import WorkScheduler
 from .._problems._lasso import LassoProblem
 from .._progress import inner_verbose, progress
-from .._validation import kernel_input, scale_rows
+from .._validation import check_sparse_format, kernel_input, scale_rows
 from ._lasso import BlitzLasso, solve_lasso
 
 
@@ -166,7 +166,7 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
                 verbose=inner_verbose(verbose),
                 name=f"blitz_lasso_path at alpha={alpha:.3e}",
                 stacklevel=3, scheduler=scheduler)
-            coefs[:, k] = problem.w
+            coefs[:, k], _ = problem.result()
             gaps[k] = result.gap
             n_iters.append(result.n_iter)
             bar.update(note=f"alpha {alpha:.2e}  gap {result.gap:.1e}")
@@ -291,6 +291,7 @@ class BlitzLassoCV(LassoCV):
         self : object
             Fitted estimator.
         """
+        check_sparse_format(X, type(self).__name__)  # as BlitzLasso does
         total = None
         if self.verbose:
             n_alphas = (self.alphas if np.ndim(self.alphas) == 0

@@ -4,7 +4,6 @@
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -192,13 +191,12 @@ class BlitzSVC(BlitzClassifierBase):
         upper = self.C * sw
         bias = self.intercept_scaling if self.fit_intercept else 0.0
         kind = DeviceSVMProblem if isinstance(X, DeviceMatrix) else SVMProblem
-        problem = kind(X, labels, upper, bias, seed=self.random_state)
+        problem = kind(X, labels, upper, bias, seed=self.random_state, C=self.C)
         if start is not None:
-            v0 = np.append(start[0], start[1] / bias if bias else 0.0)
-            problem.warm_start(v0)
+            problem.warm_start(*start)
         result = blitzws(problem, tol=0.0, rel_tol=self.tol,
                          max_iter=self.max_iter, max_epochs=self.max_epochs,
                          verbose=self.verbose)
-        w = problem.best
-        return (w[:-1], bias * w[-1], result,
+        coef, intercept = problem.result()
+        return (coef, intercept, result,
                 {"working_set_size_": result.working_set.size})

@@ -1,0 +1,271 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""The declared problem contract: the toy model, every shipped problem, the check."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _helpers import make_data
+from _logistic_reference import c_min
+from _svm_reference import primal_objective
+from _toy_problem import ToyProblem, soft_threshold
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import expit
+
+from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
+from blitzlearn._backend import device_design, numpy_backend
+from blitzlearn._engine import ModelProblem, Problem, blitzws, check_problem
+from blitzlearn._engine._contract import ENGINE_METHODS, MODEL_METHODS, L1Loss
+from blitzlearn._problems._device import (
+    DeviceLassoProblem,
+    DeviceLogisticProblem,
+    DeviceSVMProblem,
+    device_column_stats,
+)
+from blitzlearn._problems._lasso import LassoProblem
+from blitzlearn._problems._logistic import LogisticProblem
+from blitzlearn._problems._svm import SVMProblem
+
+N, P = 40, 25
+
+
+def _regression():
+    X, y = make_data(N, P, random_state=5)
+    return np.asfortranarray(X), y
+
+
+def _labels():
+    X, y = make_data(N, P, random_state=6)
+    return X, np.where(y > np.median(y), 1.0, -1.0)
+
+
+def _lasso(device=False):
+    X, y = _regression()
+    kwargs = dict(fit_intercept=True, positive=False, w0=np.zeros(P))
+    if device:
+        dm = device_design(numpy_backend(), X, "columns")
+        return DeviceLassoProblem(dm, y, np.ones(N), 1.0, **kwargs), (X, y)
+    return LassoProblem(X, y, np.ones(N), 1.0, **kwargs), (X, y)
+
+
+def _logistic(device=False):
+    X, y = _labels()
+    X = np.asfortranarray(X)
+    s = np.ones(N)
+    if device:
+        dm = device_design(numpy_backend(), X, "columns")
+        stats = device_column_stats(dm, np.ones(N), True)
+        return DeviceLogisticProblem(dm, y, s, 1.0, fit_intercept=True,
+                                     w0=np.zeros(P), stats=stats), (X, y)
+    return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P)), (X, y)
+
+
+def _svm(device=False):
+    X, y = _labels()
+    X = np.ascontiguousarray(X)
+    if device:
+        dm = device_design(numpy_backend(), X, "rows")
+        return DeviceSVMProblem(dm, y, np.ones(N), 1.0, C=1.0), (X, y)
+    return SVMProblem(X, y, np.ones(N), 1.0, C=1.0), (X, y)
+
+
+def _toy():
+    c = np.random.default_rng(0).standard_normal(P)
+    return ToyProblem(c, 1.0), (None, c)
+
+
+PROBLEMS = {
+    "lasso": _lasso,
+    "logistic": _logistic,
+    "svm": _svm,
+    "device-lasso": lambda: _lasso(device=True),
+    "device-logistic": lambda: _logistic(device=True),
+    "device-svm": lambda: _svm(device=True),
+    "toy": _toy,
+}
+
+
+# -- the toy model through the engine ---------------------------------------------
+
+
+@pytest.mark.parametrize("warm", [False, True])
+@pytest.mark.parametrize("lam", [0.3, 1.0, 5.0])
+def test_toy_problem_reaches_the_soft_thresholding(lam, warm):
+    c = np.random.default_rng(1).standard_normal(500) * 2.0
+    problem = ToyProblem(c, lam)
+    if warm:
+        problem.warm_start(c, 0.0)
+    result = blitzws(problem, tol=1e-12 * problem.tol_scale(), max_iter=50,
+                     max_epochs=10, min_ws_size=10)
+    optimum = soft_threshold(c, lam)
+    coef, _ = problem.result()
+    assert result.converged
+    assert_allclose(coef, optimum, rtol=0, atol=1e-12)
+    # the certificate bounds the true suboptimality
+    f_star = problem.f(optimum)
+    assert 0.0 <= problem.f(coef) - f_star <= result.gap + 1e-12
+    assert result.gap <= 1e-12 * problem.tol_scale()
+
+
+# -- every problem honours the contract -------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_every_problem_passes_the_check(name):
+    problem, _ = PROBLEMS[name]()
+    assert isinstance(problem, ModelProblem)
+    check_problem(problem)
+    for method in ENGINE_METHODS + MODEL_METHODS:
+        assert not getattr(getattr(type(problem), method), "__isabstractmethod__",
+                           False)
+    if name in ("lasso", "logistic", "device-lasso", "device-logistic"):
+        assert isinstance(problem, L1Loss)
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_warm_start_then_result_round_trips(name):
+    problem, (X, y) = PROBLEMS[name]()
+    rng = np.random.default_rng(2)
+    coef = rng.standard_normal(P) * (rng.random(P) < 0.3)
+    intercept = 0.25
+    problem.warm_start(coef, intercept)
+    out_coef, out_intercept = problem.result()
+    assert_array_equal(out_coef, coef)
+    assert out_coef is not coef and out_coef.dtype == np.float64
+    if "lasso" in name:  # the intercept follows from the weights
+        assert_allclose(out_intercept, np.mean(y - X @ coef), rtol=1e-12)
+    elif "logistic" in name:  # the best intercept for the weights
+        z = X @ coef + out_intercept
+        assert abs(float(np.sum(y * expit(-y * z)))) <= 1e-10 * N
+    elif "svm" in name:  # stored as intercept / bias
+        assert_allclose(out_intercept, intercept, rtol=1e-15)
+    else:
+        assert out_intercept == 0.0  # the toy has none
+    out_coef[0] += 1.0  # the caller owns the result
+    assert_array_equal(problem.result()[0], coef)
+
+
+@pytest.mark.parametrize("name", list(PROBLEMS))
+def test_tol_scale_is_the_estimators_tolerance_scale(name):
+    problem, (X, y) = PROBLEMS[name]()
+    scale = problem.tol_scale()
+    if "lasso" in name:  # ||y - mean(y)||^2 (lambda units: n times the objective's)
+        assert_allclose(scale, float(np.sum((y - y.mean()) ** 2)), rtol=1e-12)
+    elif "logistic" in name:  # the null model's loss, its intercept log(n+ / n-)
+        pos, neg = np.sum(y > 0), np.sum(y < 0)
+        expected = pos * np.log1p(neg / pos) + neg * np.log1p(pos / neg)
+        assert_allclose(scale, expected, rtol=1e-12)
+    elif "svm" in name:
+        assert scale is None  # relative: tol multiplies the dual objective
+    else:
+        assert_allclose(scale, 0.5 * float(y @ y))  # the toy's f(0)
+
+
+@pytest.mark.parametrize("name", [n for n in PROBLEMS if n != "toy"])
+def test_set_regularization_is_in_the_estimators_units(name):
+    problem, (X, y) = PROBLEMS[name]()
+    if "lasso" in name:
+        value = 0.05
+        model = BlitzLasso(alpha=value, tol=1e-12).fit(X, y)
+    elif "logistic" in name:
+        value = 20 * c_min(X, y)
+        model = BlitzLogisticL1(C=value, tol=1e-12).fit(X, y)
+    else:
+        value = 0.3
+        model = BlitzSVC(C=value, tol=1e-12).fit(X, y)
+    problem.set_regularization(value)
+    scale = problem.tol_scale()
+    result = blitzws(problem, tol=0.0 if scale is None else 1e-12 * scale,
+                     rel_tol=1e-12 if scale is None else 0.0, max_iter=500,
+                     max_epochs=50000)
+    assert result.converged
+    coef, intercept = problem.result()
+    if "svm" in name:  # a strongly convex primal: the same weights
+        assert_allclose(primal_objective(X, y, coef, intercept, value),
+                        primal_objective(X, y, model.coef_[0],
+                                         model.intercept_[0], value), rtol=1e-10)
+    model_coef = np.ravel(model.coef_)
+    assert_allclose(coef, model_coef, rtol=1e-5, atol=1e-7 * np.abs(model_coef).max())
+    assert_allclose(intercept, np.ravel(model.intercept_)[0], rtol=1e-5, atol=1e-7)
+
+
+# -- the check names what is wrong ------------------------------------------------
+
+
+def _duck(skip=(), **attributes):
+    """A duck-typed problem with the toy's methods, less ``skip``."""
+    methods = {m: getattr(ToyProblem, m) for m in ENGINE_METHODS if m not in skip}
+    cls = type("DuckProblem", (), methods)
+    problem = cls()
+    base = dict(gamma=1.0, n_components=3, costs=np.ones(3), min_ws_factor=1.0,
+                support_bound=np.inf)
+    base.update(attributes)
+    for key, value in base.items():
+        setattr(problem, key, value)
+    return problem
+
+
+def test_a_complete_duck_typed_problem_passes():
+    check_problem(_duck())
+
+
+@pytest.mark.parametrize("skip, attributes, message", [
+    (("solve",), {}, r"method solve\(\) is missing"),
+    (("refresh", "restore"), {}, r"refresh\(\) is missing; method restore"),
+    ((), {"gamma": 0.0}, r"gamma must be a positive finite float, got 0.0"),
+    ((), {"gamma": None}, r"gamma must be"),
+    ((), {"n_components": 3.0}, r"n_components must be a non-negative int"),
+    ((), {"costs": None}, r"costs must be a float ndarray, got NoneType"),
+    ((), {"costs": np.ones(3, dtype=np.int64)}, r"float ndarray.*dtype int64"),
+    ((), {"costs": np.ones(4)}, r"costs must have shape \(n_components,\) = \(3,\)"),
+    ((), {"costs": np.array([1.0, np.nan, 1.0])}, r"finite and non-negative"),
+    ((), {"min_ws_factor": -1.0}, r"min_ws_factor must be a positive float"),
+    ((), {"support_bound": 0}, r"support_bound must be a positive number"),
+])
+def test_a_broken_problem_fails_the_check_with_a_clear_message(skip, attributes,
+                                                                message):
+    problem = _duck(skip, **attributes)
+    with pytest.raises(TypeError, match=r"DuckProblem is not a valid BlitzWS "
+                                        r"problem.*" + message):
+        check_problem(problem)
+    # the engine runs the check before anything else
+    with pytest.raises(TypeError, match="DuckProblem"):
+        blitzws(problem, tol=1e-3, max_iter=5, max_epochs=5)
+
+
+def test_a_problem_missing_a_method_cannot_be_built():
+    class NoRestore(Problem):
+        alive = refresh = priorities = discard = overhead = solve = full_gap = (
+            lambda self, *args: None)
+
+    with pytest.raises(TypeError, match="NoRestore.*restore"):
+        NoRestore()
+    # a subclass that deletes a shipped method's body is caught by the check
+    problem, _ = _toy()
+    problem.__class__ = type("Half", (ToyProblem,), {"solve": Problem.solve})
+    with pytest.raises(TypeError, match=r"Half is not a valid.*solve\(\) is not "
+                                        r"implemented"):
+        check_problem(problem)
+
+
+def test_a_model_without_the_estimators_methods_cannot_be_built():
+    methods = {m: getattr(ToyProblem, m) for m in ENGINE_METHODS}
+    cls = type("EngineOnly", (ModelProblem,), methods)
+    with pytest.raises(TypeError, match="EngineOnly.*result"):
+        cls()
+
+
+def test_the_developer_page_quotes_the_toy_problem():
+    """Every line of the page's code blocks is a line of the tested toy."""
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "developers" / "adding_a_model.rst").read_text()
+    toy = {line.strip() for line in
+           (root / "tests" / "_toy_problem.py").read_text().splitlines()}
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", page)
+    assert len(blocks) >= 4
+    for block in blocks:
+        for line in block.splitlines():
+            if line.strip():
+                assert line.strip() in toy, line
