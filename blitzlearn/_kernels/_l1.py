@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from ._columns import JIT, col_axpy, col_dot, copy_into, layout_kernel, vdot
+from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 
 # An extrapolated point is kept only if it lowers the objective by more than
 # this relative amount: below it the comparison is rounding noise, and noisy
@@ -169,10 +170,8 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
 
 
 @layout_kernel
-def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                     fit_intercept, sq_norms_c, d_dots, w, r, ws, lam, positive,
-                     eps, delta, min_work, max_work, max_epochs, n_anderson,
-                     check_every):
+def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
+                     r, ws, lam, positive, budget, n_anderson, check_every):
     """Coordinate descent on the Lasso restricted to the working set ``ws``.
 
     Minimises ``0.5 ||y - X w - c d||^2 + lam ||w||_1`` over ``w[ws]`` (and the
@@ -183,10 +182,11 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     last iterates are extrapolated (Anderson) and the result kept when it lowers
     the objective; every ``check_every`` passes the subproblem gap is checked.
 
-    Stops once at least ``min_work`` entries were touched and both hold:
-    ``gap_W <= eps * delta`` and the lower bound rose by at least
-    ``(1 - eps) / 2 ||r_start - kappa r||^2``; or after ``max_work`` entries or
-    ``max_epochs`` passes.
+    ``X`` is the column bundle (see :mod:`._columns`).  ``budget`` is ``(eps,
+    delta, min_work, max_work, max_epochs)``; the solver stops by the rule of
+    :mod:`._stopping` (work counted in matrix entries touched, ``gamma = 1``,
+    the dual point ``kappa r``), checked every ``check_every`` passes and
+    after the last.
 
     Returns
     -------
@@ -196,6 +196,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     gap : float
         Final subproblem duality gap.
     """
+    data, indices, indptr, n, sparse = X
     n_ws = ws.shape[0]
     pass_cost = 0.0
     for t in range(n_ws):
@@ -211,7 +212,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     work = 0.0
     gap = np.inf
     epoch = 0
-    while epoch < max_epochs:  # the last pass always checks the gap
+    while epoch < budget[4]:  # the last pass always checks the gap
         shift = 0.0
         for t in range(n_ws):
             j = ws[t]
@@ -248,7 +249,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                 for t in range(n_ws):
                     hist[t] = w[ws[t]]
                 n_hist = 1
-        if epoch % check_every and epoch < max_epochs and work < max_work:
+        if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
 
         p_now = lasso_primal(r, w, ws, lam)
@@ -256,13 +257,9 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                                      lam, positive)
         work += pass_cost
         gap = p_now - d_now
-        if work >= max_work:
+        if budget_spent(budget, epoch, work):
             break
-        if work >= min_work and gap <= eps * delta:
-            dist2 = 0.0
-            for i in range(n):
-                diff = r_start[i] - kappa * r[i]
-                dist2 += diff * diff
-            if p_start - p_now >= 0.5 * (1.0 - eps) * dist2:
-                break
+        if gap_reached(budget, work, gap) and enough_progress(
+                budget, 1.0, p_start - p_now, sq_distance(r_start, kappa, r)):
+            break
     return epoch, work, gap
