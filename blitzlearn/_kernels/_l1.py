@@ -95,9 +95,12 @@ def anderson_weights(hist, m, width):
 
 
 @layout_kernel
-def lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                   fit_intercept, w, ws, r):
-    """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``."""
+def lasso_residual(X, y, d, inv_d_norm2, fit_intercept, w, ws, r):
+    """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``.
+
+    ``X`` is the column bundle (see :mod:`._columns`).
+    """
+    data, indices, indptr, n, sparse = X
     copy_into(y, r)
     for t in range(ws.shape[0]):
         j = ws[t]
@@ -122,12 +125,13 @@ def lasso_primal(r, w, ws, lam):
 
 
 @layout_kernel
-def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
+def lasso_ws_dual(X, y, r, ws, lam, positive):
     """Dual value of the rescaled residual restricted to ``ws``'s constraints.
 
     Returns ``(D(kappa r), kappa)`` with ``D(theta) = y^T theta - ||theta||^2 / 2``
     and ``kappa = min(1, lam / max_j constraint(a_j^T r))`` over ``ws``.
     """
+    data, indices, indptr, n, sparse = X
     top = 0.0
     for t in range(ws.shape[0]):
         g = col_dot(data, indices, indptr, n, sparse, ws[t], r)
@@ -137,12 +141,13 @@ def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
 
 
 @layout_kernel
-def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                   fit_intercept, w, r, ws, lam, positive, hist, r_acc):
+def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, lam, positive,
+                   hist, r_acc):
     """Replace ``w[ws]`` by the Anderson extrapolation of ``hist`` if it is better.
 
     Returns the work spent (one residual recomputation).
     """
+    data, indices, indptr, n, sparse = X
     n_ws = ws.shape[0]
     m = hist.shape[0] // n_ws - 1
     coefs, ok = anderson_weights(hist, m, n_ws)
@@ -159,8 +164,7 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
         w_old[t] = w[j]
         w[j] = max(acc, 0.0) if positive else acc
         cost += indptr[j + 1] - indptr[j] if sparse else n
-    lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                   fit_intercept, w, ws, r_acc)
+    lasso_residual(X, y, d, inv_d_norm2, fit_intercept, w, ws, r_acc)
     if lasso_primal(r_acc, w, ws, lam) < p_cur - ROUNDING * p_cur:
         copy_into(r_acc, r)
     else:
@@ -242,9 +246,8 @@ def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
                 hist[n_hist * n_ws + t] = w[ws[t]]
             n_hist += 1
             if n_hist == n_anderson + 1:
-                work += _anderson_step(data, indices, indptr, n, sparse, y, d,
-                                       inv_d_norm2, fit_intercept, w, r, ws, lam,
-                                       positive, hist, r_acc)
+                work += _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w,
+                                       r, ws, lam, positive, hist, r_acc)
                 # the current iterate opens the next window
                 for t in range(n_ws):
                     hist[t] = w[ws[t]]
@@ -253,8 +256,7 @@ def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
             continue
 
         p_now = lasso_primal(r, w, ws, lam)
-        d_now, kappa = lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws,
-                                     lam, positive)
+        d_now, kappa = lasso_ws_dual(X, y, r, ws, lam, positive)
         work += pass_cost
         gap = p_now - d_now
         if budget_spent(budget, epoch, work):

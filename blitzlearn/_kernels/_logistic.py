@@ -259,13 +259,14 @@ def state_after_step(y, s, z, r, h, ent, n_evals, loss, fit_intercept):
 
 
 @layout_kernel
-def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
+def _ws_gap(X, y, s, r, ent, ws, lam, primal):
     """Gap of the rescaled residual on the working set's constraints.
 
     Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
     ``sum(r) = 0`` is only approximately met here, which is fine for a
     stopping test (the certificate itself is computed outside).
     """
+    data, indices, indptr, n, sparse = X
     top = 0.0
     for k in range(ws.shape[0]):
         top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
@@ -340,8 +341,7 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
     state = np.uint64(seed)
     while True:
         primal = loss + lam * l1
-        gap, kappa = _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam,
-                             primal)
+        gap, kappa = _ws_gap(X, y, s, r, ent, ws, lam, primal)
         work += nnz_ws + n
         if budget_spent(budget, epochs, work):
             break

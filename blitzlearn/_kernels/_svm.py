@@ -144,8 +144,8 @@ def _select_breakpoint(slope, d_sq, cuts, jumps, m):
 
 
 @layout_kernel
-def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
-            total_alpha, w, b_fixed, c_fixed, v, m_v, m_w, cuts, jumps):
+def _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m_w,
+            cuts, jumps):
     """Relaxed gap on the working set, at the best point of ``[v, w]``.
 
     The relaxed primal is ``P_W(z) = |z|^2/2 + sum_{i in W} u_i max(0, 1 -
@@ -154,8 +154,10 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     ``t`` of ``W`` is row ``i = rows[t]`` of the matrix given and entry ``i``
     of ``y``, ``upper`` and ``m_v`` (its margin at ``v``).  ``m_w[t]``
     receives example ``t``'s margin at ``w``; ``cuts`` and ``jumps`` are
-    scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
+    scratch.  ``X`` is the column bundle of ``X^T``.  Returns
+    ``(min_s P_W(v + s (w - v)) - D, D)``.
     """
+    data, indices, indptr, dim, sparse = X
     v_sq = 0.0
     v_dot = 0.0
     d_sq = 0.0
@@ -298,9 +300,8 @@ def svm_subproblem(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed
         work += visited + n_active
         if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
-        gap, dual = _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper,
-                            bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m_w,
-                            cuts, jumps)
+        gap, dual = _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed,
+                            c_fixed, v, m_v, m_w, cuts, jumps)
         work += pass_cost
         for t in range(n_ws):  # every example again after a check
             order[t] = rows[t]

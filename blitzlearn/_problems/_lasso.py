@@ -96,9 +96,8 @@ class LassoProblem(L1DualProblem):
     # -- the squared loss ----------------------------------------------------
     def _residual(self):
         """``r = y - X w - c d`` with the optimal ``c``, recomputed exactly."""
-        data, indices, indptr, sparse = self.cols
         r = np.empty(self.n)
-        lasso_residual(data, indices, indptr, self.n, sparse, self.y, self.d,
+        lasso_residual(column_bundle(self.cols, self.n), self.y, self.d,
                        1.0 / self.d_norm2, self.fit_intercept, self.w,
                        np.flatnonzero(self.w), r)
         self.r = r
