@@ -94,6 +94,14 @@ def _scaled_dots(data, indices, indptr, n, sparse, v, scale, out):
         out[j] = scale * col_dot(data, indices, indptr, n, sparse, j, v)
 
 
+def _matrix_and_vector(seed, n, d):
+    """A seeded ``(n, d)`` matrix with zeros and a vector of length ``n``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[X < 0.2] = 0.0
+    return X, rng.standard_normal(n)
+
+
 def test_layout_kernel_runs_each_layout_and_keeps_the_kernels_identity():
     kernel = layout_kernel(_scaled_dots)
     assert kernel.__name__ == "_scaled_dots"
@@ -101,10 +109,7 @@ def test_layout_kernel_runs_each_layout_and_keeps_the_kernels_identity():
     # Numba names cache files by the first line
     first_line = _scaled_dots.__code__.co_firstlineno
     assert kernel.py_func.__code__.co_firstlineno == first_line
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((9, 4))
-    X[X < 0.2] = 0.0
-    v = rng.standard_normal(9)
+    X, v = _matrix_and_vector(1, 9, 4)
     dense, sparse = np.empty(4), np.empty(4)
     kernel(np.asfortranarray(X).ravel(order="F"), EMPTY_INDEX, EMPTY_INDEX, 9, False,
            v, 2.0, dense)
@@ -125,12 +130,9 @@ def _bundle_dots(X, v, scale, out):
 def test_layout_kernel_takes_a_column_bundle():
     kernel = layout_kernel(_bundle_dots)
     assert kernel.__name__ == "_bundle_dots"
-    first_line = _bundle_dots.__code__.co_firstlineno
-    assert kernel.py_func.__code__.co_firstlineno == first_line
-    rng = np.random.default_rng(2)
-    X = rng.standard_normal((8, 5))
-    X[X < 0.3] = 0.0
-    v = rng.standard_normal(8)
+    first = kernel.py_func.__code__.co_firstlineno
+    assert first == _bundle_dots.__code__.co_firstlineno
+    X, v = _matrix_and_vector(2, 8, 5)
     for A in (np.asfortranarray(X), sp.csc_matrix(X)):
         bundle = column_bundle(as_columns(A), 8)
         assert bundle[3:] == (8, sp.issparse(A))
