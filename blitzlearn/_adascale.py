@@ -33,8 +33,8 @@ same Numba functions serve the compiled SGD loop and, through
 import math
 
 import numpy as np
-from numba import njit
 
+from ._jit import njit
 from ._kernels._columns import JIT
 
 SIGMA2_FLOOR = 1e-6

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """One worker of the torch.distributed tests (run as a script, one per rank).
 
-``python _torch_worker.py SCENARIO RANK WORLD PORT OUT ACCUM`` trains a small
-float64 MLP with DDP (gloo, 127.0.0.1) and :class:`blitzlearn.torch.AdaScale`
-on seeded synthetic data and writes what it saw to ``OUT.rankN.pt``.  Step
+``python _torch_worker.py NAME:ACCUM,... RANK WORLD PORT OUT`` runs the named
+scenarios one after the other in one gloo group on 127.0.0.1 (most train a
+small float64 MLP with DDP and :class:`blitzlearn.torch.AdaScale` on seeded
+synthetic data) and writes what each saw to ``OUT.NAME-ACCUM.rankN.pt``.  Step
 ``t`` uses the gradient samples ``k = 0 .. K - 1`` of :func:`batch`; rank
 ``r`` takes samples ``r * ACCUM ... r * ACCUM + ACCUM - 1``.
 """
 
+import contextlib
 import os
 import sys
 from datetime import timedelta
@@ -43,11 +45,81 @@ def make_optimizer(model):
                            weight_decay=1e-3)
 
 
-def main(scenario, rank, world, port, out, accum):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world,
-                            timeout=timedelta(seconds=20))
+class TwoParts(torch.nn.Module):
+    """The MLP of :func:`model_and_data` plus a linear part and a bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = model_and_data()[0]
+        torch.manual_seed(7)
+        self.aux = torch.nn.Linear(DIM, 1).double()
+        self.extra = torch.nn.Parameter(torch.full((1,), 0.3, dtype=torch.float64))
+
+    def forward(self, x):
+        return self.trunk(x) + self.aux(x) + self.extra
+
+
+def loops(rank, accum, out):
+    """The training loop of a fine-tuning user, at lr = 0 (the gains are exact).
+
+    AdaScale wraps an SGD of the trunk only (the aux part has its own SGD),
+    the statistics ride DDP's all-reduce, every pass is preceded by a
+    ``torch.autograd.grad`` call, the gradients are clipped before every
+    step, step 2's first cycle is discarded with
+    ``zero_grad(set_to_none=False)``, and ``extra`` joins at step 3 through
+    ``add_param_group``.
+    """
+    from blitzlearn.torch import AdaScale
+
+    model = TwoParts()
+    ddp = torch.nn.parallel.DistributedDataParallel(model)
+    X, y = model_and_data()[1:]
+    sgd = torch.optim.SGD(model.trunk.parameters(), lr=0.0, momentum=0.9)
+    other = torch.optim.SGD(model.aux.parameters(), lr=0.0)
+    opt = AdaScale(sgd, num_gradients_to_accumulate=accum, ddp_model=ddp)
+    for step in range(N_STEPS):
+        if step == 3:
+            opt.add_param_group({"params": [model.extra]})
+        for cycle in range(2 if step == 2 else 1):
+            if cycle == 1:  # the first cycle of step 2 is thrown away
+                model.zero_grad(set_to_none=False)
+            for m in range(accum):
+                xb, yb = batch(X, y, step, rank * accum + m)
+                with ddp.no_sync() if m < accum - 1 else contextlib.nullcontext():
+                    loss = torch.nn.functional.mse_loss(ddp(xb), yb) / accum
+                    torch.autograd.grad(loss, list(model.trunk.parameters()),
+                                        retain_graph=True)
+                    loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.05)
+        opt.step()
+        other.step()
+        model.zero_grad()
+    torch.save({"gains": opt.gain_history}, out)
+
+
+def sharded(out):
+    """FSDP 1 and 2 are refused at construction, with a clear error."""
+    from torch.distributed.fsdp import FullyShardedDataParallel, fully_shard
+
+    from blitzlearn.torch import AdaScale
+
+    errors = []
+    for wrap in ("fsdp1", "fsdp1-orig", "fsdp2"):
+        model = model_and_data()[0]
+        if wrap == "fsdp2":
+            fully_shard(model)
+        else:
+            model = FullyShardedDataParallel(model, device_id=torch.device("cpu"),
+                                             use_orig_params=wrap == "fsdp1-orig")
+        try:
+            AdaScale(torch.optim.SGD(model.parameters(), lr=0.1))
+        except NotImplementedError as exc:
+            errors.append(str(exc))
+    torch.save({"errors": errors}, out)
+
+
+def train(scenario, rank, accum, out):
+    """Train the MLP with DDP and AdaScale (``train`` with the DDP hook)."""
     from blitzlearn.torch import AdaScale
 
     model, X, y = model_and_data()
@@ -62,22 +134,36 @@ def main(scenario, rank, world, port, out, accum):
             xb, yb = batch(X, y, step, rank * accum + m)
             if scenario == "die-before-backward" and rank == 1 and step == 3:
                 os._exit(3)
-            loss = torch.nn.functional.mse_loss(ddp(xb), yb) / accum
-            if m < accum - 1:
-                with ddp.no_sync():
-                    loss.backward()
-            else:
-                loss.backward()
+            # DDP decides at the forward whether the backward all-reduces
+            with ddp.no_sync() if m < accum - 1 else contextlib.nullcontext():
+                (torch.nn.functional.mse_loss(ddp(xb), yb) / accum).backward()
         if scenario == "die-before-step" and rank == 1 and step == 3:
             os._exit(3)
         opt.step()
         opt.zero_grad()
     torch.save({"gains": opt.gain_history, "tau": opt.tau,
                 "weights": [p.detach().clone() for p in model.parameters()]},
-               f"{out}.rank{rank}.pt")
+               out)
+
+
+def main(scenarios, rank, world, port, out):
+    """Run the scenarios ``NAME:ACCUM,...`` one after the other in one group."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world,
+                            timeout=timedelta(seconds=20))
+    for item in scenarios.split(","):
+        scenario, accum = item.split(":")
+        path = f"{out}.{scenario}-{accum}.rank{rank}.pt"
+        if scenario == "loops":
+            loops(rank, int(accum), path)
+        elif scenario == "sharded":
+            sharded(path)
+        else:
+            train(scenario, rank, int(accum), path)
     dist.destroy_process_group()
 
 
 if __name__ == "__main__":
-    scenario, rank, world, port, out, accum = sys.argv[1:]
-    main(scenario, int(rank), int(world), int(port), out, int(accum))
+    scenarios, rank, world, port, out = sys.argv[1:]
+    main(scenarios, int(rank), int(world), int(port), out)

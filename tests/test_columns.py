@@ -164,7 +164,8 @@ print(sum(xt_dot.stats.cache_hits.values()), sum(xt_dot.stats.cache_misses.value
 def test_layout_kernels_are_cached_on_disk(tmp_path):
     # the dispatcher is built by exec: Numba must still find its source file,
     # or every process would compile every kernel again
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    env = dict(os.environ, BLITZLEARN_CACHE_DIR=str(tmp_path),
+               BLITZLEARN_INSTALLED_CACHE="0")
     runs = [subprocess.run([sys.executable, "-c", _CACHE_CHILD], env=env, check=True,
                            capture_output=True, text=True).stdout.split()
             for _ in range(2)]

@@ -44,6 +44,11 @@ def _data(kind, sparse, dtype, n_classes=2):
     return X, y
 
 
+def _coef_dtype(kind, dtype):
+    """The dtype of ``coef_``: X's for the Lasso, float64 for the classifiers."""
+    return dtype if kind == "lasso" else np.float64
+
+
 def _estimator(kind, **params):
     tol = 1e-12 if kind == "lasso" else 1e-10
     if kind == "lasso":
@@ -98,12 +103,33 @@ def test_stand_in_backend_matches_cpu_backend(monkeypatch, kind, sparse, dtype,
     cpu = _estimator(kind).fit(X, y)
     gpu = _fit_on_stand_in(monkeypatch, _estimator(kind), X, y, device_input)
     assert gpu.device_ == "cuda" and cpu.device_ == "cpu"
-    assert isinstance(gpu.coef_, np.ndarray) and gpu.coef_.dtype == dtype
+    assert isinstance(gpu.coef_, np.ndarray)
+    assert gpu.coef_.dtype == _coef_dtype(kind, dtype)
     p_cpu, p_gpu = _objective(kind, cpu, X, y), _objective(kind, gpu, X, y)
     assert abs(p_gpu - p_cpu) <= 1e-7 * abs(p_cpu)
     assert np.all(np.atleast_1d(gpu.dual_gap_) >= 0)
     np.testing.assert_allclose(gpu.predict(X), cpu.predict(X), rtol=1e-5,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("device_input", [False, True], ids=["host-X", "device-X"])
+def test_stand_in_float32_lasso_certifies_the_rounded_model(monkeypatch,
+                                                            device_input):
+    # the device problem's host mirror is float64: the rounding to X's dtype
+    # must come from X, not from the mirror (y's mean of 1e4 makes the float32
+    # intercept's rounding cost visible)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    y = (X.astype(np.float64) @ np.array([1.0, -2, 0, 0, 3])
+         + 0.01 * rng.standard_normal(40) + 12345.678)
+    cpu = BlitzLasso(alpha=1e-3, tol=1e-8).fit(X, y)
+    gpu = _fit_on_stand_in(monkeypatch, BlitzLasso(alpha=1e-3, tol=1e-8), X, y,
+                           device_input)
+    assert gpu.coef_.dtype == np.float32
+    # the same rounded model, charged the same rounding cost (about 1.6e-8)
+    assert gpu.intercept_ == cpu.intercept_
+    assert cpu.dual_gap_ > 1e-8
+    assert gpu.dual_gap_ >= 0.5 * cpu.dual_gap_
 
 
 @pytest.mark.parametrize("kind", ["logistic", "svc"])
@@ -281,7 +307,8 @@ def test_gpu_matches_cpu_backend(kind, sparse, dtype):
     for model in (_estimator(kind).fit(X_dev, y),  # "auto" follows X
                   _estimator(kind, device="cuda").fit(X, y)):
         assert model.device_ == "cuda"
-        assert isinstance(model.coef_, np.ndarray) and model.coef_.dtype == dtype
+        assert isinstance(model.coef_, np.ndarray)
+        assert model.coef_.dtype == _coef_dtype(kind, dtype)
         assert abs(_objective(kind, model, X, y) - p_cpu) <= 1e-7 * abs(p_cpu)
     pred = model.predict(X_dev)
     assert isinstance(pred, cupy.ndarray)

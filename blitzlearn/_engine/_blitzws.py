@@ -23,15 +23,13 @@ looks at the data, so the same loop serves the Lasso and L1-logistic duals
 any array backend.
 """
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._progress import report
 from ._capsule import XI_GRID, capsules
 from ._scheduler import FIXED_OVERHEAD, WorkScheduler
-
-logger = logging.getLogger("blitzlearn")
 
 # Largest factor by which the subproblem's work budget grows, doubling each
 # time a subproblem misses its target or the gap stalls with nothing to add.
@@ -75,8 +73,9 @@ class SolveResult:
     working_set: np.ndarray
     history: list = field(default_factory=list)
     limit: float = 0.0  # the gap threshold in force at the end
-    # what ended the run: "converged", "max_iter" (outer iterations used up)
-    # or "stalled" (stall_limit iterations without progress)
+    # what ended the run: "converged", "max_iter" (outer iterations used up),
+    # "stalled" (stall_limit iterations without progress) or "rounding" (the
+    # model as returned, rounded to its output precision, is above the limit)
     stop: str = "converged"
     # whether the last subproblem used all its max_epochs passes
     epochs_capped: bool = False
@@ -110,6 +109,13 @@ class Problem:
     costs = None
     min_ws_factor = 1.0
     support_bound = float("inf")
+
+    def objective(self, cert):
+        """The model's objective in internal units, for the progress lines.
+
+        ``f(y) = l + Delta`` by default; a dual plug-in returns its primal.
+        """
+        return cert.lower + cert.gap
 
     def alive(self):
         """Indices (host ndarray) of the components not screened yet."""
@@ -149,6 +155,14 @@ class Problem:
     def full_gap(self, limit=0.0):
         """Gap of the current model on the full problem, no screening assumed.
 
+        This is the final certificate: it must bound the suboptimality of the
+        model exactly as the caller will receive it.  A problem whose weights
+        are returned in a lower precision rounds them here first and certifies
+        the rounded ones.  When this gap exceeds ``limit`` although the
+        iteration's certificate was below it, the engine undoes any screening
+        and iterates on; if nothing was screened, the run ends not converged
+        (``stop == "rounding"``).
+
         A problem may skip work that could only lower a gap already at most
         ``limit`` (the returned gap is a valid certificate either way).
         """
@@ -159,8 +173,18 @@ class Problem:
         raise NotImplementedError
 
 
+def _iteration_line(verbose, n_iter, problem, cert, limit, units, working_set,
+                    n_screened):
+    """Print / log one outer iteration (``verbose >= 1``), in objective units."""
+    if verbose:
+        report(verbose, 1, "iter %d  objective %.10g  gap %.3e  tol %.3e  "
+               "working set %s  screened %d", n_iter,
+               units * problem.objective(cert), units * cert.gap, units * limit,
+               "-" if working_set is None else working_set.shape[0], n_screened)
+
+
 def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
-            stall_limit=12, min_ws_size=100, scheduler=None):
+            units=1.0, stall_limit=12, min_ws_size=100, scheduler=None):
     """Run BlitzWS until the certified gap is at most ``max(tol, rel_tol * l)``.
 
     Parameters
@@ -178,11 +202,16 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         a gap at most ``rel_tol * l`` certifies a relative suboptimality of at
         most ``rel_tol``.
     verbose : int, default=0
-        When positive, log each outer iteration at INFO level on the
-        ``"blitzlearn"`` logger: the certified gap, the working-set size, the
-        number of components screened so far in this run, the components
-        still alive, the subproblem's tolerance and passes; and the final
+        1: print one line per outer iteration (objective, certified gap,
+        tolerance, the working set's size, the components screened so far in
+        this run; ``working set -`` when the gap met the tolerance); 2: also
+        the subproblem's details (components alive, tolerance factor, passes,
+        gap, work).  The lines go to stdout and to the ``"blitzlearn"`` logger
+        (:func:`blitzlearn._progress.report`); the caller prints the final
         certificate.
+    units : float, default=1.0
+        Factor from the problem's internal units to the estimator's objective
+        units, for the printed objectives, gaps and tolerances.
     stall_limit : int, default=12
         Stop after this many consecutive iterations in which neither the lower
         bound nor the gap improved (machine precision reached).  An iteration
@@ -233,9 +262,14 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
             if full <= limit:
                 cert.gap = full
                 converged = True
-                if verbose:
-                    logger.info("iter %d  gap %.3e  converged (tolerance %.3e)  "
-                                "screened %d", n_iter, full, limit, n_screened)
+                _iteration_line(verbose, n_iter, problem, cert, limit, units,
+                                None, n_screened)
+                break
+            if not screening:
+                # Nothing is screened and the model as returned (rounded to its
+                # output precision) is still above the limit: more iterations
+                # cannot close what the rounding opens.  Not converged.
+                stop, epochs_capped = "rounding", False
                 break
             # A screened constraint is violated: fall back to the full problem.
             problem.restore()
@@ -297,10 +331,11 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         n_epochs, work, sub_gap = problem.solve(
             working_set, eps, cert.gap, min_work, max_work, max_epochs)
         if verbose:
-            logger.info(
-                "iter %d  gap %.3e  working set %d  screened %d  alive %d  "
-                "eps %.2f  epochs %d", n_iter, cert.gap, working_set.shape[0],
-                n_screened, alive.shape[0], eps, n_epochs)
+            _iteration_line(verbose, n_iter, problem, cert, limit, units,
+                            working_set, n_screened)
+            report(verbose, 2, "  subproblem: alive %d  eps %.3g  epochs %d  "
+                   "gap %.3e  work %.4g  boost %d", alive.shape[0], eps, n_epochs,
+                   units * sub_gap, work, boost)
         pending = (size, max(sub_gap, 0.0) / cert.gap, work, cert.gap,
                    XI_GRID[k])
         missed = sub_gap > eps * cert.gap
@@ -310,10 +345,8 @@ def blitzws(problem, *, tol, max_iter, max_epochs, rel_tol=0.0, verbose=0,
         cert.gap = problem.full_gap(limit)
         check_finite(cert)
         converged = cert.gap <= limit
-        if verbose:
-            logger.info("iter %d  gap %.3e  stopped, %s (tolerance %.3e)", n_iter,
-                        cert.gap, "converged" if converged else "not converged",
-                        limit)
+        report(verbose, 2, "  stopped after %d iterations: full gap %.3e, "
+               "tolerance %.3e", n_iter, units * cert.gap, units * limit)
     if working_set is None:
         working_set = np.empty(0, dtype=np.intp)
     return SolveResult(n_iter=n_iter, gap=float(cert.gap), converged=converged,

@@ -24,9 +24,10 @@ def warn_not_converged(result, name, *, tol, scale, max_iter, max_epochs,
     units; ``limit = tol * s`` where ``scale`` names ``s`` (e.g. ``"the null
     model's objective"``).  The message names the limit that ended the run:
     ``max_epochs`` when the last subproblem used all its passes, otherwise
-    ``max_iter`` or a stall at floating-point precision.  ``name`` heads the
-    message (e.g. ``"BlitzSVC (class 1.0)"``); it points ``stacklevel``
-    frames above the caller.
+    ``max_iter``, a stall at floating-point precision, or the rounding of the
+    returned coefficients to X's dtype (``result.stop == "rounding"``).
+    ``name`` heads the message (e.g. ``"BlitzSVC (class 1.0)"``); it points
+    ``stacklevel`` frames above the caller.
     """
     tolerance = f"the tolerance {result.limit:.4g}"
     if tol > 0:
@@ -44,6 +45,10 @@ def warn_not_converged(result, name, *, tol, scale, max_iter, max_epochs,
     elif result.stop == "max_iter":
         cause = f"it reached max_iter={max_iter} outer iterations"
         advice = "Increase max_iter"
+    elif result.stop == "rounding":
+        cause = ("the returned coefficients are rounded to X's dtype, and the "
+                 "rounded model is certified only to this gap")
+        advice = "Increase tol or pass float64 X"
     else:
         cause = (f"it stopped after {result.n_iter} outer iterations without "
                  "progress (the gap no longer decreases at floating-point "

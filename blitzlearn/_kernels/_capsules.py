@@ -17,8 +17,8 @@ over ``[min(v_lo, v_hi) - rho[k] |a|, max(v_lo, v_hi) + rho[k] |a|]`` with
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._columns import JIT
 
 SLAB, HALF_SPACE, HYPERPLANE = 0, 1, 2

@@ -21,7 +21,8 @@ the machine code of each layout holds its own loops only.
 import inspect
 
 import numpy as np
-from numba import njit
+
+from .._jit import njit
 
 JIT = dict(cache=True, nogil=True, error_model="numpy")
 

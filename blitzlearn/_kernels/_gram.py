@@ -18,8 +18,8 @@ kernels read ``X`` in its own layout instead, one block of rows at a time:
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._columns import JIT, col_span
 
 

@@ -10,8 +10,8 @@ capsule membership test is :mod:`._capsules`.
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._columns import JIT, col_axpy, col_dot, copy_into, layout_kernel, vdot
 from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 

@@ -11,8 +11,8 @@ to the column lengths, and free of the add-latency chain of short dot products.
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._columns import JIT
 from ._l1 import ROUNDING, anderson_weights, l1_coordinate_step
 from ._stopping import budget_spent, enough_progress, gap_reached

@@ -11,8 +11,8 @@ point ``theta`` has ``q_i = y_i theta_i / s_i`` in [0, 1] and
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._columns import JIT, col_axpy, col_dot, col_span, layout_kernel, shuffle
 from ._l1 import l1_coordinate_step
 from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
@@ -157,13 +157,16 @@ def residual_dual(y, s, r, k_pos, k_neg, ent):
 
 
 @njit(**JIT)
-def fit_intercept_newton(y, s, z, r, h, max_steps, ent, loss=np.nan):
+def fit_intercept_newton(y, s, z, r, h, max_steps, ent, loss):
     """Newton steps on the intercept: shift ``z`` until ``sum(r) = 0``.
 
     ``r``, ``h`` and ``ent`` (see :func:`logistic_state`) hold the state at
     ``z`` on exit.  On entry they must hold it already when ``loss`` is given
     (the loss at ``z``); with ``loss`` NaN the state is computed first.
     Returns ``(shift, loss)``: the total intercept change and the final loss.
+    ``loss`` has no default: Numba keys a cached kernel by its signature, and
+    an omitted argument's NaN default never equals itself, so every process
+    would compile the kernel again.
     """
     if np.isnan(loss):
         loss = logistic_state(y, s, z, r, h, ent)
@@ -326,7 +329,7 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
     ent = np.empty(4)
     shift = 0.0
     if fit_intercept:
-        shift, loss = fit_intercept_newton(y, s, z, r, h, 4, ent)
+        shift, loss = fit_intercept_newton(y, s, z, r, h, 4, ent, np.nan)
     else:
         loss = logistic_state(y, s, z, r, h, ent)
     l1 = 0.0

@@ -12,8 +12,7 @@ coordinate descent needs hundreds of passes.  The Hessian itself is built by
 :mod:`._gram`.
 """
 
-from numba import njit
-
+from .._jit import njit
 from ._columns import JIT
 from ._l1 import l1_coordinate_step
 

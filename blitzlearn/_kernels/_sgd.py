@@ -24,9 +24,9 @@ gain, and takes a heavy-ball momentum step in PyTorch's form
 import math
 
 import numpy as np
-from numba import njit
 
 from .._adascale import gain_observe, gain_value
+from .._jit import njit
 from ._columns import JIT, col_axpy, col_dot, col_span, layout_kernel
 from ._logistic import _log1pexp, _sigma_neg
 

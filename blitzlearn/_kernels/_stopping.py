@@ -24,8 +24,7 @@ kernels and from Python alike) and evaluate the tests with the same floating
 operations in the same order whoever calls them.
 """
 
-from numba import njit
-
+from .._jit import njit
 from ._columns import JIT
 
 

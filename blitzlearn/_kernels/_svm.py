@@ -10,8 +10,8 @@ weight of the synthetic intercept feature, of constant value ``bias``.
 """
 
 import numpy as np
-from numba import njit
 
+from .._jit import njit
 from ._columns import JIT, add_cols, col_axpy, col_dot, layout_kernel, shuffle
 from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 

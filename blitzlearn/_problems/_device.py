@@ -64,7 +64,8 @@ class DeviceLassoProblem(_DeviceColumns, LassoProblem):
         dm.ensure(np.flatnonzero(w0))  # the host kernels read them for r
         super().__init__(dm.host, y, d, lam, fit_intercept=fit_intercept,
                          positive=positive, w0=w0,
-                         stats=device_column_stats(dm, d, fit_intercept))
+                         stats=device_column_stats(dm, d, fit_intercept),
+                         coef_dtype=dm.dtype)  # the mirror may be float64
 
 
 class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):

@@ -143,9 +143,14 @@ class L1DualProblem(Problem):
     stats : tuple or None
         The output of :func:`column_stats` for ``(X, d, fit_intercept)``, when
         the caller already has it (several fits on the same ``X``).
+    coef_dtype : dtype, default=float64
+        Precision in which the weights are returned.  The final certificate
+        (:meth:`full_gap`) first rounds the weights to it, so that the gap is
+        that of the model the caller receives.
     """
 
-    def __init__(self, X, d, lam, *, fit_intercept, positive, w0, stats=None):
+    def __init__(self, X, d, lam, *, fit_intercept, positive, w0, stats=None,
+                 coef_dtype=np.float64):
         self.X = X
         self.cols = as_columns(X)
         # Products with most columns go through BLAS / scipy (float32 dense X
@@ -163,6 +168,7 @@ class L1DualProblem(Problem):
         self.sq_norms, self.d_dots, self.costs = stats
         self.norms = np.sqrt(self.sq_norms)
         self.w = np.array(w0, dtype=np.float64)
+        self.coef_dtype = np.dtype(coef_dtype)
         self._revive_usable()
         p = self.n_components
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
@@ -202,6 +208,10 @@ class L1DualProblem(Problem):
     def primal(self):
         """``P(w, c)`` in lambda units at the current weights."""
         raise NotImplementedError
+
+    def objective(self, cert):
+        """The primal ``P(w, c)`` certified by ``cert`` (``lower = -P``)."""
+        return -cert.lower
 
     def _dual_of_residual(self, kappa):
         """``D(kappa * r)``; a loss may know a cheaper way than ``_dual``."""
@@ -275,10 +285,27 @@ class L1DualProblem(Problem):
     def overhead(self):
         return float(self.costs[self._alive].sum()) + self.n + self._alive.size
 
+    def round_weights(self):
+        """Round the weights to ``coef_dtype`` in place (no-op for float64)."""
+        if self.coef_dtype != np.float64:
+            self.w[:] = self.w.astype(self.coef_dtype)
+
+    def rounding_cost(self):
+        """What returning the intercept in ``coef_dtype`` adds to ``primal()``.
+
+        Exact or an upper bound; 0 here (a loss whose intercept is returned
+        as computed).
+        """
+        return 0.0
+
     def full_gap(self, limit=0.0):
+        # the certificate is of the model as returned: rounded weights, whose
+        # objective is evaluated in float64, against a feasible dual point
+        # (weak duality makes any such pair a valid bound)
+        self.round_weights()
         everything = np.arange(self.n_components)
         self._residual()  # drop any drift of an incremental residual
-        primal = self.primal()
+        primal = self.primal() + self.rounding_cost()
         atr = np.empty(self.n_components)
         self._xt(self.r, everything, atr)
         self._final_atx = atr  # what the next run's first refresh needs

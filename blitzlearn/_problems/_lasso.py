@@ -63,14 +63,25 @@ class LassoProblem(L1DualProblem):
     stats : tuple or None
         Column statistics of ``(X, d)`` when the caller has them (see
         :func:`~blitzlearn._problems._l1.column_stats`).
+    coef_dtype : dtype or None, default=None
+        Precision of the returned weights and intercept (None: ``X``'s
+        dtype, as scikit-learn's ``Lasso``); they are certified as rounded.
     """
 
     gamma = 1.0
 
-    def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0, stats=None):
+    def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0, stats=None,
+                 coef_dtype=None):
         super().__init__(X, d, lam, fit_intercept=fit_intercept,
-                         positive=positive, w0=w0, stats=stats)
+                         positive=positive, w0=w0, stats=stats,
+                         coef_dtype=X.dtype if coef_dtype is None else coef_dtype)
         self.y = y
+        # the dual's linear term reads y centred along d: the same y^T theta
+        # for every feasible theta (d^T theta = 0), without the cancellation
+        # of a large mean of y against a d^T theta that is 0 only to rounding
+        # (1e4 * 1e-11 would overstate D, hence understate the gap, by 1e-7)
+        self._y_dual = (y - (float(d @ y) / self.d_norm2) * d if fit_intercept
+                        else y)
         self._residual()
         self._gram_allowed, self._gram_gap = True, None
         # the working set's Gram matrix, kept between subproblems, in a buffer
@@ -103,17 +114,35 @@ class LassoProblem(L1DualProblem):
         self.r = r
 
     def _dual(self, theta):
-        return float(self.y @ theta - 0.5 * (theta @ theta))
+        return float(self._y_dual @ theta - 0.5 * (theta @ theta))
 
     def primal(self):
         """``P(w, c)`` in lambda units."""
         return 0.5 * float(self.r @ self.r) + self.lam * float(np.abs(self.w).sum())
 
+    def rounding_cost(self):
+        """What returning the intercept rounded to ``coef_dtype`` adds to ``P``.
+
+        ``r`` is the residual at the optimal ``c*``, orthogonal to ``d``: the
+        returned ``c`` adds exactly ``|d|^2 (c - c*)^2 / 2``.
+        """
+        if not self.fit_intercept or self.coef_dtype == np.float64:
+            return 0.0
+        return 0.5 * self.d_norm2 * (self.intercept() - self._best_c()) ** 2
+
+    def _best_c(self):
+        """Optimal intercept ``c*`` for the current weights, in float64."""
+        return float((self.d @ self.y - self.d_dots @ self.w) / self.d_norm2)
+
     def intercept(self):
-        """Optimal intercept for the current weights."""
+        """The intercept returned with the current weights.
+
+        The optimal one for them, rounded to ``coef_dtype`` (0 without
+        intercept).
+        """
         if not self.fit_intercept:
             return 0.0
-        return float((self.d @ self.y - self.d_dots @ self.w) / self.d_norm2)
+        return float(self.coef_dtype.type(self._best_c()))
 
     # -- Problem interface -----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):

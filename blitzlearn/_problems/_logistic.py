@@ -161,7 +161,7 @@ class LogisticProblem(L1DualProblem):
         steps = intercept_steps if self.fit_intercept else 0
         shift, self.loss = fit_intercept_newton(self.y, self.s, self.z,
                                                 self._r_raw, self._h, steps,
-                                                self._ent)
+                                                self._ent, np.nan)
         self.c += shift
         self.r, self._factors = self._balanced()
 

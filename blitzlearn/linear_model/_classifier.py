@@ -19,6 +19,7 @@ from .._backend import (
 )
 from .._device import is_cupy_object, single_threaded_blas
 from .._engine import plain, warn_not_converged
+from .._progress import report_certificate
 from .._validation import check_sparse_format, kernel_input, single_target
 
 
@@ -104,6 +105,10 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             gaps[k], n_iter[k] = result.gap, result.n_iter
             for key, value in extra.items():
                 extras.setdefault(key, []).append(value)
+            report_certificate(
+                self.verbose, name if len(targets) == 1
+                else f"{name}, class {plain(classes[target])} against the rest",
+                result.gap, result.limit, result.n_iter, result.converged)
             if not result.converged:
                 warn_not_converged(
                     result, f"{name} (class {plain(classes[target])})",
@@ -114,8 +119,11 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 "Coefficients are not finite; the input data may be badly scaled."
             )
         self.classes_ = classes
-        self.coef_ = coef.astype(X.dtype)
-        self.intercept_ = intercept.astype(X.dtype)
+        # float64 whatever X's dtype, as LinearSVC and liblinear's L1-logistic:
+        # dual_gap_ certifies these very weights (rounding them to float32
+        # could move the objective by more than the gap)
+        self.coef_ = coef
+        self.intercept_ = intercept
         self.dual_gap_ = gaps
         self.n_iter_ = n_iter
         self.device_ = device

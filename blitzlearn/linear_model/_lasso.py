@@ -24,6 +24,7 @@ from .._device import is_cupy_object, single_threaded_blas
 from .._engine import blitzws, warn_not_converged
 from .._problems._device import DeviceLassoProblem
 from .._problems._lasso import LassoProblem
+from .._progress import report_certificate
 from .._validation import (
     check_sparse_format,
     kernel_input,
@@ -53,10 +54,12 @@ def solve_lasso(problem, alpha, *, tol, max_iter, max_epochs, verbose, name,
     tol_abs = tol * problem.null_norm2()
     with single_threaded_blas():
         result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                         max_epochs=max_epochs, verbose=verbose,
+                         max_epochs=max_epochs, verbose=verbose, units=1.0 / n,
                          scheduler=scheduler)
     result.gap /= n
     result.limit = tol_abs / n
+    report_certificate(verbose, name, result.gap, result.limit, result.n_iter,
+                       result.converged)
     if not result.converged:
         # what tol multiplies (objective units)
         scale = ("||y - mean(y)||^2 / n" if problem.fit_intercept
@@ -107,15 +110,19 @@ class BlitzLasso(RegressorMixin, LinearModel):
         without CuPy or a GPU, never a silent fallback).  Fitted attributes
         are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
-        Log each outer iteration (gap, working-set size) to the ``blitzlearn``
-        logger at INFO level when positive.
+        Print progress on stdout: 1 prints one line per outer iteration
+        (objective, duality gap, tolerance, working-set size, components
+        screened so far) and the final certificate; 2 adds each subproblem's
+        details.  The same records go to the ``"blitzlearn"`` logger (INFO
+        for level 1, DEBUG for level 2).
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Coefficients ``w``.
+        Coefficients ``w``, in X's dtype (as scikit-learn's ``Lasso``): for
+        float32 input ``dual_gap_`` certifies the rounded float32 values.
     intercept_ : float
-        Intercept ``b`` (0.0 when ``fit_intercept=False``).
+        Intercept ``b`` (0.0 when ``fit_intercept=False``), in X's dtype.
     dual_gap_ : float
         Duality gap of the returned model on the full problem, in objective
         units: the objective is at most ``dual_gap_`` above its minimum.

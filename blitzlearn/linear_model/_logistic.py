@@ -44,7 +44,8 @@ def solve_logistic(problem, C, *, tol, max_iter, max_epochs, verbose,
     problem.set_penalty(1.0 / C)
     tol_abs = tol * null_loss(problem.y, problem.s, problem.fit_intercept)
     result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                     max_epochs=max_epochs, verbose=verbose, scheduler=scheduler)
+                     max_epochs=max_epochs, verbose=verbose, units=C,
+                     scheduler=scheduler)
     result.gap *= C
     result.limit = C * tol_abs
     return result
@@ -93,17 +94,21 @@ class BlitzLogisticL1(BlitzClassifierBase):
         without CuPy or a GPU, never a silent fallback).  Fitted attributes
         are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
-        Log each outer iteration to the ``blitzlearn`` logger at INFO level
-        when positive.
+        Print progress on stdout: 1 prints one line per outer iteration
+        (objective, duality gap, tolerance, working-set size, components
+        screened so far) and the final certificate; 2 adds each subproblem's
+        details.  The same records go to the ``"blitzlearn"`` logger (INFO
+        for level 1, DEBUG for level 2).
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Coefficients; one row for two classes (of ``classes_[1]``).
+        Coefficients; one row for two classes (of ``classes_[1]``).  Float64
+        whatever X's dtype (as liblinear's): ``dual_gap_`` certifies them.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (zeros when ``fit_intercept=False``).
+        Intercepts (zeros when ``fit_intercept=False``), float64.
     dual_gap_ : ndarray of shape (1,) or (n_classes,)
         Duality gap of each binary problem on the full problem, in objective
         units: the objective is at most ``dual_gap_`` above its minimum.

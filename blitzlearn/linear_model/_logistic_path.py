@@ -20,7 +20,7 @@ from .._engine import XI_GRID, plain, warn_not_converged
 from .._engine._scheduler import WorkScheduler
 from .._problems._l1 import column_stats
 from .._problems._logistic import LogisticProblem, balance_classes, null_intercept
-from .._progress import progress
+from .._progress import inner_verbose, progress, report_certificate
 from .._validation import kernel_input
 from ._classifier import check_classification_data
 from ._logistic import LOGISTIC_TOL_SCALE, BlitzLogisticL1, solve_logistic
@@ -98,6 +98,8 @@ def _path(X, labels, sw, Cs, *, fit_intercept, tol, max_iter, max_epochs, verbos
         if fit_intercept:
             coefs[k, -1] = problem.intercept()
         gaps[k], n_iter[k] = result.gap, result.n_iter
+        report_certificate(verbose, f"{name} at C={C:.3e}", result.gap,
+                           result.limit, result.n_iter, result.converged)
         if not result.converged:
             warn_not_converged(result, f"{name} at C={C:.4g}", tol=tol,
                                scale=LOGISTIC_TOL_SCALE, max_iter=max_iter,
@@ -168,8 +170,10 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     coef_init : array-like of shape (n_features,) or (n_features + 1,), default=None
         Starting weights of the first ``C`` (the intercept last).
     verbose : int, default=0
-        Show a progress bar over the Cs on stderr and log each outer
-        iteration (logger ``"blitzlearn"``, level INFO).
+        1 draws a progress bar over the Cs on stdout; 2 also prints each
+        solve's lines as a single fit with ``verbose=1`` does (and its final
+        certificate), 3 their subproblem details.  The lines also go to the
+        ``"blitzlearn"`` logger.
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
 
@@ -235,8 +239,9 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     with progress(grid.size, name, enabled=verbose) as bar:
         coefs, gaps, n_iter = _path(
             X, labels, sw, grid, fit_intercept=fit_intercept, tol=tol,
-            max_iter=max_iter, max_epochs=max_epochs, verbose=int(verbose),
-            stats=stats, start=start, bar=bar, name=name)
+            max_iter=max_iter, max_epochs=max_epochs,
+            verbose=inner_verbose(verbose), stats=stats, start=start, bar=bar,
+            name=name)
     if return_n_iter:
         return grid, coefs, gaps, n_iter
     return grid, coefs, gaps
@@ -288,8 +293,10 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
     n_jobs : int, default=None
         Folds computed in parallel (threads).
     verbose : int, default=0
-        Show one progress bar over the folds' solves on stderr and log each
-        outer iteration (logger ``"blitzlearn"``, level INFO).
+        1 draws one progress bar over the folds' solves on stdout, then the
+        refit prints its lines as a single fit with ``verbose=1`` does; 2
+        also prints every solve's lines.  The lines also go to the
+        ``"blitzlearn"`` logger.
     refit : bool, default=True
         Refit on all the data at the best ``C``; otherwise average the folds'
         best coefficients (and their Cs), as scikit-learn does.
@@ -443,9 +450,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
             best = np.argmax(scores, axis=1)  # per fold, as scikit-learn
             C = float(grid[best].mean())
             mean = np.mean([coefs[:, f, b] for f, b in enumerate(best)], axis=0)
-            coef = mean[:, :n_features].astype(X.dtype)
+            coef = mean[:, :n_features]  # float64, as BlitzLogisticL1's
             intercept = (mean[:, n_features] if self.fit_intercept
-                         else np.zeros(len(targets))).astype(X.dtype)
+                         else np.zeros(len(targets)))
             self.dual_gap_ = np.full(len(targets), np.nan)
         self.classes_ = classes
         self.C_ = np.full(len(targets), C)
@@ -471,7 +478,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                 x_train, labels[train], sw_train, grid,
                 fit_intercept=self.fit_intercept, tol=self.tol,
                 max_iter=self.max_iter, max_epochs=self.max_epochs,
-                verbose=self.verbose, stats=stats, start=None, bar=bar,
+                verbose=inner_verbose(self.verbose), stats=stats, start=None,
+                bar=bar,
                 name=f"{type(self).__name__} (class {plain(positive[t])})"))
         coefs = np.stack([o[0] for o in out])  # class, C, dof
         scores = np.empty(grid.size)

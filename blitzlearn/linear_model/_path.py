@@ -14,7 +14,7 @@ from sklearn.utils import check_array
 from .._engine import XI_GRID
 from .._engine._scheduler import WorkScheduler
 from .._problems._lasso import LassoProblem
-from .._progress import progress
+from .._progress import inner_verbose, progress
 from .._validation import kernel_input, scale_rows
 from ._lasso import BlitzLasso, solve_lasso
 
@@ -71,8 +71,10 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     coef_init : array-like of shape (n_features,), default=None
         Starting weights of the first alpha.
     verbose : bool or int, default=False
-        Show a progress bar over the alphas on stderr and log each outer
-        iteration (logger ``"blitzlearn"``, level INFO).
+        1 draws a progress bar over the alphas on stdout; 2 also prints each
+        solve's lines as a single fit with ``verbose=1`` does (and its final
+        certificate), 3 their subproblem details.  The lines also go to the
+        ``"blitzlearn"`` logger.
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
     positive : bool, default=False
@@ -161,7 +163,8 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
         for k, alpha in enumerate(grid):
             result = solve_lasso(
                 problem, alpha, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
-                verbose=int(verbose), name=f"blitz_lasso_path at alpha={alpha:.3e}",
+                verbose=inner_verbose(verbose),
+                name=f"blitz_lasso_path at alpha={alpha:.3e}",
                 stacklevel=3, scheduler=scheduler)
             coefs[:, k] = problem.w
             gaps[k] = result.gap
@@ -187,7 +190,7 @@ class BlitzLassoCV(LassoCV):
         \\frac{1}{2 n} \\|y - X w - b\\|_2^2 + \\alpha_{\\ast} \\|w\\|_1 .
 
     ``precompute`` and ``selection`` are accepted and not used.  With
-    ``verbose``, one progress bar on stderr counts the folds' alphas.
+    ``verbose``, one progress bar on stdout counts the folds' alphas.
 
     Parameters
     ----------
@@ -217,7 +220,10 @@ class BlitzLassoCV(LassoCV):
         that many folds, a splitter, or an iterable of (train, test) index
         arrays.
     verbose : bool or int, default=False
-        Log the outer iterations of every solve (logger ``"blitzlearn"``).
+        1 draws one progress bar over the folds' solves on stdout, then the
+        refit prints its lines as a single fit with ``verbose=1`` does; 2
+        also prints every solve's lines.  The lines also go to the
+        ``"blitzlearn"`` logger.
     n_jobs : int, default=None
         Number of folds fitted in parallel (joblib); None means 1.
     positive : bool, default=False

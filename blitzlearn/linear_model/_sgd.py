@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """AdaScaleSGDClassifier: minibatch SGD for linear classifiers, simulating S workers."""
 
-import logging
 import math
 from numbers import Integral, Real
 
@@ -20,9 +19,8 @@ from sklearn.utils.validation import (
 from .._adascale import GainEstimator, default_smoothing
 from .._kernels import _sgd as kern
 from .._kernels._columns import as_columns, col_sq_norms, column_bundle
+from .._progress import report
 from ._classifier import check_classification_data
-
-logger = logging.getLogger("blitzlearn")
 
 # the linear rule's warm-up: the first 5.5% of its steps (Goyal et al. 2017,
 # as in the AdaScale paper's baseline)
@@ -115,8 +113,12 @@ default="log_loss"
         ``RandomState.permutation(n)`` (or ``RandomState.randint(n,
         size=n)``) draws, one per epoch of data.
     verbose : int, default=0
-        Log the objective and ``tau`` every epoch of data (logger
-        ``"blitzlearn"``, level INFO).
+        Print progress on stdout: 1 prints one line per scale-invariant epoch
+        (its objective, as in ``objective_history_``, the mean gain of the
+        steps since the last line, ``tau`` and the steps taken) and a final
+        line; 2 adds the step, ``tau`` and learning rate about once per epoch
+        of data.  The same records go to the ``"blitzlearn"`` logger (INFO,
+        DEBUG).
 
     Attributes
     ----------
@@ -261,6 +263,10 @@ default="log_loss"
         self.gain_history_ = result["gains"]
         self.lr_history_ = result["rates"]
         self.objective_history_ = result["objectives"]
+        report(self.verbose, 1, "%s: %d steps, tau %.1f, objective %.10g, "
+               "mean gain %.3f", name, self.n_iter_, self.tau_,
+               self.objective_history_[-1],
+               float(np.mean(self.gain_history_)) if self.n_iter_ else 1.0)
         return self
 
     def _recipe(self, n_samples):
@@ -306,7 +312,7 @@ default="log_loss"
             loss=kern.LOSSES[self.loss], alpha=float(self.alpha),
             fit_intercept=bool(self.fit_intercept), momentum=float(self.momentum),
             scale=S, size=int(self.batch_size), rule=kern.RULES[rule],
-            advance=advance, warmup=max(1.0, math.ceil(WARMUP_FRACTION * steps)),
+            advance=advance, warmup=float(max(1, math.ceil(WARMUP_FRACTION * steps))),
             step_cap=steps, t_si=float(t_si),
             theta=(default_smoothing(S) if self.smoothing is None
                    else float(self.smoothing)),
@@ -412,19 +418,20 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
     order = np.empty(0, dtype=np.int64)
     columns = column_bundle((data, indices, indptr, sparse), d)
     args = kern.recipe_tuple(recipe)
+    shown = [0, 0]  # scale-invariant epochs printed, steps when last printed
     while True:
         status = kern.run_steps(
             columns, Y, sw, row_sq, order, (W, b, V, Vb), (acc, acc_b, total, total_b),
             gain.state, counters, clock, args, (gains, rates, objectives))
+        if verbose:
+            _report_epochs(verbose, shown, counters, clock, gains, rates,
+                           objectives)
         if status == kern.NEED_DATA:
             rest = order[counters[kern.POS]:]
             count = max(1, -(-(chunk - rest.size) // n))
             draws = [draw(n) for _ in range(count)]
             order = np.concatenate([rest] + draws).astype(np.int64, copy=False)
             counters[kern.POS] = 0
-            if verbose:
-                logger.info("AdaScaleSGD: step %d, tau %.1f", counters[kern.T],
-                            clock[kern.TAU])
         elif status == kern.HISTORY_FULL:
             gains = np.concatenate([gains, np.empty_like(gains)])
             rates = np.concatenate([rates, np.empty_like(rates)])
@@ -437,3 +444,25 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
         sigma2=gain.sigma2, mu2=gain.mu2,
         diverged=status == kern.DIVERGED,
     )
+
+
+def _report_epochs(verbose, shown, counters, clock, gains, rates, objectives):
+    """Print the scale-invariant epochs the compiled loop finished since last time.
+
+    One line per epoch: its objective (``objective_history_``), the mean gain
+    of the steps since the last line and ``tau``; ``verbose=2`` adds a line
+    per return of the loop (about one per epoch of data).  ``shown`` holds
+    the epochs printed and the steps taken at the last line, updated here.
+    """
+    t, due = int(counters[kern.T]), int(counters[kern.NEXT_EPOCH])
+    report(verbose, 2, "  step %d  tau %.1f  learning rate %.4g", t,
+           clock[kern.TAU], rates[t - 1] if t else 0.0)
+    n_epochs = objectives.shape[0] - 1
+    if due - 1 <= shown[0]:
+        return
+    gain = float(np.mean(gains[shown[1]:t])) if t > shown[1] else float("nan")
+    for epoch in range(shown[0] + 1, due):
+        report(verbose, 1, "epoch %d/%d  objective %.10g  gain %.3f  tau %.1f  "
+               "steps %d", epoch, n_epochs, objectives[epoch], gain,
+               clock[kern.TAU], t)
+    shown[:] = [due - 1, t]

@@ -64,8 +64,11 @@ class BlitzSVC(BlitzClassifierBase):
         without CuPy or a GPU, never a silent fallback).  Fitted attributes
         are NumPy either way; predictions follow ``X``'s kind.
     verbose : int, default=0
-        Log each outer iteration to the ``blitzlearn`` logger at INFO level
-        when positive.
+        Print progress on stdout: 1 prints one line per outer iteration
+        (objective, duality gap, tolerance, working-set size, components
+        screened so far) and the final certificate; 2 adds each subproblem's
+        details.  The same records go to the ``"blitzlearn"`` logger (INFO
+        for level 1, DEBUG for level 2).
     random_state : int, default=0
         Seed of the order in which dual coordinate descent visits examples;
         the same seed gives the same model.
@@ -75,7 +78,8 @@ class BlitzSVC(BlitzClassifierBase):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Weights ``w``; one row for two classes (of ``classes_[1]``).
+        Weights ``w``; one row for two classes (of ``classes_[1]``).  Float64
+        whatever X's dtype (as ``LinearSVC``'s): ``dual_gap_`` certifies them.
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts ``B * w_b`` (zeros when ``fit_intercept=False``).
     dual_gap_ : ndarray of shape (1,) or (n_classes,)

@@ -3,12 +3,15 @@
 """AdaScale with DistributedDataParallel: a small CNN on scikit-learn's digits.
 
 The ``S = 1`` recipe: batches of 16 images, SGD with momentum 0.9 at rate
-0.05, 30 epochs, the rate divided by 10 at 50% and 75% of the budget.  Run it
-at scale ``S = workers x accumulation``; AdaScale adapts the rate and stops
-when the scale-invariant iteration count ``tau`` reaches the recipe's budget::
+0.02 (``--optimizer adamw``: AdamW at 0.002, weight decay 0.01), 30 epochs,
+the rate divided by 10 at 50% and 75% of the budget.  Run it at scale
+``S = workers x accumulation``; AdaScale adapts the rate and stops when the
+scale-invariant iteration count ``tau`` reaches the recipe's budget::
 
     # S = 1: one process
     python docs/examples/torch_digits_cnn.py
+    # S = 8: one process accumulating 8 micro-batches
+    python docs/examples/torch_digits_cnn.py --accum 8
     # S = 8: two processes, 4 micro-batches each
     torchrun --nproc_per_node=2 docs/examples/torch_digits_cnn.py --accum 4
     # AdaScale's cost per step against plain DDP SGD, in the same processes
@@ -22,6 +25,7 @@ validation accuracy reached it.
 """
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -69,6 +73,13 @@ class Batches:
         return rows.reshape(n_samples, self.size)
 
 
+def make_optimizer(model, args):
+    """The S = 1 recipe's optimizer: SGD with momentum 0.9, or AdamW."""
+    if args.optimizer == "adamw":
+        return torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    return torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+
+
 def accuracy(model, X, y):
     with torch.no_grad():
         return float((model(X).argmax(dim=1) == y).float().mean())
@@ -78,12 +89,11 @@ def train_step(ddp, opt, rows, Xtr, ytr, accum, rank, distributed):
     """Backward passes of one step's micro-batches, then the update."""
     for m in range(accum):
         idx = rows[rank * accum + m]
-        loss = torch.nn.functional.cross_entropy(ddp(Xtr[idx]), ytr[idx]) / accum
-        if distributed and m < accum - 1:
-            with ddp.no_sync():
-                loss.backward()
-        else:
-            loss.backward()
+        # DDP decides at the forward whether this backward all-reduces
+        quiet = distributed and m < accum - 1
+        with ddp.no_sync() if quiet else contextlib.nullcontext():
+            loss = torch.nn.functional.cross_entropy(ddp(Xtr[idx]), ytr[idx])
+            (loss / accum).backward()
     opt.step()
     opt.zero_grad()
 
@@ -102,7 +112,7 @@ def overhead(batches, Xtr, ytr, args, rank, world, distributed, block=50):
         model = network()
         ddp = (torch.nn.parallel.DistributedDataParallel(model) if distributed
                else model)
-        sgd = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+        sgd = make_optimizer(model, args)
         opt = sgd if mode == "plain" else AdaScale(
             sgd, num_gradients_to_accumulate=args.accum,
             ddp_model=ddp if distributed else None)
@@ -129,7 +139,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accum", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="S = 1 rate (default: 0.02 for SGD, 0.002 for AdamW)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-every", type=float, default=50.0)
@@ -142,6 +154,8 @@ def main(argv=None):
                         help="time BLOCKS blocks of 50 steps with AdaScale and as "
                              "many with plain SGD, alternating, and stop")
     args = parser.parse_args(argv)
+    if args.lr is None:
+        args.lr = 0.02 if args.optimizer == "sgd" else 0.002
 
     from blitzlearn.torch import AdaScale
 
@@ -158,7 +172,7 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     model = network()
     ddp = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
-    sgd = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    sgd = make_optimizer(model, args)
     budget = args.epochs * math.ceil(len(ytr) / args.batch_size)
     sched = torch.optim.lr_scheduler.MultiStepLR(
         sgd, milestones=[budget // 2, 3 * budget // 4], gamma=0.1)
