@@ -22,8 +22,10 @@ from blitzlearn._kernels._columns import (
     EMPTY_INDEX,
     JIT,
     JIT_DOT,
+    as_columns,
     col_axpy,
     col_dot,
+    column_bundle,
     layout_kernel,
     vdot,
 )
@@ -92,6 +94,14 @@ def _scaled_dots(data, indices, indptr, n, sparse, v, scale, out):
         out[j] = scale * col_dot(data, indices, indptr, n, sparse, j, v)
 
 
+def _matrix_and_vector(seed, n, d):
+    """A seeded ``(n, d)`` matrix with zeros and a vector of length ``n``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    X[X < 0.2] = 0.0
+    return X, rng.standard_normal(n)
+
+
 def test_layout_kernel_runs_each_layout_and_keeps_the_kernels_identity():
     kernel = layout_kernel(_scaled_dots)
     assert kernel.__name__ == "_scaled_dots"
@@ -99,10 +109,7 @@ def test_layout_kernel_runs_each_layout_and_keeps_the_kernels_identity():
     # Numba names cache files by the first line
     first_line = _scaled_dots.__code__.co_firstlineno
     assert kernel.py_func.__code__.co_firstlineno == first_line
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((9, 4))
-    X[X < 0.2] = 0.0
-    v = rng.standard_normal(9)
+    X, v = _matrix_and_vector(1, 9, 4)
     dense, sparse = np.empty(4), np.empty(4)
     kernel(np.asfortranarray(X).ravel(order="F"), EMPTY_INDEX, EMPTY_INDEX, 9, False,
            v, 2.0, dense)
@@ -113,11 +120,33 @@ def test_layout_kernel_runs_each_layout_and_keeps_the_kernels_identity():
     np.testing.assert_allclose(sparse, 2.0 * X.T @ v, rtol=1e-14, atol=1e-14)
 
 
+def _bundle_dots(X, v, scale, out):
+    """``out = scale * X^T v`` with ``X`` a column bundle."""
+    data, indices, indptr, n, sparse = X
+    for j in range(out.shape[0]):
+        out[j] = scale * col_dot(data, indices, indptr, n, sparse, j, v)
+
+
+def test_layout_kernel_takes_a_column_bundle():
+    kernel = layout_kernel(_bundle_dots)
+    assert kernel.__name__ == "_bundle_dots"
+    first = kernel.py_func.__code__.co_firstlineno
+    assert first == _bundle_dots.__code__.co_firstlineno
+    X, v = _matrix_and_vector(2, 8, 5)
+    for A in (np.asfortranarray(X), sp.csc_matrix(X)):
+        bundle = column_bundle(as_columns(A), 8)
+        assert bundle[3:] == (8, sp.issparse(A))
+        out = np.empty(5)
+        kernel(bundle, v, 3.0, out)
+        np.testing.assert_allclose(out, 3.0 * X.T @ v, rtol=1e-14, atol=1e-14)
+
+
 def test_layout_kernel_needs_a_sparse_argument():
     def no_flag(data, n, out):
         out[0] = n
 
-    with pytest.raises(TypeError, match="no_flag takes no argument named 'sparse'"):
+    with pytest.raises(TypeError,
+                       match="no_flag takes no argument named 'sparse' or 'X'"):
         layout_kernel(no_flag)
 
 

@@ -9,11 +9,13 @@ Every kernel in blitzlearn reads the design matrix through the triple
 - dense input: ``data`` is the Fortran-ordered matrix flattened without a copy
   (``X.ravel(order="F")``), and ``indices``/``indptr`` are empty int32 arrays.
 
-Each primitive holds the dense and the CSC loop side by side and branches on
-the flag, so every algorithm kernel is written once for both layouts.  A kernel
-that takes the flag is declared with :func:`layout_kernel`, which compiles it
-with the flag as a constant, so the machine code of each layout holds its own
-loops only.
+The larger kernels take the five as one tuple, the column bundle ``X =
+(data, indices, indptr, n, sparse)`` (:func:`column_bundle`), so that their
+signatures stay short.  Each primitive holds the dense and the CSC loop side
+by side and branches on the flag, so every algorithm kernel is written once
+for both layouts.  A kernel that takes the flag (or the bundle) is declared
+with :func:`layout_kernel`, which compiles it with the flag as a constant, so
+the machine code of each layout holds its own loops only.
 """
 
 import inspect
@@ -34,11 +36,14 @@ EMPTY_INDEX = np.empty(0, dtype=np.int32)
 
 
 def layout_kernel(func):
-    """Compile a kernel with its ``sparse`` argument as a constant.
+    """Compile a kernel with its layout flag as a constant.
 
-    The kernel's body is inlined (at Numba's IR level) into a dispatcher
-    ``if sparse: body(..., True, ...) else: body(..., False, ...)``, so LLVM
-    folds every test of the flag and each layout's loops compile without the
+    The flag is the argument ``sparse``, or the last entry of the column
+    bundle ``X`` (see :func:`column_bundle`) for a kernel taking an argument
+    named ``X``.  The kernel's body is inlined (at Numba's IR level) into a
+    dispatcher ``if sparse: body(..., True, ...) else: body(..., False, ...)``
+    (the bundle rebuilt with the constant in its last entry), so LLVM folds
+    every test of the flag and each layout's loops compile without the
     other's.  With the flag a runtime value, a pass of the SVM kernel on a9a
     (CSR rows of 14 entries) took twice as long: the dense branch beside each
     short sparse loop kept LLVM from optimising it.  The dispatcher has the
@@ -50,7 +55,7 @@ def layout_kernel(func):
     Parameters
     ----------
     func : function
-        Kernel taking an argument named ``sparse``.
+        Kernel taking an argument named ``sparse`` or ``X``.
 
     Returns
     -------
@@ -59,18 +64,25 @@ def layout_kernel(func):
     """
     signature = inspect.signature(func)
     params = list(signature.parameters)
+    if "X" in params:
+        flag = "X[4]"
+        const = {"X": "(X[0], X[1], X[2], X[3], {})"}
+    elif "sparse" in params:
+        flag = "sparse"
+        const = {"sparse": "{}"}
+    else:
+        raise TypeError(f"{func.__name__} takes no argument named 'sparse' or 'X'")
 
-    def call(flag):
-        args = [flag if name == "sparse" else name for name in params]
+    def call(value):
+        args = [const[name].format(value) if name in const else name
+                for name in params]
         return f"_body({', '.join(args)})"
 
-    if "sparse" not in params:
-        raise TypeError(f"{func.__name__} takes no argument named 'sparse'")
     # padded so that the dispatcher's first line is the kernel's (Numba names
     # its cache files by qualified name and first line)
     source = ("\n" * (func.__code__.co_firstlineno - 1)
               + f"def {func.__name__}{signature}:\n"
-              + f"    if sparse:\n        return {call('True')}\n"
+              + f"    if {flag}:\n        return {call('True')}\n"
               + f"    return {call('False')}\n")
     namespace = {"_body": njit(inline="always")(func)}
     exec(compile(source, inspect.getfile(func), "exec"), namespace)
@@ -80,6 +92,25 @@ def layout_kernel(func):
     dispatcher.__doc__ = func.__doc__
     dispatcher.__wrapped__ = func
     return njit(**JIT)(dispatcher)
+
+
+def column_bundle(cols, n):
+    """The column bundle ``(data, indices, indptr, n, sparse)`` of the kernels.
+
+    Parameters
+    ----------
+    cols : tuple
+        ``(data, indices, indptr, sparse)``, as returned by :func:`as_columns`.
+    n : int
+        Length of the columns.
+
+    Returns
+    -------
+    X : tuple
+        ``(data, indices, indptr, n, sparse)``.
+    """
+    data, indices, indptr, sparse = cols
+    return data, indices, indptr, int(n), bool(sparse)
 
 
 def as_columns(X):

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._jit import njit
 from ._columns import JIT, col_axpy, col_dot, copy_into, layout_kernel, vdot
+from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 
 # An extrapolated point is kept only if it lowers the objective by more than
 # this relative amount: below it the comparison is rounding noise, and noisy
@@ -94,9 +95,12 @@ def anderson_weights(hist, m, width):
 
 
 @layout_kernel
-def lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                   fit_intercept, w, ws, r):
-    """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``."""
+def lasso_residual(X, y, d, inv_d_norm2, fit_intercept, w, ws, r):
+    """``r = y - X w - c d`` with ``c`` optimal; ``w`` must vanish outside ``ws``.
+
+    ``X`` is the column bundle (see :mod:`._columns`).
+    """
+    data, indices, indptr, n, sparse = X
     copy_into(y, r)
     for t in range(ws.shape[0]):
         j = ws[t]
@@ -121,12 +125,13 @@ def lasso_primal(r, w, ws, lam):
 
 
 @layout_kernel
-def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
+def lasso_ws_dual(X, y, r, ws, lam, positive):
     """Dual value of the rescaled residual restricted to ``ws``'s constraints.
 
     Returns ``(D(kappa r), kappa)`` with ``D(theta) = y^T theta - ||theta||^2 / 2``
     and ``kappa = min(1, lam / max_j constraint(a_j^T r))`` over ``ws``.
     """
+    data, indices, indptr, n, sparse = X
     top = 0.0
     for t in range(ws.shape[0]):
         g = col_dot(data, indices, indptr, n, sparse, ws[t], r)
@@ -136,12 +141,13 @@ def lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws, lam, positive):
 
 
 @layout_kernel
-def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                   fit_intercept, w, r, ws, lam, positive, hist, r_acc):
+def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, lam, positive,
+                   hist, r_acc):
     """Replace ``w[ws]`` by the Anderson extrapolation of ``hist`` if it is better.
 
     Returns the work spent (one residual recomputation).
     """
+    data, indices, indptr, n, sparse = X
     n_ws = ws.shape[0]
     m = hist.shape[0] // n_ws - 1
     coefs, ok = anderson_weights(hist, m, n_ws)
@@ -158,8 +164,7 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
         w_old[t] = w[j]
         w[j] = max(acc, 0.0) if positive else acc
         cost += indptr[j + 1] - indptr[j] if sparse else n
-    lasso_residual(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                   fit_intercept, w, ws, r_acc)
+    lasso_residual(X, y, d, inv_d_norm2, fit_intercept, w, ws, r_acc)
     if lasso_primal(r_acc, w, ws, lam) < p_cur - ROUNDING * p_cur:
         copy_into(r_acc, r)
     else:
@@ -169,10 +174,8 @@ def _anderson_step(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
 
 
 @layout_kernel
-def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
-                     fit_intercept, sq_norms_c, d_dots, w, r, ws, lam, positive,
-                     eps, delta, min_work, max_work, max_epochs, n_anderson,
-                     check_every):
+def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
+                     r, ws, lam, positive, budget, n_anderson, check_every):
     """Coordinate descent on the Lasso restricted to the working set ``ws``.
 
     Minimises ``0.5 ||y - X w - c d||^2 + lam ||w||_1`` over ``w[ws]`` (and the
@@ -183,10 +186,11 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     last iterates are extrapolated (Anderson) and the result kept when it lowers
     the objective; every ``check_every`` passes the subproblem gap is checked.
 
-    Stops once at least ``min_work`` entries were touched and both hold:
-    ``gap_W <= eps * delta`` and the lower bound rose by at least
-    ``(1 - eps) / 2 ||r_start - kappa r||^2``; or after ``max_work`` entries or
-    ``max_epochs`` passes.
+    ``X`` is the column bundle (see :mod:`._columns`).  ``budget`` is ``(eps,
+    delta, min_work, max_work, max_epochs)``; the solver stops by the rule of
+    :mod:`._stopping` (work counted in matrix entries touched, ``gamma = 1``,
+    the dual point ``kappa r``), checked every ``check_every`` passes and
+    after the last.
 
     Returns
     -------
@@ -196,6 +200,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     gap : float
         Final subproblem duality gap.
     """
+    data, indices, indptr, n, sparse = X
     n_ws = ws.shape[0]
     pass_cost = 0.0
     for t in range(n_ws):
@@ -211,7 +216,7 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
     work = 0.0
     gap = np.inf
     epoch = 0
-    while epoch < max_epochs:  # the last pass always checks the gap
+    while epoch < budget[4]:  # the last pass always checks the gap
         shift = 0.0
         for t in range(n_ws):
             j = ws[t]
@@ -241,28 +246,22 @@ def lasso_subproblem(data, indices, indptr, n, sparse, y, d, inv_d_norm2,
                 hist[n_hist * n_ws + t] = w[ws[t]]
             n_hist += 1
             if n_hist == n_anderson + 1:
-                work += _anderson_step(data, indices, indptr, n, sparse, y, d,
-                                       inv_d_norm2, fit_intercept, w, r, ws, lam,
-                                       positive, hist, r_acc)
+                work += _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w,
+                                       r, ws, lam, positive, hist, r_acc)
                 # the current iterate opens the next window
                 for t in range(n_ws):
                     hist[t] = w[ws[t]]
                 n_hist = 1
-        if epoch % check_every and epoch < max_epochs and work < max_work:
+        if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
 
         p_now = lasso_primal(r, w, ws, lam)
-        d_now, kappa = lasso_ws_dual(data, indices, indptr, n, sparse, y, r, ws,
-                                     lam, positive)
+        d_now, kappa = lasso_ws_dual(X, y, r, ws, lam, positive)
         work += pass_cost
         gap = p_now - d_now
-        if work >= max_work:
+        if budget_spent(budget, epoch, work):
             break
-        if work >= min_work and gap <= eps * delta:
-            dist2 = 0.0
-            for i in range(n):
-                diff = r_start[i] - kappa * r[i]
-                dist2 += diff * diff
-            if p_start - p_now >= 0.5 * (1.0 - eps) * dist2:
-                break
+        if gap_reached(budget, work, gap) and enough_progress(
+                budget, 1.0, p_start - p_now, sq_distance(r_start, kappa, r)):
+            break
     return epoch, work, gap

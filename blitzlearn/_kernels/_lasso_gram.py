@@ -15,12 +15,12 @@ import numpy as np
 from .._jit import njit
 from ._columns import JIT
 from ._l1 import ROUNDING, anderson_weights, l1_coordinate_step
+from ._stopping import budget_spent, enough_progress, gap_reached
 
 
 @njit(**JIT)
-def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, eps,
-                          delta, min_work, max_work, max_epochs, n_anderson,
-                          check_every):
+def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
+                          n_anderson, check_every):
     """Coordinate descent with Anderson acceleration on the Gram form.
 
     Minimises ``0.5 ||r||^2 + lam ||w||_1`` with ``r = P (y - X_W w)`` over ``w``
@@ -28,9 +28,10 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, eps,
     at the start (computed from the residual); they are then updated by exact
     increments (``||r - s x_t||^2 = ||r||^2 - 2 s g_t + s^2 G_tt``), never
     recomputed from ``b - G w``, whose cancellation would cap the accuracy.
-    Stopping rules and returned values are those of ``lasso_subproblem``; work
-    is counted in Gram entries touched.  A pass visits the coordinates in
-    the order ``visit`` (a permutation of ``range(m)``).
+    Budget, stopping rule (:mod:`._stopping`) and returned values are those
+    of ``lasso_subproblem``; work is counted in Gram entries touched.  A pass
+    visits the coordinates in the order ``visit`` (a permutation of
+    ``range(m)``).
     """
     m = w.shape[0]
     hist = np.empty((n_anderson + 1) * m)
@@ -50,7 +51,7 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, eps,
     work = 0.0
     gap = np.inf
     epoch = 0
-    while epoch < max_epochs:
+    while epoch < budget[4]:
         for s in range(m):
             t = visit[s]
             lip = gram[t, t]
@@ -104,7 +105,7 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, eps,
                 for t in range(m):
                     hist[t] = w[t]
                 n_hist = 1
-        if epoch % check_every and epoch < max_epochs and work < max_work:
+        if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
         l1 = 0.0
         top = 0.0
@@ -115,14 +116,14 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, eps,
         kappa = 1.0 if top <= lam else lam / top
         gap = p_now - (kappa * ry - 0.5 * kappa * kappa * r2)
         work += m
-        if work >= max_work:
+        if budget_spent(budget, epoch, work):
             break
-        if work >= min_work and gap <= eps * delta:
+        if gap_reached(budget, work, gap):
             # ||r_start - kappa r||^2 with r_start^T r = r2_start - g_start^T dw
             cross = r2_start
             for t in range(m):
                 cross -= g_start[t] * (w[t] - w_start[t])
             dist2 = r2_start - 2.0 * kappa * cross + kappa * kappa * r2
-            if p_start - p_now >= 0.5 * (1.0 - eps) * dist2:
+            if enough_progress(budget, 1.0, p_start - p_now, dist2):
                 break
     return epoch, work, gap

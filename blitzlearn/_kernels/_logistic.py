@@ -15,6 +15,7 @@ import numpy as np
 from .._jit import njit
 from ._columns import JIT, col_axpy, col_dot, col_span, layout_kernel, shuffle
 from ._l1 import l1_coordinate_step
+from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 
 # Curvature floor of a sample in the Newton model (keeps confidently
 # classified samples from making a coordinate's curvature exactly zero).
@@ -261,13 +262,14 @@ def state_after_step(y, s, z, r, h, ent, n_evals, loss, fit_intercept):
 
 
 @layout_kernel
-def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
+def _ws_gap(X, y, s, r, ent, ws, lam, primal):
     """Gap of the rescaled residual on the working set's constraints.
 
     Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
     ``sum(r) = 0`` is only approximately met here, which is fine for a
     stopping test (the certificate itself is computed outside).
     """
+    data, indices, indptr, n, sparse = X
     top = 0.0
     for k in range(ws.shape[0]):
         top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
@@ -276,9 +278,8 @@ def _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam, primal):
 
 
 @layout_kernel
-def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
-                        gamma, w, z, ws, lam, eps, delta, min_work, max_work,
-                        max_epochs, seed):
+def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
+                        seed):
     """Proximal Newton on L1-logistic regression restricted to ``ws``.
 
     Minimises ``sum_i s_i log(1 + exp(-y_i z_i)) + lam ||w||_1`` over ``w[ws]``
@@ -295,10 +296,11 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     against 0.40 s with one order per Newton iteration), while the columns'
     own order can need tens of times more passes on correlated columns.
 
-    Stops, after at least ``min_work`` matrix entries, once the working-set gap
-    is at most ``eps * delta`` and the objective dropped by at least
-    ``gamma / 2 (1 - eps) ||r_start - kappa r||^2``; or after ``max_work``
-    entries or ``max_epochs`` coordinate-descent passes in all.
+    ``X`` is the column bundle (see :mod:`._columns`).  ``budget`` is ``(eps,
+    delta, min_work, max_work, max_epochs)``; the solver stops by the rule of
+    :mod:`._stopping` (work in matrix entries, epochs the coordinate-descent
+    passes in all, the dual point ``kappa r``), checked before each Newton
+    iteration.
 
     Returns
     -------
@@ -310,6 +312,7 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     shift : float
         Total change of the intercept.
     """
+    data, indices, indptr, n, sparse = X
     n_ws = ws.shape[0]
     nnz_ws = 0.0
     for k in range(n_ws):
@@ -341,18 +344,13 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
     state = np.uint64(seed)
     while True:
         primal = loss + lam * l1
-        gap, kappa = _ws_gap(data, indices, indptr, n, sparse, y, s, r, ent, ws, lam,
-                             primal)
+        gap, kappa = _ws_gap(X, y, s, r, ent, ws, lam, primal)
         work += nnz_ws + n
-        if epochs >= max_epochs or work >= max_work:
+        if budget_spent(budget, epochs, work):
             break
-        if work >= min_work and gap <= eps * delta:
-            dist2 = 0.0
-            for i in range(n):
-                diff = r_start[i] - kappa * r[i]
-                dist2 += diff * diff
-            if p_start - primal >= 0.5 * gamma * (1.0 - eps) * dist2:
-                break
+        if gap_reached(budget, work, gap) and enough_progress(
+                budget, gamma, p_start - primal, sq_distance(r_start, kappa, r)):
+            break
         # -- quadratic model: weighted column statistics ---------------------
         h_sum = 0.0
         r_sum = 0.0
@@ -457,7 +455,7 @@ def logistic_subproblem(data, indices, indptr, n, sparse, y, s, fit_intercept,
                     q[i] -= h[i] * pending
             work += visited + n
             epochs += 1
-            if epochs >= max_epochs:
+            if epochs >= budget[4]:
                 break
             if n_pass == 0:
                 first = viol

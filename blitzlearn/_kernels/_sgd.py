@@ -40,6 +40,16 @@ NEED_DATA, DONE, HISTORY_FULL, DIVERGED = 0, 1, 2, 3
 T, POS, NEXT_EPOCH = 0, 1, 2
 TAU, W_SQ = 0, 1
 
+# the entries of the recipe tuple that run_steps takes, in order
+RECIPE = ("loss", "alpha", "fit_intercept", "momentum", "scale", "size", "rule",
+          "advance", "warmup", "step_cap", "t_si", "theta", "schedule", "eta0",
+          "decay", "milestones", "epoch_len")
+
+
+def recipe_tuple(recipe):
+    """The entries :data:`RECIPE` of the dict ``recipe``, as a tuple."""
+    return tuple(recipe[name] for name in RECIPE)
+
 
 @njit(**JIT)
 def loss_value(loss, m):
@@ -204,12 +214,16 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
 
 
 @njit(**JIT)  # its calls of the layout kernels below pick the layout
-def run_steps(data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, Wb, V, Vb,
-              acc, acc_b, total, total_b, gain_state, counters, clock, loss,
-              alpha, fit_intercept, momentum, scale, size, rule, advance, warmup,
-              step_cap, t_si, theta, schedule, eta0, decay, milestones,
-              epoch_len, gains, rates, objectives):
+def run_steps(X, Y, sw, row_sq, order, model, scratch, gain_state, counters, clock,
+              recipe, history):
     """Take optimizer steps until the data, the history or the budget runs out.
+
+    The arguments come grouped: ``X`` is the column bundle of ``X^T`` (see
+    :mod:`._columns`), ``model`` is ``(W, Wb, V, Vb)`` (weights, intercepts
+    and their momentum buffers), ``scratch`` is ``(acc, acc_b, total,
+    total_b)`` (see :func:`batch_gradients`), ``recipe`` the entries
+    :data:`RECIPE` (see :func:`recipe_tuple`) and ``history`` is ``(gains,
+    rates, objectives)``, filled step by step (objectives by epoch).
 
     The loop state lives in the arrays: ``counters`` holds the step count
     ``t``, the position in ``order`` and the next scale-invariant epoch
@@ -225,6 +239,13 @@ def run_steps(data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, Wb, V, 
 
     Returns NEED_DATA, DONE, HISTORY_FULL or DIVERGED.
     """
+    data, indices, indptr, d, sparse = X
+    W, Wb, V, Vb = model
+    acc, acc_b, total, total_b = scratch
+    (loss, alpha, fit_intercept, momentum, scale, size, rule, advance, warmup,
+     step_cap, t_si, theta, schedule, eta0, decay, milestones,
+     epoch_len) = recipe
+    gains, rates, objectives = history
     n_out = W.shape[0]
     n_epochs = objectives.shape[0] - 1
     chunk = scale * size

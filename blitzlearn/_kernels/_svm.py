@@ -13,6 +13,7 @@ import numpy as np
 
 from .._jit import njit
 from ._columns import JIT, add_cols, col_axpy, col_dot, layout_kernel, shuffle
+from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 
 
 @njit(inline="always")
@@ -143,8 +144,8 @@ def _select_breakpoint(slope, d_sq, cuts, jumps, m):
 
 
 @layout_kernel
-def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
-            total_alpha, w, b_fixed, c_fixed, v, m_v, m_w, cuts, jumps):
+def _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m_w,
+            cuts, jumps):
     """Relaxed gap on the working set, at the best point of ``[v, w]``.
 
     The relaxed primal is ``P_W(z) = |z|^2/2 + sum_{i in W} u_i max(0, 1 -
@@ -153,8 +154,10 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     ``t`` of ``W`` is row ``i = rows[t]`` of the matrix given and entry ``i``
     of ``y``, ``upper`` and ``m_v`` (its margin at ``v``).  ``m_w[t]``
     receives example ``t``'s margin at ``w``; ``cuts`` and ``jumps`` are
-    scratch.  Returns ``(min_s P_W(v + s (w - v)) - D, D)``.
+    scratch.  ``X`` is the column bundle of ``X^T``.  Returns
+    ``(min_s P_W(v + s (w - v)) - D, D)``.
     """
+    data, indices, indptr, dim, sparse = X
     v_sq = 0.0
     v_dot = 0.0
     d_sq = 0.0
@@ -191,9 +194,8 @@ def _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper, bias,
 
 
 @layout_kernel
-def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
-                   sq_norms, alpha, w, b_fixed, c_fixed, v, m_v, m_w, seed, eps,
-                   delta, min_work, max_work, max_epochs, check_every):
+def svm_subproblem(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed,
+                   v, m_v, m_w, seed, budget, check_every):
     """Dual coordinate descent on the working set (Hsieh et al., 2008).
 
     Example ``t`` of the working set is row ``i = rows[t]`` of the matrix
@@ -214,10 +216,12 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     best point between the outer upper point ``v`` and ``w``: at ``w`` alone
     it lags far behind the dual.
 
-    Stops, after at least ``min_work`` entries, once the relaxed gap is at
-    most ``eps * delta`` and the dual rose by at least
-    ``(1 - eps) / 2 |w_start - w|^2``; or after ``max_work`` entries or
-    ``max_epochs`` passes.
+    ``X`` is the column bundle of ``X^T`` (``(data, indices, indptr, dim,
+    sparse)``, see :mod:`._columns`).  ``budget`` is ``(eps, delta, min_work,
+    max_work, max_epochs)``; the solver stops by the rule of :mod:`._stopping`
+    (work in matrix entries, ``gamma = 1``, the progress that of the dual
+    ``D``, the dual point ``w``), checked every ``check_every`` passes and
+    after the last.
 
     Returns
     -------
@@ -226,6 +230,7 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     gap : float
         Relaxed gap at the last check.
     """
+    data, indices, indptr, dim, sparse = X
     n_ws = rows.shape[0]
     order = rows.astype(np.int32)  # the shuffled examples (n < 2**31)
     pass_cost = float(n_ws)
@@ -250,7 +255,7 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
     # next gap check, which restores every example.
     n_active = n_ws
     pg_max, pg_min = np.inf, -np.inf
-    while epoch < max_epochs:
+    while epoch < budget[4]:
         state = shuffle(order, n_active, state)
         new_max, new_min = -np.inf, np.inf
         keep = 0
@@ -293,23 +298,18 @@ def svm_subproblem(data, indices, indptr, dim, sparse, rows, y, upper, bias,
         pg_min = new_min if new_min < 0.0 else -np.inf
         epoch += 1
         work += visited + n_active
-        if epoch % check_every and epoch < max_epochs and work < max_work:
+        if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
-        gap, dual = _ws_gap(data, indices, indptr, dim, sparse, rows, y, upper,
-                            bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m_w,
-                            cuts, jumps)
+        gap, dual = _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed,
+                            c_fixed, v, m_v, m_w, cuts, jumps)
         work += pass_cost
         for t in range(n_ws):  # every example again after a check
             order[t] = rows[t]
         n_active = n_ws
         pg_max, pg_min = np.inf, -np.inf
-        if work >= max_work:
+        if budget_spent(budget, epoch, work):
             break
-        if work >= min_work and gap <= eps * delta:
-            dist2 = 0.0
-            for k in range(w.shape[0]):
-                diff = w[k] - w_start[k]
-                dist2 += diff * diff
-            if dual - d_start >= 0.5 * (1.0 - eps) * dist2:
-                break
+        if gap_reached(budget, work, gap) and enough_progress(
+                budget, 1.0, dual - d_start, sq_distance(w, 1.0, w_start)):
+            break
     return epoch, work, gap

@@ -25,8 +25,10 @@ feasible ``theta`` and the gap is ``P(w, c) - D(theta)``.
 
 import numpy as np
 
+from .._kernels._columns import column_bundle
 from .._kernels._l1 import lasso_residual, lasso_subproblem
 from .._kernels._lasso_gram import lasso_gram_subproblem
+from .._kernels._stopping import make_budget
 from ._gram import WorkingSetGram, gram_budget
 from ._l1 import L1DualProblem
 
@@ -119,9 +121,8 @@ class LassoProblem(L1DualProblem):
     # -- the squared loss ----------------------------------------------------
     def _residual(self):
         """``r = y - X w - c d`` with the optimal ``c``, recomputed exactly."""
-        data, indices, indptr, sparse = self.cols
         r = np.empty(self.n)
-        lasso_residual(data, indices, indptr, self.n, sparse, self.y, self.d,
+        lasso_residual(column_bundle(self.cols, self.n), self.y, self.d,
                        1.0 / self.d_norm2, self.fit_intercept, self.w,
                        np.flatnonzero(self.w), r)
         self.r = r
@@ -171,12 +172,12 @@ class LassoProblem(L1DualProblem):
             self._gram_gap = gap
             return self._solve_gram(working_set, eps, gap, min_work, max_work,
                                     max_epochs)
-        data, indices, indptr, sparse = self.cols
         return lasso_subproblem(
-            data, indices, indptr, self.n, sparse, self.y, self.d,
-            1.0 / self.d_norm2, self.fit_intercept, self.sq_norms, self.d_dots,
-            self.w, self.r, working_set, self.lam, self.positive, eps, gap,
-            min_work, max_work, max_epochs, N_ANDERSON, N_ANDERSON)
+            column_bundle(self.cols, self.n), self.y, self.d, 1.0 / self.d_norm2,
+            self.fit_intercept, self.sq_norms, self.d_dots, self.w, self.r,
+            working_set, self.lam, self.positive,
+            make_budget(eps, gap, min_work, max_work, max_epochs), N_ANDERSON,
+            N_ANDERSON)
 
     def _solve_gram(self, ws, eps, gap, min_work, max_work, max_epochs):
         """Solve the working-set subproblem in Gram form (small working sets).
@@ -200,8 +201,9 @@ class LassoProblem(L1DualProblem):
         build = ws.size * float(self.costs[ws].sum()) / 8 + 2 * self.costs[ws].sum()
         epochs, work, sub_gap = lasso_gram_subproblem(
             gram, np.argsort(ws), b, w_ws, g, float(self.r @ self.r),
-            float(self.y @ self.r), self.lam, self.positive, eps, gap, min_work,
-            max_work, max_epochs, N_ANDERSON, N_ANDERSON)
+            float(self.y @ self.r), self.lam, self.positive,
+            make_budget(eps, gap, min_work, max_work, max_epochs), N_ANDERSON,
+            N_ANDERSON)
         self.w[ws] = w_ws
         self._residual()
         return epochs, work + build, sub_gap

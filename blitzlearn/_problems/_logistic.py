@@ -25,7 +25,7 @@ minorant's centre is ``r_i = s_i y_i sigma(-y_i z_i)`` at the scores
 
 import numpy as np
 
-from .._kernels._columns import add_cols, xt_dot
+from .._kernels._columns import add_cols, column_bundle, xt_dot
 from .._kernels._gram import gram_finish, row_pair_count
 from .._kernels._logistic import (
     armijo_step,
@@ -37,6 +37,12 @@ from .._kernels._logistic import (
     state_after_step,
 )
 from .._kernels._logistic_gram import gram_model_cd
+from .._kernels._stopping import (
+    budget_spent,
+    enough_progress,
+    gap_reached,
+    make_budget,
+)
 from ._gram import add_gram_rows, gram_budget
 from ._l1 import L1DualProblem
 
@@ -223,9 +229,10 @@ class LogisticProblem(L1DualProblem):
 
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        budget = make_budget(eps, gap, min_work, max_work, max_epochs)
         nnz = float(self.costs[working_set].sum())
         m = working_set.size
-        data, indices, indptr, sparse = self.cols
+        _, indices, indptr, sparse = self.cols
         # a Gram-form Newton iteration costs the build plus passes of m^2
         if (GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz
                 and m * m <= self._gram_entries):
@@ -234,18 +241,17 @@ class LogisticProblem(L1DualProblem):
             else:
                 build = self.n * m ** 2 / 8.0  # BLAS
             if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
-                return self._solve_gram(working_set, build, eps, gap, min_work,
-                                        max_work, max_epochs)
+                return self._solve_gram(working_set, build, budget)
         epochs, work, sub_gap, shift = logistic_subproblem(
-            data, indices, indptr, self.n, sparse, self.y, self.s,
-            self.fit_intercept, self.gamma, self.w, self.z, working_set,
-            self.lam, eps, gap, min_work, max_work, max_epochs, self._n_solves)
+            column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
+            self.gamma, self.w, self.z, working_set, self.lam, budget,
+            self._n_solves)
         self._n_solves += 1
         self.c += shift
         self._residual(rescore=False)  # z was updated in place by the kernel
         return epochs, work, sub_gap
 
-    def _solve_gram(self, ws, build, eps, delta, min_work, max_work, max_epochs):
+    def _solve_gram(self, ws, build, budget):
         """Proximal Newton on the working set with the model in Gram form.
 
         ``X`` is read in place (no copy of the working set's columns): the
@@ -281,13 +287,12 @@ class LogisticProblem(L1DualProblem):
             g = xt(r)
             sub_gap, theta = self._dual_gap_on(g, l1)
             work += nnz + self.n
-            if passes >= max_epochs or work >= max_work:
+            if budget_spent(budget, passes, work):
                 break
-            if work >= min_work and sub_gap <= eps * delta:
-                dist2 = float(((r_start - theta) ** 2).sum())
-                if p_start - (self.loss + lam * l1) >= (
-                        0.5 * self.gamma * (1.0 - eps) * dist2):
-                    break
+            if gap_reached(budget, work, sub_gap) and enough_progress(
+                    budget, self.gamma, p_start - (self.loss + lam * l1),
+                    float(((r_start - theta) ** 2).sum())):
+                break
             # -- the Newton model, intercept eliminated ------------------------
             hx = xt(h) if self.fit_intercept else None  # for the centring only
             h_sum, r_sum = float(h.sum()), float(r.sum())

@@ -26,7 +26,8 @@ import numpy as np
 
 from .._engine._contract import Certificate, ModelProblem, RowPasses
 from .._kernels._capsules import HYPERPLANE, capsule_priorities
-from .._kernels._columns import as_columns, col_sq_norms
+from .._kernels._columns import as_columns, col_sq_norms, column_bundle
+from .._kernels._stopping import make_budget
 from .._kernels._svm import (
     add_rows,
     hinge_sum,
@@ -286,14 +287,13 @@ class SVMProblem(ModelProblem, RowPasses):
             examples = tuple(a[ws] for a in examples)
         else:
             columns, rows = self.rows, ws
-        data, indices, indptr, sparse = columns
         y, upper, sq_norms, alpha, m_v = examples
         m_w = np.empty(ws.size)
         result = svm_subproblem(
-            data, indices, indptr, self.dim, sparse, rows, y, upper, self.bias,
-            sq_norms, alpha, self.w, fixed_w, fixed_u, self.v, m_v, m_w,
-            self.seed + self._n_solves, eps, gap, min_work, max_work, max_epochs,
-            CHECK_EVERY)
+            column_bundle(columns, self.dim), rows, y, upper, self.bias, sq_norms,
+            alpha, self.w, fixed_w, fixed_u, self.v, m_v, m_w,
+            self.seed + self._n_solves,
+            make_budget(eps, gap, min_work, max_work, max_epochs), CHECK_EVERY)
         if alpha is not self.alpha:
             self.alpha[ws] = alpha
         self._ws_margins = (ws, m_w) if result[0] > 0 else None

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 
 from .._adascale import GainEstimator, default_smoothing
 from .._kernels import _sgd as kern
-from .._kernels._columns import as_columns, col_sq_norms
+from .._kernels._columns import as_columns, col_sq_norms, column_bundle
 from .._progress import report
 from ._classifier import check_classification_data
 
@@ -416,13 +416,13 @@ def _train(X, Y, sw, recipe, draw, verbose=0):
     objectives[0] = kern.objective(data, indices, indptr, d, sparse, Y, sw, W,
                                    b, recipe["alpha"], recipe["loss"])
     order = np.empty(0, dtype=np.int64)
-    args = {k: v for k, v in recipe.items() if k != "n_epochs"}
+    columns = column_bundle((data, indices, indptr, sparse), d)
+    args = kern.recipe_tuple(recipe)
     shown = [0, 0]  # scale-invariant epochs printed, steps when last printed
     while True:
         status = kern.run_steps(
-            data, indices, indptr, d, sparse, Y, sw, row_sq, order, W, b, V, Vb, acc,
-            acc_b, total, total_b, gain.state, counters, clock,
-            gains=gains, rates=rates, objectives=objectives, **args)
+            columns, Y, sw, row_sq, order, (W, b, V, Vb), (acc, acc_b, total, total_b),
+            gain.state, counters, clock, args, (gains, rates, objectives))
         if verbose:
             _report_epochs(verbose, shown, counters, clock, gains, rates,
                            objectives)
