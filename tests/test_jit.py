@@ -60,6 +60,14 @@ builtins.open = io.open = _checked_open
 os.open, os.mkdir = _checked_os_open, _checked_mkdir
 """
 
+# The copy stands alone: the test environment's own installed blitzlearn,
+# whose cache may hold the same sources' kernels (pip install . builds it),
+# must not be found through the package metadata (see installed_cache).
+ALONE_PRELUDE = """
+import importlib.metadata
+importlib.metadata.distributions = lambda **kwargs: iter(())
+"""
+
 KERNEL_CALL = """
 import json, warnings
 warnings.simplefilter("always")
@@ -119,6 +127,7 @@ def _run(code, *, site, home, read_only=(), **env):
                     **env)
     if read_only:
         code = READ_ONLY_PRELUDE.format(roots=[str(p) for p in read_only]) + code
+    code = ALONE_PRELUDE + code
     done = subprocess.run([sys.executable, "-c", code], env=full_env, cwd=home.parent,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
