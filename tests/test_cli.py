@@ -117,8 +117,10 @@ def test_rows_appear_while_the_job_runs(tmp_path):
     lines += proc.stdout.readlines()
     proc.wait()
     # the row came while the job was running: had the output been held back
-    # to the end, the job's last line would have been in the pipe with it
-    assert lines[-1].startswith("| /") or lines[-1].startswith("| ")
+    # to the end, the job's last line ("total ...") would have been in the
+    # pipe with it (a fast job may have printed a few more lines before the
+    # kill took effect)
+    assert any(line.startswith("| /") for line in lines)
     assert not [line for line in lines if line.startswith("total ")]
     assert lines[0].startswith(f"{path} (150x4, 600 nnz): labels read as a "
                                "classification target (3 classes)")
