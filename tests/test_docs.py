@@ -67,7 +67,8 @@ def test_pages_are_built(built_site):
                  "user_guide/objectives", "user_guide/certificate",
                  "user_guide/working_sets", "user_guide/device",
                  "user_guide/adascale", "user_guide/torch",
-                 "developers/adding_a_model", "auto_examples/index"]:
+                 "changelog", "developers/adding_a_model",
+                 "auto_examples/index"]:
         assert (built_site / f"{page}.html").is_file(), page
 
 
