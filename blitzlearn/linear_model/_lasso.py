@@ -277,13 +277,13 @@ class BlitzLasso(RegressorMixin, LinearModel):
                                  max_epochs=self.max_epochs,
                                  verbose=self.verbose, name=name, stacklevel=4)
 
-        self.coef_ = problem.w.astype(dtype)
+        coef, intercept = problem.result()
+        self.coef_ = coef.astype(dtype)
         if not np.all(np.isfinite(self.coef_)):
             raise ValueError(
                 "Coefficients are not finite; the input data may be badly scaled."
             )
-        self.intercept_ = (dtype.type(problem.intercept())
-                           if self.fit_intercept else 0.0)
+        self.intercept_ = dtype.type(intercept) if self.fit_intercept else 0.0
         self.dual_gap_ = result.gap
         self.n_iter_ = result.n_iter
         self.device_ = device
