@@ -13,13 +13,21 @@ so that the GPU code path runs, and is tested, on machines without a GPU.
 """
 
 import contextlib
+import functools
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._device import GPU_INSTALL_HINT, device_index, is_cupy_object, resolve_device
-from ._validation import canonical_sparse, check_magnitudes
+from ._validation import (
+    canonical_sparse,
+    check_magnitudes,
+    check_sparse_format,
+    kernel_input,
+    scale_rows,
+    single_target,
+)
 
 
 class ArrayBackend:
@@ -109,8 +117,22 @@ def cuda_backend(device, estimator_name):
     return ArrayBackend(cupy, cusparse, index)
 
 
+def _on_its_device(method):
+    """Run a :class:`DeviceMatrix` method with the matrix's device current."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self.backend.activate():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class DeviceMatrix:
     """A design matrix on a device, components as columns, with a host mirror.
+
+    Every method makes the matrix's device the current one, so that the
+    problems reading it need not know which device that is.
 
     ``A`` is the device copy in float64: CSC or Fortran-ordered dense, its
     columns the BlitzWS components (``X`` for the L1 models, ``X^T`` for the
@@ -155,20 +177,24 @@ class DeviceMatrix:
     def _dev(self, v):
         return self.backend.xp.asarray(v, dtype=np.float64)
 
+    @_on_its_device
     def rmatvec(self, v):
         """``A^T v`` as a host vector (one value per component)."""
         return self.backend.to_host(self.A.T @ self._dev(v)).ravel()
 
+    @_on_its_device
     def matvec(self, u):
         """``A u`` as a host vector."""
         return self.backend.to_host(self.A @ self._dev(u)).ravel()
 
+    @_on_its_device
     def column_sq_norms(self):
         """Squared norm of every column, on the host."""
         xp, A = self.backend.xp, self.A
         sq = A.multiply(A).sum(axis=0) if self.sparse else (A * A).sum(axis=0)
         return self.backend.to_host(xp.asarray(sq)).ravel()
 
+    @_on_its_device
     def column_counts(self):
         """Stored entries of every column (rows for dense), float64 on the host."""
         if self.sparse:
@@ -179,6 +205,7 @@ class DeviceMatrix:
         """Whether the host matrix holds the columns ``cols``."""
         return self._fetched is None or bool(self._fetched[cols].all())
 
+    @_on_its_device
     def ensure(self, cols):
         """Copy the columns ``cols`` (host indices) to the host mirror."""
         if self._fetched is None or cols.size == 0:
@@ -202,17 +229,130 @@ class DeviceMatrix:
         self.host.indices[where] = to_host(A.indices[where_dev])
 
 
-def resolve_backend(estimator, X):
-    """``(device, backend, on_device)`` of a fit on ``X``.
+def resolve_backend(device, X, name):
+    """``(device, backend, on_device)`` of a fit on ``X`` with ``device=device``.
 
     ``backend`` is None for a CPU fit; ``on_device`` says that ``X`` is CuPy
     input that stays on its GPU.  Raises as :func:`resolve_device` and
-    :func:`cuda_backend` do.
+    :func:`cuda_backend` do.  Every fit, path and CV resolves its backend
+    here (the tests swap in :func:`numpy_backend` at this one point).
+    """
+    device = resolve_device(device, X, name)
+    if device == "cpu":
+        return device, None, False
+    if _stand_in is not None:
+        return device, numpy_backend(), _stand_in["device_input"]
+    return device, cuda_backend(device, name), is_cupy_object(X)
+
+
+_stand_in = None  # set by stand_in_backend
+
+
+@contextlib.contextmanager
+def stand_in_backend(*, device_input=False):
+    """Within the block, CUDA fits run on :func:`numpy_backend` (for tests).
+
+    Every fit, path and CV asked for ``device="cuda"`` then runs the GPU code
+    path on NumPy/SciPy, on machines without a GPU.  ``device_input`` makes
+    the estimators treat host ``X`` as input already on the device (validated
+    there and mirrored on demand, as CuPy input is).
+    """
+    global _stand_in
+    previous, _stand_in = _stand_in, {"device_input": device_input}
+    try:
+        yield
+    finally:
+        _stand_in = previous
+
+
+class FitData:
+    """A fit's validated data, on the device the fit runs on.
+
+    The one switch point between the backends for the estimators: they read
+    ``y``, ``dtype`` and ``device``, may scale the rows of ``X``
+    (:meth:`scale_rows`) and hand :meth:`design` to
+    :func:`~blitzlearn._problems.build_problem`, never asking where ``X`` is.
+
+    Attributes
+    ----------
+    X : host matrix, or device matrix for CuPy input
+        Validated, in the layout the problems read (CSC / Fortran-ordered
+        for ``"columns"``, CSR / C-ordered for ``"rows"``, device input as
+        :func:`check_device_input` returns it).
+    y : ndarray
+        The target on the host (float64 for a regression, labels as given
+        otherwise).
+    dtype : numpy dtype
+        The float dtype of ``X`` (float64 for integer X).
+    device : str
+        ``"cpu"`` or ``"cuda[:N]"``.
+    """
+
+    def __init__(self, X, y, dtype, device, backend, on_device, layout):
+        self.X, self.y, self.dtype, self.device = X, y, np.dtype(dtype), device
+        self._backend, self._on_device, self._layout = backend, on_device, layout
+
+    def scale_rows(self, scale):
+        """Replace ``X`` by ``diag(scale) @ X`` (a new matrix; ``layout="columns"``)."""
+        if self._on_device:
+            self.X = scale_device_rows(self._backend, self.X, scale)
+        else:
+            self.X = scale_rows(self.X, scale)
+
+    def design(self):
+        """``X`` as the problems take it: the host matrix or a :class:`DeviceMatrix`."""
+        return place(self.X, self._layout, self._backend,
+                     device_input=self._on_device, dtype=self.dtype)
+
+
+def place(X, layout, backend, *, device_input=False, dtype=None):
+    """``X`` where a solve on ``backend`` reads it: itself on the CPU (None).
+
+    Otherwise the :class:`DeviceMatrix` of :func:`device_design`.
+    """
+    if backend is None:
+        return X
+    with backend.activate():
+        return device_design(backend, X, layout, device_input=device_input,
+                             dtype=dtype)
+
+
+def fit_data(estimator, X, y, *, layout, regression):
+    """Validate ``fit``'s ``X`` and ``y`` on the estimator's device: a :class:`FitData`.
+
+    Host input gets ``validate_data`` (sparse CSC, CSR or COO; float64 or
+    float32; ``y`` numeric and float64 with ``regression``) and
+    :func:`~blitzlearn._validation.kernel_input` (canonical sparse on a copy,
+    magnitudes); CuPy input that stays on its GPU gets the same checks
+    there (:func:`check_device_input`).  ``y`` must have one output.
     """
     name = type(estimator).__name__
-    device = resolve_device(estimator.device, X, name)
-    backend = None if device == "cpu" else cuda_backend(device, name)
-    return device, backend, backend is not None and is_cupy_object(X)
+    device, backend, on_device = resolve_backend(estimator.device, X, name)
+    y = host_copy(y)
+    if on_device:
+        with backend.activate():
+            X, y, dtype = check_device_input(estimator, X, y, backend, layout)
+        if regression:
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y = single_target(y, name) if regression else y
+    else:
+        X = host_copy(X)
+        check_sparse_format(X, name)
+        X, y = validate_data(
+            estimator, X, y, accept_sparse=["csc", "csr", "coo"],
+            dtype=[np.float64, np.float32],
+            order="F" if layout == "columns" else "C", y_numeric=regression,
+            multi_output=True,
+        )
+        if regression:
+            # numeric before the magnitude check reads it (a string y raises
+            # "could not convert string to float")
+            y = np.asarray(single_target(y, name), dtype=np.float64)
+            X = kernel_input(X, layout, name, y)
+        else:
+            X = kernel_input(X, layout, name)
+        dtype = X.dtype
+    return FitData(X, y, dtype, device, backend, on_device, layout)
 
 
 def host_copy(a):

@@ -85,11 +85,16 @@ def test_warning_names_max_epochs(entry):  # (LassoCV has no max_epochs)
 
 
 def test_labels_print_as_plain_values():
-    for labels, shown in [(LABELS, "(class 1.0)"),
-                          (np.where(LABELS > 0, "b", "a"), "(class 'b')")]:
+    # one-vs-rest: each problem's warning names its class as the user wrote it
+    three = np.where(X[:, 0] > 0.5, 2.0, LABELS)
+    for labels, shown in [(three, ["(class 0.0 ", "(class 1.0 ", "(class 2.0 "]),
+                          (np.array(["a", "b", "c"])[three.astype(int)],
+                           ["(class 'a' ", "(class 'b' ", "(class 'c' "])]:
         messages = _messages(lambda labels=labels: BlitzSVC(
             C=100.0, max_iter=1).fit(X, labels))
-        assert messages and all(shown in m for m in messages), messages
+        assert len(messages) == 3, messages
+        for message, label in zip(messages, shown, strict=True):
+            assert message.startswith(f"BlitzSVC {label}against the rest"), message
 
 
 def test_svc_zero_tolerance_says_why():

@@ -19,14 +19,13 @@ from _logistic_reference import logistic_objective
 from _svm_reference import primal_objective
 from sklearn.datasets import make_classification
 
-import blitzlearn.linear_model._classifier as classifier_module
-import blitzlearn.linear_model._lasso as lasso_module
 from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
 from blitzlearn._backend import (
     DeviceMatrix,
     check_device_input,
     device_design,
     numpy_backend,
+    stand_in_backend,
 )
 
 ESTIMATORS = ["lasso", "logistic", "svc"]
@@ -74,34 +73,25 @@ def _objective(kind, model, X, y):
     return total
 
 
-def _fit_on_stand_in(monkeypatch, model, X, y, device_input):
+def _fit_on_stand_in(model, X, y, device_input):
     """Fit with ``device="cuda"`` on the NumPy stand-in backend.
 
     ``device_input`` makes the estimator take ``X`` as device input (validated
     and mirrored on demand), as it does CuPy input.
     """
-    with monkeypatch.context() as patch:
-        _use_stand_in(patch, device_input)
+    with stand_in_backend(device_input=device_input):
         return model.set_params(device="cuda").fit(X, y)
-
-
-def _use_stand_in(patch, device_input):
-    def stand_in(estimator, X):
-        return "cuda", numpy_backend(), device_input
-
-    for module in (lasso_module, classifier_module):
-        patch.setattr(module, "resolve_backend", stand_in)
 
 
 @pytest.mark.parametrize("device_input", [False, True], ids=["host-X", "device-X"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("kind", ESTIMATORS)
-def test_stand_in_backend_matches_cpu_backend(monkeypatch, kind, sparse, dtype,
+def test_stand_in_backend_matches_cpu_backend(kind, sparse, dtype,
                                               device_input):
     X, y = _data(kind, sparse, dtype)
     cpu = _estimator(kind).fit(X, y)
-    gpu = _fit_on_stand_in(monkeypatch, _estimator(kind), X, y, device_input)
+    gpu = _fit_on_stand_in(_estimator(kind), X, y, device_input)
     assert gpu.device_ == "cuda" and cpu.device_ == "cpu"
     assert isinstance(gpu.coef_, np.ndarray)
     assert gpu.coef_.dtype == _coef_dtype(kind, dtype)
@@ -113,7 +103,7 @@ def test_stand_in_backend_matches_cpu_backend(monkeypatch, kind, sparse, dtype,
 
 
 @pytest.mark.parametrize("device_input", [False, True], ids=["host-X", "device-X"])
-def test_stand_in_float32_lasso_certifies_the_rounded_model(monkeypatch,
+def test_stand_in_float32_lasso_certifies_the_rounded_model(
                                                             device_input):
     # the device problem's host mirror is float64: the rounding to X's dtype
     # must come from X, not from the mirror (y's mean of 1e4 makes the float32
@@ -123,7 +113,7 @@ def test_stand_in_float32_lasso_certifies_the_rounded_model(monkeypatch,
     y = (X.astype(np.float64) @ np.array([1.0, -2, 0, 0, 3])
          + 0.01 * rng.standard_normal(40) + 12345.678)
     cpu = BlitzLasso(alpha=1e-3, tol=1e-8).fit(X, y)
-    gpu = _fit_on_stand_in(monkeypatch, BlitzLasso(alpha=1e-3, tol=1e-8), X, y,
+    gpu = _fit_on_stand_in(BlitzLasso(alpha=1e-3, tol=1e-8), X, y,
                            device_input)
     assert gpu.coef_.dtype == np.float32
     # the same rounded model, charged the same rounding cost (about 1.6e-8)
@@ -133,27 +123,26 @@ def test_stand_in_float32_lasso_certifies_the_rounded_model(monkeypatch,
 
 
 @pytest.mark.parametrize("kind", ["logistic", "svc"])
-def test_stand_in_one_vs_rest_and_warm_start(monkeypatch, kind):
+def test_stand_in_one_vs_rest_and_warm_start(kind):
     X, y = _data(kind, True, np.float64, n_classes=3)
     cpu = _estimator(kind).fit(X, y)
-    gpu = _fit_on_stand_in(monkeypatch, _estimator(kind, warm_start=True), X, y,
+    gpu = _fit_on_stand_in(_estimator(kind, warm_start=True), X, y,
                            True)
     assert abs(_objective(kind, gpu, X, y) - _objective(kind, cpu, X, y)) <= (
         1e-7 * _objective(kind, cpu, X, y))
     # a warm start from nonzero weights: those columns are mirrored up front
     gpu.set_params(C=gpu.C * 2)
-    again = _fit_on_stand_in(monkeypatch, gpu, X, y, True)
+    again = _fit_on_stand_in(gpu, X, y, True)
     ref = _estimator(kind).set_params(C=gpu.C).fit(X, y)
     assert abs(_objective(kind, again, X, y) - _objective(kind, ref, X, y)) <= (
         1e-7 * _objective(kind, ref, X, y))
 
 
-def test_stand_in_lasso_sample_weight_and_warm_start(monkeypatch):
+def test_stand_in_lasso_sample_weight_and_warm_start():
     X, y = make_data(100, 150, sparse=True, random_state=5)
     sw = np.linspace(0.5, 2.0, X.shape[0])
     cpu = BlitzLasso(alpha=0.02, tol=1e-12).fit(X, y, sample_weight=sw)
-    with monkeypatch.context() as patch:
-        _use_stand_in(patch, True)
+    with stand_in_backend(device_input=True):
         gpu = BlitzLasso(alpha=0.02, tol=1e-12, device="cuda", warm_start=True)
         gpu.fit(X, y, sample_weight=sw)
         p_cpu = lasso_objective(X, y, cpu.coef_, cpu.intercept_, 0.02, sw)

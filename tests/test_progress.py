@@ -134,7 +134,7 @@ def test_multiclass_certificate_per_class(capsys):
     model = BlitzLogisticL1(C=0.5, tol=1e-8, verbose=1).fit(X, y3)
     certs = _certificates(_lines(capsys.readouterr().out))
     assert [c[0] for c in certs] == [
-        f"BlitzLogisticL1, class {k} against the rest" for k in model.classes_]
+        f"BlitzLogisticL1 (class {k} against the rest)" for k in model.classes_]
     assert [c[2] for c in certs] == [f"{g:.3e}" for g in model.dual_gap_]
     assert [int(c[4]) for c in certs] == list(model.n_iter_)
 

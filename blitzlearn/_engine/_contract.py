@@ -36,8 +36,9 @@ import numpy as np
 # what the engine calls on every problem
 ENGINE_METHODS = ("alive", "refresh", "priorities", "discard", "overhead",
                   "solve", "full_gap", "restore")
-# what the estimators call on every shipped problem
-MODEL_METHODS = ("set_regularization", "tol_scale", "warm_start", "result")
+# what the estimators call on every shipped problem (the first four abstract)
+MODEL_METHODS = ("set_regularization", "tol_scale", "warm_start", "result",
+                 "tol_meaning", "to_objective_units")
 
 
 @dataclass
@@ -162,9 +163,11 @@ class Problem(ABC):
 class ModelProblem(Problem):
     """What the estimators, paths and CVs call: the same four methods for every model.
 
-    A solve step is ``set_regularization(value)``, then
-    :func:`~blitzlearn._engine.blitzws` with ``tol * tol_scale()`` (or, where
-    ``tol_scale()`` is None, with ``rel_tol=tol``), then ``result()``.
+    A solve step (:func:`~blitzlearn._engine.solve`, the only caller) is
+    ``set_regularization(value)``, then :func:`~blitzlearn._engine.blitzws`
+    with ``tol * tol_scale()`` (or, where ``tol_scale()``
+    is None, with ``rel_tol=tol``), then ``result()``; the gap and its limit
+    go back to the user through ``to_objective_units``.
     """
 
     @abstractmethod
@@ -195,6 +198,18 @@ class ModelProblem(Problem):
 
         ``coef`` is a float64 array of shape (n_features,) owned by the caller.
         """
+
+    def tol_meaning(self):
+        """What ``tol_scale()`` is, in words, for the ``ConvergenceWarning``."""
+        return "the objective's scale"
+
+    def to_objective_units(self, value):
+        """``value`` (a gap in internal units) in the estimator's objective units.
+
+        The identity by default; an L1 dual in lambda units divides by ``n``
+        (the Lasso) or multiplies by ``C`` (the logistic model).
+        """
+        return value
 
 
 class ColumnPasses(ABC):

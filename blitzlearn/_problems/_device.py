@@ -61,29 +61,37 @@ class DeviceLassoProblem(_DeviceColumns, LassoProblem):
     ----------
     dm : DeviceMatrix
         ``X`` (rows scaled by ``d``), components as columns.
-    y, d, lam, fit_intercept, positive, w0
-        As for :class:`~blitzlearn._problems._lasso.LassoProblem`.
+    y, d, lam, fit_intercept, positive, w0, stats
+        As for :class:`~blitzlearn._problems._lasso.LassoProblem`; ``stats``
+        come from :func:`device_column_stats` when not given.
+    coef_dtype : dtype or None
+        As for the CPU problem; None takes the dtype of the estimator's
+        ``X`` (the mirror may be float64).
     """
 
-    def __init__(self, dm, y, d, lam, *, fit_intercept, positive, w0):
+    def __init__(self, dm, y, d, lam, *, fit_intercept, positive, w0, stats=None,
+                 coef_dtype=None):
         self._dm = dm
         dm.ensure(np.flatnonzero(w0))  # the host kernels read them for r
+        if stats is None:
+            stats = device_column_stats(dm, d, fit_intercept)
         super().__init__(dm.host, y, d, lam, fit_intercept=fit_intercept,
-                         positive=positive, w0=w0,
-                         stats=device_column_stats(dm, d, fit_intercept),
-                         coef_dtype=dm.dtype)  # the mirror may be float64
+                         positive=positive, w0=w0, stats=stats,
+                         coef_dtype=dm.dtype if coef_dtype is None else coef_dtype)
 
 
 class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
     """:class:`~blitzlearn._problems._logistic.LogisticProblem` on a device.
 
-    ``stats`` must be given: ``device_column_stats(dm, ones, fit_intercept)``,
+    ``stats`` (``device_column_stats(dm, ones, fit_intercept)``) may be
     shared by the one-vs-rest problems.
     """
 
-    def __init__(self, dm, y, s, lam, *, fit_intercept, w0, c0=None, stats):
+    def __init__(self, dm, y, s, lam, *, fit_intercept, w0, c0=None, stats=None):
         self._dm = dm
         dm.ensure(np.flatnonzero(w0))
+        if stats is None:
+            stats = device_column_stats(dm, np.ones(dm.shape[0]), fit_intercept)
         super().__init__(dm.host, y, s, lam, fit_intercept=fit_intercept, w0=w0,
                          c0=c0, stats=stats)
 
@@ -120,3 +128,9 @@ class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
             out[-1] += self.bias * coef.sum()
             return
         super()._add_rows(rows, coef, out)
+
+
+# the device class of each CPU problem: what build_problem swaps in
+ON_DEVICE = {LassoProblem: DeviceLassoProblem,
+             LogisticProblem: DeviceLogisticProblem,
+             SVMProblem: DeviceSVMProblem}

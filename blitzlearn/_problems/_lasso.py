@@ -108,6 +108,14 @@ class LassoProblem(L1DualProblem):
         """``(coef, intercept)``: the weights and their optimal intercept."""
         return self.w.copy(), self.intercept()
 
+    def to_objective_units(self, value):
+        """Lambda units (``n`` times the objective) to the estimator's: over ``n``."""
+        return value / self.n
+
+    def tol_meaning(self):
+        return ("||y - mean(y)||^2 / n" if self.fit_intercept
+                else "||y||^2 / n")
+
     def tol_scale(self):
         """``||y - c d||^2`` at the best ``c`` (``||y||^2`` without intercept).
 

@@ -141,6 +141,7 @@ class LogisticProblem(L1DualProblem):
         elif c0 is None:
             c0 = null_intercept(y, s)
         self.c = float(c0)
+        self.C = 1.0 / self.lam  # the estimator's C, exact once set_regularization ran
         self.z = np.empty(n)
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
@@ -155,7 +156,15 @@ class LogisticProblem(L1DualProblem):
     # -- what the estimators call (_engine._contract.ModelProblem) -----------
     def set_regularization(self, C):
         """Move to the estimator's ``C`` (the penalty ``1 / C``)."""
+        self.C = float(C)
         self.set_penalty(1.0 / C)
+
+    def to_objective_units(self, value):
+        """Lambda units to the estimator's (``C`` times the loss): times ``C``."""
+        return value * self.C
+
+    def tol_meaning(self):
+        return "the null model's objective"
 
     def tol_scale(self):
         """The null model's loss: what ``tol`` multiplies."""

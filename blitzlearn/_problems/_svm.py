@@ -120,6 +120,9 @@ class SVMProblem(ModelProblem, RowPasses):
         """None: ``tol`` is relative (it multiplies the certified dual value)."""
         return None
 
+    def tol_meaning(self):
+        return "the dual objective D(alpha)"
+
     def warm_start(self, coef, intercept):
         """Start the upper point at ``(coef, intercept / bias)``."""
         v0 = np.append(coef, intercept / self.bias if self.bias else 0.0)

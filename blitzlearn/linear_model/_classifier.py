@@ -9,17 +9,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._backend import (
-    activate,
-    check_device_input,
-    device_decision_function,
-    device_design,
-    host_copy,
-    resolve_backend,
-)
+from .._backend import device_decision_function, fit_data, host_copy
 from .._device import is_cupy_object, single_threaded_blas
-from .._engine import plain, warn_not_converged
-from .._progress import report_certificate
+from .._engine import plain, solve
 from .._validation import check_sparse_format, kernel_input, single_target
 
 
@@ -29,56 +21,40 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
     Two classes give one binary problem (``classes_[1]`` is the positive
     class); more give one problem per class against the rest.  A subclass
     sets ``_layout`` (``"columns"`` for CSC / Fortran input, ``"rows"`` for
-    CSR / C-ordered input) and implements ``_fit_binary``.
+    CSR / C-ordered input) and implements ``_problem``.
     """
 
     _layout = "columns"
-    # what ``tol`` multiplies, as the ConvergenceWarning says it
-    _tol_scale = "the objective's scale"
 
-    def _fit_binary(self, X, labels, sw, start, context):
-        """Fit one binary problem; ``labels`` in {-1, +1}, ``start`` a warm row.
+    def _problem(self, X, labels, sw, start, context):
+        """The binary problem of ``labels`` in {-1, +1}, warm from ``start``.
 
-        ``start`` is None or ``(coef, intercept)``; ``context`` is what
-        ``_prepare`` returned.
-
-        Returns ``(coef, intercept, result, extra)``: ``result`` is the
-        engine's :class:`~blitzlearn._engine.SolveResult` with ``gap`` and
-        ``limit`` in objective units, ``extra`` a dict of per-problem values
-        stored as fitted arrays.
+        ``X`` is the fit's design (host matrix or
+        :class:`~blitzlearn._backend.DeviceMatrix`), ``start`` None or
+        ``(coef, intercept)``, ``context`` what ``_prepare`` returned.  Built
+        with :func:`~blitzlearn._problems.build_problem`.
         """
         raise NotImplementedError
 
     def _validate_classification(self, X, y, sample_weight):
-        """Checked ``(X, classes, y_idx, sw, device)``; ``sw`` has class weights.
+        """``(data, classes, y_idx, sw)``; ``sw`` has the class weights.
 
-        For a GPU fit ``X`` comes back as a
-        :class:`~blitzlearn._backend.DeviceMatrix` in the estimator's layout.
+        ``data`` is the :class:`~blitzlearn._backend.FitData` of ``X`` in the
+        estimator's layout.
         """
-        device, backend, on_device = resolve_backend(self, X)
-        y, sample_weight = host_copy(y), host_copy(sample_weight)
-        if on_device:
-            with activate(backend):
-                A, y, dtype = check_device_input(self, X, y, backend, self._layout)
-                X = device_design(backend, A, self._layout, device_input=True,
-                                  dtype=dtype)
-            classes, y_idx, sw = check_labels(self, y, sample_weight, X)
-        else:
-            X, classes, y_idx, sw = check_classification_data(
-                self, host_copy(X), y, sample_weight, self._layout)
-            if backend is not None:
-                with activate(backend):
-                    X = device_design(backend, X, self._layout)
+        data = fit_data(self, X, y, layout=self._layout, regression=False)
+        classes, y_idx, sw = check_labels(self, data.y, host_copy(sample_weight))
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes,
                                       y=classes[y_idx])
             sw = sw * cw[y_idx]
-        return X, classes, y_idx, sw, device
+        return data, classes, y_idx, sw
 
     def _fit_one_vs_rest(self, X, y, sample_weight):
         name = type(self).__name__
-        X, classes, y_idx, sw, device = self._validate_classification(
+        data, classes, y_idx, sw = self._validate_classification(
             X, y, sample_weight)
+        X = data.design()
         n_features = X.shape[1]
         targets = [1] if classes.size == 2 else list(range(classes.size))
         warm = self._warm_start_rows(classes, n_features)
@@ -87,9 +63,7 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         gaps = np.zeros(len(targets))
         n_iter = np.zeros(len(targets), dtype=np.int32)
         extras = {}
-        backend = getattr(X, "backend", None)  # a GPU fit's DeviceMatrix
-        with activate(backend):
-            context = self._prepare(X)
+        context = self._prepare(X)
         for k, target in enumerate(targets):
             labels = np.where(y_idx == target, 1.0, -1.0)
             if not (sw[labels > 0].sum() > 0 and sw[labels < 0].sum() > 0):
@@ -99,25 +73,18 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                     "positive total weight."
                 )
             start = None if warm is None else (warm[0][k], warm[1][k])
-            with single_threaded_blas(), activate(backend):
-                coef[k], intercept[k], result, extra = self._fit_binary(
-                    X, labels, sw, start, context)
-            gaps[k], n_iter[k] = result.gap, result.n_iter
-            for key, value in extra.items():
+            with single_threaded_blas():  # as in the solve (same sums)
+                problem = self._problem(X, labels, sw, start, context)
+            solved = solve(
+                problem, self.C, tol=self.tol, max_iter=self.max_iter,
+                max_epochs=self.max_epochs, verbose=self.verbose,
+                name=name if len(targets) == 1
+                else f"{name} (class {plain(classes[target])} against the rest)",
+                stacklevel=4)
+            coef[k], intercept[k] = solved.coef, solved.intercept
+            gaps[k], n_iter[k] = solved.result.gap, solved.result.n_iter
+            for key, value in self._extras(solved.result).items():
                 extras.setdefault(key, []).append(value)
-            report_certificate(
-                self.verbose, name if len(targets) == 1
-                else f"{name}, class {plain(classes[target])} against the rest",
-                result.gap, result.limit, result.n_iter, result.converged)
-            if not result.converged:
-                warn_not_converged(
-                    result, f"{name} (class {plain(classes[target])})",
-                    tol=self.tol, scale=self._tol_scale, max_iter=self.max_iter,
-                    max_epochs=self.max_epochs, stacklevel=4)
-        if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
-            raise ValueError(
-                "Coefficients are not finite; the input data may be badly scaled."
-            )
         self.classes_ = classes
         # float64 whatever X's dtype, as LinearSVC and liblinear's L1-logistic:
         # dual_gap_ certifies these very weights (rounding them to float32
@@ -126,16 +93,20 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         self.intercept_ = intercept
         self.dual_gap_ = gaps
         self.n_iter_ = n_iter
-        self.device_ = device
+        self.device_ = data.device
         for key, values in extras.items():
             setattr(self, key, np.asarray(values))
         return self
 
-    def _prepare(self, X):
-        """What the binary fits share (e.g. column statistics); None here.
+    def _extras(self, result):
+        """Per-problem values stored as fitted arrays, from the engine's result."""
+        return {}
 
-        ``X`` is the validated host matrix or, for a GPU fit, its
-        :class:`~blitzlearn._backend.DeviceMatrix`.
+    def _prepare(self, X):
+        """What the binary problems share (e.g. column statistics); None here.
+
+        ``X`` is the fit's design: the validated host matrix or, for a GPU
+        fit, its :class:`~blitzlearn._backend.DeviceMatrix`.
         """
         return None
 
@@ -215,14 +186,15 @@ def check_classification_data(estimator, X, y, sample_weight, layout):
         order="F" if layout == "columns" else "C", multi_output=True,
     )
     X = kernel_input(X, layout, name)
-    classes, y_idx, sw = check_labels(estimator, y, sample_weight, X)
+    classes, y_idx, sw = check_labels(estimator, y, sample_weight)
     return X, classes, y_idx, sw
 
 
-def check_labels(estimator, y, sample_weight, X):
-    """``(classes, y_idx, sw)`` from host labels and weights (``X`` for its length).
+def check_labels(estimator, y, sample_weight):
+    """``(classes, y_idx, sw)`` from host labels and weights.
 
-    Raises for a target with fewer than two classes.
+    ``sw`` has one weight per label (ones by default).  Raises for a target
+    with fewer than two classes.
     """
     name = type(estimator).__name__
     y = single_target(y, name)
@@ -234,6 +206,6 @@ def check_labels(estimator, y, sample_weight, X):
             f"{name} needs samples of at least 2 classes in the data; got "
             f"only one class: {plain(classes[0])}."
         )
-    sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+    sw = _check_sample_weight(sample_weight, y_idx, dtype=np.float64,
                               ensure_non_negative=True)
     return classes, y_idx, sw

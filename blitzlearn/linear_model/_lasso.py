@@ -3,71 +3,20 @@
 """BlitzLasso: the Lasso solved by BlitzWS with a duality-gap certificate."""
 
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.linear_model._base import LinearModel
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, validate_data
 
-from .._backend import (
-    activate,
-    check_device_input,
-    device_decision_function,
-    device_design,
-    host_copy,
-    resolve_backend,
-    scale_device_rows,
-)
-from .._device import is_cupy_object, single_threaded_blas
-from .._engine import blitzws, warn_not_converged
-from .._problems._device import DeviceLassoProblem
+from .._backend import device_decision_function, fit_data, host_copy
+from .._device import is_cupy_object
+from .._engine import solve
+from .._problems._build import build_problem
 from .._problems._lasso import LassoProblem
-from .._progress import report_certificate
-from .._validation import (
-    check_sparse_format,
-    kernel_input,
-    normalized_sample_weight,
-    scale_rows,
-    single_target,
-)
-
-
-def solve_lasso(problem, alpha, *, tol, max_iter, max_epochs, verbose, name,
-                stacklevel, scheduler=None):
-    """Solve ``problem`` at ``alpha`` by BlitzWS from its current weights.
-
-    The one solve step of :class:`BlitzLasso` and of the Lasso paths: moves
-    ``problem`` (a :class:`~blitzlearn._problems._lasso.LassoProblem`) to the
-    penalty ``n * alpha``, runs the engine until the duality gap is at most
-    ``tol * ||y - c d||^2`` (lambda units) and warns with the shared
-    ``ConvergenceWarning`` otherwise.  ``name`` heads the warning, which points
-    ``stacklevel`` frames up.  ``scheduler`` carries the engine's cost model
-    from one solve to the next along a path.
-
-    Returns the engine's :class:`~blitzlearn._engine.SolveResult` with ``gap``
-    and ``limit`` converted to objective units (divided by ``n``).
-    """
-    n = problem.n
-    problem.set_regularization(alpha)
-    tol_abs = tol * problem.tol_scale()
-    with single_threaded_blas():
-        result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                         max_epochs=max_epochs, verbose=verbose, units=1.0 / n,
-                         scheduler=scheduler)
-    result.gap /= n
-    result.limit = tol_abs / n
-    report_certificate(verbose, name, result.gap, result.limit, result.n_iter,
-                       result.converged)
-    if not result.converged:
-        # what tol multiplies (objective units)
-        scale = ("||y - mean(y)||^2 / n" if problem.fit_intercept
-                 else "||y||^2 / n")
-        warn_not_converged(result, name, tol=tol, scale=scale,
-                           max_iter=max_iter, max_epochs=max_epochs,
-                           stacklevel=stacklevel)
-    return result
+from .._validation import normalized_sample_weight
+from ._base import SOLVER_CONSTRAINTS
 
 
 class BlitzLasso(RegressorMixin, LinearModel):
@@ -176,12 +125,7 @@ class BlitzLasso(RegressorMixin, LinearModel):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "positive": ["boolean"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "warm_start": ["boolean"],
-        "device": [str],
-        "verbose": ["verbose"],
+        **SOLVER_CONSTRAINTS,
     }
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, positive=False, tol=1e-4,
@@ -226,67 +170,34 @@ class BlitzLasso(RegressorMixin, LinearModel):
                 UserWarning,
                 stacklevel=2,
             )
-        device, backend, on_device = resolve_backend(self, X)
-        y, sample_weight = host_copy(y), host_copy(sample_weight)
-        if on_device:
-            with activate(backend):
-                X, y, dtype = check_device_input(self, X, y, backend, "columns")
-            y = single_target(check_array(y, ensure_2d=False, dtype=np.float64,
-                                          input_name="y"), name)
-        else:
-            X = host_copy(X)
-            check_sparse_format(X, name)
-            X, y = validate_data(
-                self, X, y, accept_sparse=["csc", "csr", "coo"],
-                dtype=[np.float64, np.float32], order="F", y_numeric=True,
-                multi_output=True,
-            )
-            # numeric before the magnitude check reads it (a string y raises
-            # "could not convert string to float")
-            y = np.asarray(single_target(y, name), dtype=np.float64)
-            X = kernel_input(X, "columns", name, y)
-            dtype = X.dtype
-        n_samples, n_features = X.shape
-        y = np.asarray(y, dtype=np.float64)
-        sw = normalized_sample_weight(sample_weight, X)
+        data = fit_data(self, X, y, layout="columns", regression=True)
+        n_samples, n_features = data.X.shape
+        sw = normalized_sample_weight(host_copy(sample_weight), data.X)
         if sw is None:
             d = np.ones(n_samples)
+            y = data.y
         else:
             d = np.sqrt(sw)
-            X = scale_device_rows(backend, X, d) if on_device else scale_rows(X, d)
-            y = y * d
+            data.scale_rows(d)
+            y = data.y * d
 
         w0 = np.zeros(n_features)
         if self.warm_start and getattr(self, "coef_", None) is not None:
             if self.coef_.shape == (n_features,):
                 w0 = self.coef_.astype(np.float64)
-        with activate(backend):
-            if backend is None:
-                problem = LassoProblem(X, y, d, n_samples * self.alpha,
-                                       fit_intercept=self.fit_intercept,
-                                       positive=self.positive, w0=w0)
-            else:
-                dm = device_design(backend, X, "columns", device_input=on_device,
-                                   dtype=dtype)
-                problem = DeviceLassoProblem(
-                    dm, y, d, n_samples * self.alpha,
-                    fit_intercept=self.fit_intercept, positive=self.positive,
-                    w0=w0)
-            result = solve_lasso(problem, self.alpha, tol=self.tol,
-                                 max_iter=self.max_iter,
-                                 max_epochs=self.max_epochs,
-                                 verbose=self.verbose, name=name, stacklevel=4)
-
-        coef, intercept = problem.result()
-        self.coef_ = coef.astype(dtype)
-        if not np.all(np.isfinite(self.coef_)):
-            raise ValueError(
-                "Coefficients are not finite; the input data may be badly scaled."
-            )
-        self.intercept_ = dtype.type(intercept) if self.fit_intercept else 0.0
-        self.dual_gap_ = result.gap
-        self.n_iter_ = result.n_iter
-        self.device_ = device
+        problem = build_problem(LassoProblem, data.design(), y, d,
+                                n_samples * self.alpha,
+                                fit_intercept=self.fit_intercept,
+                                positive=self.positive, w0=w0)
+        solved = solve(problem, self.alpha, tol=self.tol, max_iter=self.max_iter,
+                       max_epochs=self.max_epochs, verbose=self.verbose,
+                       name=name, stacklevel=3)
+        dtype = data.dtype
+        self.coef_ = solved.coef.astype(dtype)
+        self.intercept_ = dtype.type(solved.intercept) if self.fit_intercept else 0.0
+        self.dual_gap_ = solved.result.gap
+        self.n_iter_ = solved.result.n_iter
+        self.device_ = data.device
         return self
 
     def _decision_function(self, X):

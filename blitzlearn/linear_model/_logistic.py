@@ -2,47 +2,15 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """BlitzLogisticL1: L1-regularised logistic regression solved by BlitzWS."""
 
-from numbers import Integral, Real
-
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import DeviceMatrix, array_module, expit
-from .._engine import blitzws
-from .._problems._device import DeviceLogisticProblem, device_column_stats
-from .._problems._l1 import column_stats
+from .._backend import array_module, expit
+from .._problems._build import build_problem, shared_column_stats
 from .._problems._logistic import LogisticProblem
+from ._base import CLASSIFIER_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
-
-# what tol multiplies, as the ConvergenceWarning says it
-LOGISTIC_TOL_SCALE = "the null model's objective"
-
-
-def solve_logistic(problem, C, *, tol, max_iter, max_epochs, verbose,
-                   scheduler=None):
-    """Solve a binary ``problem`` at ``C`` by BlitzWS from its current weights.
-
-    The one solve step of :class:`BlitzLogisticL1` and of the L1-logistic
-    paths: moves ``problem`` (a
-    :class:`~blitzlearn._problems._logistic.LogisticProblem`) to the penalty
-    ``1 / C`` and runs the engine until the duality gap is at most ``tol``
-    times the null model's loss (lambda units).  ``scheduler`` carries the
-    engine's cost model from one solve to the next along a path.  The caller
-    warns about non-convergence.
-
-    Returns the engine's :class:`~blitzlearn._engine.SolveResult` with ``gap``
-    and ``limit`` converted to objective units (multiplied by ``C``).
-    """
-    problem.set_regularization(C)
-    tol_abs = tol * problem.tol_scale()
-    result = blitzws(problem, tol=tol_abs, max_iter=max_iter,
-                     max_epochs=max_epochs, verbose=verbose, units=C,
-                     scheduler=scheduler)
-    result.gap *= C
-    result.limit = C * tol_abs
-    return result
 
 
 class BlitzLogisticL1(BlitzClassifierBase):
@@ -150,19 +118,7 @@ class BlitzLogisticL1(BlitzClassifierBase):
     0.974
     """
 
-    _tol_scale = LOGISTIC_TOL_SCALE
-
-    _parameter_constraints: dict = {
-        "C": [Interval(Real, 0, None, closed="neither")],
-        "fit_intercept": ["boolean"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "warm_start": ["boolean"],
-        "device": [str],
-        "verbose": ["verbose"],
-    }
+    _parameter_constraints: dict = {**CLASSIFIER_CONSTRAINTS}
 
     def __init__(self, C=1.0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
                  max_epochs=50000, class_weight=None, warm_start=False,
@@ -200,23 +156,14 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     def _prepare(self, X):
         # the centred column norms do not depend on the labels
-        ones = np.ones(X.shape[0])
-        if isinstance(X, DeviceMatrix):
-            return device_column_stats(X, ones, self.fit_intercept)
-        return column_stats(X, ones, self.fit_intercept)
+        return shared_column_stats(X, np.ones(X.shape[0]), self.fit_intercept)
 
-    def _fit_binary(self, X, labels, sw, start, stats):
+    def _problem(self, X, labels, sw, start, stats):
         w0 = np.zeros(X.shape[1]) if start is None else start[0]
         c0 = None if start is None or not self.fit_intercept else start[1]
-        kind = DeviceLogisticProblem if isinstance(X, DeviceMatrix) else (
-            LogisticProblem)
-        problem = kind(X, labels, sw, 1.0 / self.C,
-                       fit_intercept=self.fit_intercept, w0=w0, c0=c0, stats=stats)
-        result = solve_logistic(problem, self.C, tol=self.tol,
-                                max_iter=self.max_iter, max_epochs=self.max_epochs,
-                                verbose=self.verbose)
-        coef, intercept = problem.result()
-        return coef, intercept, result, {}
+        return build_problem(LogisticProblem, X, labels, sw, 1.0 / self.C,
+                             fit_intercept=self.fit_intercept, w0=w0, c0=c0,
+                             stats=stats)
 
     def predict_proba(self, X):
         """Probability estimates of each class.

@@ -15,15 +15,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
 
-from .._device import single_threaded_blas
-from .._engine import XI_GRID, plain, warn_not_converged
+from .._backend import host_copy, place, resolve_backend
+from .._engine import XI_GRID, plain, solve
 from .._engine._scheduler import WorkScheduler
-from .._problems._l1 import column_stats
+from .._problems._build import build_problem, shared_column_stats
 from .._problems._logistic import LogisticProblem, balance_classes, null_intercept
-from .._progress import inner_verbose, progress, report_certificate
+from .._progress import inner_verbose, progress
 from .._validation import kernel_input
 from ._classifier import check_classification_data
-from ._logistic import LOGISTIC_TOL_SCALE, BlitzLogisticL1, solve_logistic
+from ._logistic import BlitzLogisticL1
 from ._path import check_alphas
 
 
@@ -78,34 +78,31 @@ def _c_grid(Cs, start, eps):
 
 def _path(X, labels, sw, Cs, *, fit_intercept, tol, max_iter, max_epochs, verbose,
           stats, start, bar, name):
-    """Solve one binary problem along the increasing ``Cs``, warm-started."""
+    """Solve one binary problem along the increasing ``Cs``, warm-started.
+
+    ``X`` is the design on the solves' device (see
+    :func:`~blitzlearn._backend.place`).
+    """
     n_features = X.shape[1]
     w0 = np.zeros(n_features) if start is None else start[:n_features]
     c0 = start[n_features] if start is not None and fit_intercept else None
-    problem = LogisticProblem(X, labels, sw, 1.0 / Cs[0],
-                              fit_intercept=fit_intercept, w0=w0, c0=c0,
-                              stats=stats)
+    problem = build_problem(LogisticProblem, X, labels, sw, 1.0 / Cs[0],
+                            fit_intercept=fit_intercept, w0=w0, c0=c0,
+                            stats=stats)
     scheduler = WorkScheduler(XI_GRID)
     coefs = np.zeros((Cs.size, n_features + int(fit_intercept)))
     gaps = np.empty(Cs.size)
     n_iter = np.empty(Cs.size, dtype=np.int32)
     for k, C in enumerate(Cs):
-        with single_threaded_blas():
-            result = solve_logistic(problem, C, tol=tol, max_iter=max_iter,
-                                    max_epochs=max_epochs, verbose=verbose,
-                                    scheduler=scheduler)
-        coef, intercept = problem.result()
-        coefs[k, :n_features] = coef
+        solved = solve(problem, C, tol=tol, max_iter=max_iter,
+                       max_epochs=max_epochs, verbose=verbose,
+                       name=f"{name} at C={C:.3e}", stacklevel=3,
+                       scheduler=scheduler)
+        coefs[k, :n_features] = solved.coef
         if fit_intercept:
-            coefs[k, -1] = intercept
-        gaps[k], n_iter[k] = result.gap, result.n_iter
-        report_certificate(verbose, f"{name} at C={C:.3e}", result.gap,
-                           result.limit, result.n_iter, result.converged)
-        if not result.converged:
-            warn_not_converged(result, f"{name} at C={C:.4g}", tol=tol,
-                               scale=LOGISTIC_TOL_SCALE, max_iter=max_iter,
-                               max_epochs=max_epochs, stacklevel=3)
-        bar.update(note=f"C {C:.2e}  gap {result.gap:.1e}")
+            coefs[k, -1] = solved.intercept
+        gaps[k], n_iter[k] = solved.result.gap, solved.result.n_iter
+        bar.update(note=f"C {C:.2e}  gap {solved.result.gap:.1e}")
     return coefs, gaps, n_iter
 
 
@@ -121,7 +118,7 @@ def _check_both_classes(labels, sw, what):
 def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
                            fit_intercept=True, tol=1e-4, max_iter=1000,
                            max_epochs=50000, sample_weight=None, coef_init=None,
-                           verbose=0, return_n_iter=False):
+                           verbose=0, return_n_iter=False, device="auto"):
     """L1-logistic solutions along a grid of Cs, each certified by BlitzWS.
 
     For each ``C`` it minimises, over ``w`` and the unpenalised ``b`` (the
@@ -177,6 +174,10 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
         ``"blitzlearn"`` logger.
     return_n_iter : bool, default=False
         Also return the outer iterations of every solve.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Where the solves run, as for :class:`BlitzLogisticL1` (``"auto"``
+        follows ``X``: CuPy input runs on its GPU, after its checks on the
+        host).
 
     Returns
     -------
@@ -209,10 +210,11 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     [0, 4, 9, 17, 22]
     """
     name = "blitz_logistic_l1_path"
-    X = kernel_input(check_array(X, accept_sparse=["csc", "csr", "coo"],
+    _, backend, _ = resolve_backend(device, X, name)
+    X = kernel_input(check_array(host_copy(X), accept_sparse=["csc", "csr", "coo"],
                                  dtype=[np.float64, np.float32], order="F"),
                      "columns", name)
-    y = np.asarray(y)
+    y = np.asarray(host_copy(y))
     if y.ndim != 1:
         raise ValueError(f"{name} fits one output; got y of shape {y.shape}.")
     check_consistent_length(X, y)
@@ -236,7 +238,8 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
             )
         if start.size == X.shape[1]:
             start = np.append(start, 0.0) if fit_intercept else start
-    stats = column_stats(X, np.ones(X.shape[0]), fit_intercept)
+    X = place(X, "columns", backend)
+    stats = shared_column_stats(X, np.ones(X.shape[0]), fit_intercept)
     with progress(grid.size, name, enabled=verbose) as bar:
         coefs, gaps, n_iter = _path(
             X, labels, sw, grid, fit_intercept=fit_intercept, tol=tol,
@@ -301,6 +304,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
     refit : bool, default=True
         Refit on all the data at the best ``C``; otherwise average the folds'
         best coefficients (and their Cs), as scikit-learn does.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Where every path and the refit run, as for :class:`BlitzLogisticL1`
+        (the folds are cut on the host and copied to the device).
 
     Attributes
     ----------
@@ -365,11 +371,13 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
         "refit": ["boolean"],
+        "device": [str],
     }
 
     def __init__(self, *, Cs=10, eps=1e-3, fit_intercept=True, cv=None,
                  scoring=None, tol=1e-4, max_iter=1000, max_epochs=50000,
-                 class_weight=None, n_jobs=None, verbose=0, refit=True):
+                 class_weight=None, n_jobs=None, verbose=0, refit=True,
+                 device="auto"):
         self.Cs = Cs
         self.eps = eps
         self.fit_intercept = fit_intercept
@@ -382,6 +390,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.refit = refit
+        self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, **params):
@@ -404,8 +413,10 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
             Fitted estimator.
         """
         name = type(self).__name__
+        # the folds are cut on the host and placed on the fit's device
+        device, backend, _ = resolve_backend(self.device, X, name)
         X, classes, y_idx, sw = check_classification_data(
-            self, X, y, sample_weight, "columns")
+            self, host_copy(X), host_copy(y), host_copy(sample_weight), "columns")
         if self.class_weight is not None:
             cw = compute_class_weight(self.class_weight, classes=classes,
                                       y=classes[y_idx])
@@ -426,7 +437,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                       enabled=self.verbose) as bar:
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(self._fold)(X, y_idx, classes, all_labels, sw, grid,
-                                    train, test, scorer, bar)
+                                    train, test, scorer, bar, backend)
                 for train, test in folds)
         coefs = np.stack([r[0] for r in results], axis=1)  # class, fold, C, dof
         gaps = np.stack([r[1] for r in results], axis=1)
@@ -444,7 +455,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
             model = BlitzLogisticL1(
                 C=C, fit_intercept=self.fit_intercept, tol=self.tol,
                 max_iter=self.max_iter, max_epochs=self.max_epochs,
-                verbose=self.verbose).fit(X, classes[y_idx], sample_weight=sw)
+                verbose=self.verbose, device=device).fit(
+                    X, classes[y_idx], sample_weight=sw)
             coef, intercept = model.coef_, model.intercept_
             self.dual_gap_ = model.dual_gap_
         else:
@@ -459,17 +471,18 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         self.C_ = np.full(len(targets), C)
         self.coef_ = np.asarray(coef)
         self.intercept_ = np.asarray(intercept)
-        self.device_ = "cpu"
+        self.device_ = device
         return self
 
     def _fold(self, X, y_idx, classes, all_labels, sw, grid, train, test, scorer,
-              bar):
+              bar, backend):
         """Paths of every binary problem on one fold, and their held-out scores."""
         x_train, sw_train = X[train], sw[train]
-        x_train = kernel_input(x_train if sp.issparse(x_train)
-                               else np.asfortranarray(x_train), "columns",
-                               type(self).__name__)
-        stats = column_stats(x_train, np.ones(train.size), self.fit_intercept)
+        x_train = place(kernel_input(x_train if sp.issparse(x_train)
+                                     else np.asfortranarray(x_train), "columns",
+                                     type(self).__name__), "columns", backend)
+        stats = shared_column_stats(x_train, np.ones(train.size),
+                                    self.fit_intercept)
         out = []
         positive = classes[1:] if len(all_labels) == 1 else classes
         for t, labels in enumerate(all_labels):

@@ -11,12 +11,15 @@ from sklearn.linear_model._coordinate_descent import _alpha_grid
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_array
 
-from .._engine import XI_GRID
+from .._backend import host_copy, place, resolve_backend
+from .._device import is_cupy_object
+from .._engine import XI_GRID, solve
 from .._engine._scheduler import WorkScheduler
+from .._problems._build import build_problem
 from .._problems._lasso import LassoProblem
 from .._progress import inner_verbose, progress
 from .._validation import check_sparse_format, kernel_input, scale_rows
-from ._lasso import BlitzLasso, solve_lasso
+from ._lasso import BlitzLasso
 
 
 def check_alphas(values, name):
@@ -33,7 +36,8 @@ def check_alphas(values, name):
 
 def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
                      copy_X=True, coef_init=None, verbose=False,
-                     return_n_iter=False, positive=False, **params):
+                     return_n_iter=False, positive=False, device="auto",
+                     **params):
     """Lasso solutions along a grid of alphas, each certified by BlitzWS.
 
     Same signature, defaults and shapes as
@@ -79,6 +83,9 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
         Also return the outer iterations of every solve.
     positive : bool, default=False
         Constrain the weights to be non-negative.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Where the solves run, as for :class:`BlitzLasso` (``"auto"`` follows
+        ``X``: CuPy input runs on its GPU, after its checks on the host).
     **params : dict
         ``tol`` (default 1e-4), ``max_iter`` (default 1000) and
         ``max_epochs``; also the ``X_offset``, ``X_scale`` and
@@ -118,14 +125,16 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     params.pop("selection", None)
     if params:
         raise TypeError(f"blitz_lasso_path got unexpected parameters {sorted(params)}.")
-    X = check_array(X, accept_sparse=["csc", "csr", "coo"],
+    name = "blitz_lasso_path"
+    _, backend, _ = resolve_backend(device, X, name)
+    X = check_array(host_copy(X), accept_sparse=["csc", "csr", "coo"],
                     dtype=[np.float64, np.float32], order="F")
-    y = check_array(y, ensure_2d=False, dtype=np.float64)
+    y = check_array(host_copy(y), ensure_2d=False, dtype=np.float64)
     if y.ndim != 1:
         raise ValueError(
             f"blitz_lasso_path fits one output; got y of shape {y.shape}."
         )
-    X = kernel_input(X, "columns", "blitz_lasso_path", y)
+    X = kernel_input(X, "columns", name, y)
     if X_scale is not None and not np.allclose(X_scale, 1.0):
         raise ValueError("blitz_lasso_path does not rescale features (X_scale).")
     n_samples, n_features = X.shape
@@ -156,20 +165,21 @@ def blitz_lasso_path(X, y, *, eps=1e-3, alphas=100, precompute="auto", Xy=None,
     n_iters = []
     # one problem for the whole path: the column statistics are computed once
     # and each solve starts from the last one's weights and cost model
-    problem = LassoProblem(X, y, d, n_samples * grid[0], fit_intercept=center,
-                           positive=positive, w0=w)
+    problem = build_problem(LassoProblem, place(X, "columns", backend), y, d,
+                            n_samples * grid[0], fit_intercept=center,
+                            positive=positive, w0=w)
     scheduler = WorkScheduler(XI_GRID)
-    with progress(grid.size, "blitz_lasso_path", enabled=verbose) as bar:
+    with progress(grid.size, name, enabled=verbose) as bar:
         for k, alpha in enumerate(grid):
-            result = solve_lasso(
+            solved = solve(
                 problem, alpha, tol=tol, max_iter=max_iter, max_epochs=max_epochs,
                 verbose=inner_verbose(verbose),
-                name=f"blitz_lasso_path at alpha={alpha:.3e}",
-                stacklevel=3, scheduler=scheduler)
-            coefs[:, k], _ = problem.result()
-            gaps[k] = result.gap
-            n_iters.append(result.n_iter)
-            bar.update(note=f"alpha {alpha:.2e}  gap {result.gap:.1e}")
+                name=f"{name} at alpha={alpha:.3e}", stacklevel=2,
+                scheduler=scheduler)
+            coefs[:, k] = solved.coef
+            gaps[k] = solved.result.gap
+            n_iters.append(solved.result.n_iter)
+            bar.update(note=f"alpha {alpha:.2e}  gap {solved.result.gap:.1e}")
     if return_n_iter:
         return grid, coefs, gaps, n_iters
     return grid, coefs, gaps
@@ -232,6 +242,9 @@ class BlitzLassoCV(LassoCV):
         Accepted for compatibility; the solver is deterministic.
     selection : {"cyclic", "random"}, default="cyclic"
         Accepted for compatibility and not used.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Where every fold's path and the refit run, as for
+        :class:`BlitzLasso` (``X`` itself must be on the host).
 
     Attributes
     ----------
@@ -270,7 +283,21 @@ class BlitzLassoCV(LassoCV):
     (True, (100, 5))
     """
 
+    _parameter_constraints: dict = {**LassoCV._parameter_constraints,
+                                    "device": [str]}
+
     path = staticmethod(blitz_lasso_path)
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True,
+                 precompute="auto", max_iter=1000, tol=1e-4, copy_X=True, cv=None,
+                 verbose=False, n_jobs=None, positive=False, random_state=None,
+                 selection="cyclic", device="auto"):
+        super().__init__(eps=eps, alphas=alphas, fit_intercept=fit_intercept,
+                         precompute=precompute, max_iter=max_iter, tol=tol,
+                         copy_X=copy_X, cv=cv, verbose=verbose, n_jobs=n_jobs,
+                         positive=positive, random_state=random_state,
+                         selection=selection)
+        self.device = device
 
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the paths on every fold, choose ``alpha_`` and refit on all data.
@@ -291,7 +318,14 @@ class BlitzLassoCV(LassoCV):
         self : object
             Fitted estimator.
         """
-        check_sparse_format(X, type(self).__name__)  # as BlitzLasso does
+        name = type(self).__name__
+        if is_cupy_object(X):
+            raise TypeError(
+                f"{name} takes X on the host (NumPy or SciPy; the folds are cut "
+                "there): pass X.get() with device='cuda' to run the paths and "
+                "the refit on the GPU."
+            )
+        check_sparse_format(X, name)  # as BlitzLasso does
         total = None
         if self.verbose:
             n_alphas = (self.alphas if np.ndim(self.alphas) == 0

@@ -5,12 +5,11 @@
 from numbers import Integral, Real
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
-from .._backend import DeviceMatrix
-from .._engine import blitzws
-from .._problems._device import DeviceSVMProblem
+from .._problems._build import build_problem
 from .._problems._svm import SVMProblem
+from ._base import CLASSIFIER_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
 
 
@@ -135,19 +134,10 @@ class BlitzSVC(BlitzClassifierBase):
     """
 
     _layout = "rows"
-    _tol_scale = "the dual objective D(alpha)"
 
     _parameter_constraints: dict = {
-        "C": [Interval(Real, 0, None, closed="neither")],
-        "fit_intercept": ["boolean"],
+        **CLASSIFIER_CONSTRAINTS,
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "class_weight": [dict, StrOptions({"balanced"}), None],
-        "warm_start": ["boolean"],
-        "device": [str],
-        "verbose": ["verbose"],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
 
@@ -187,16 +177,14 @@ class BlitzSVC(BlitzClassifierBase):
         """
         return self._fit_one_vs_rest(X, y, sample_weight)
 
-    def _fit_binary(self, X, labels, sw, start, context):
+    def _problem(self, X, labels, sw, start, context):
         upper = self.C * sw
         bias = self.intercept_scaling if self.fit_intercept else 0.0
-        kind = DeviceSVMProblem if isinstance(X, DeviceMatrix) else SVMProblem
-        problem = kind(X, labels, upper, bias, seed=self.random_state, C=self.C)
+        problem = build_problem(SVMProblem, X, labels, upper, bias,
+                                seed=self.random_state, C=self.C)
         if start is not None:
             problem.warm_start(*start)
-        result = blitzws(problem, tol=0.0, rel_tol=self.tol,
-                         max_iter=self.max_iter, max_epochs=self.max_epochs,
-                         verbose=self.verbose)
-        coef, intercept = problem.result()
-        return (coef, intercept, result,
-                {"working_set_size_": result.working_set.size})
+        return problem
+
+    def _extras(self, result):
+        return {"working_set_size_": result.working_set.size}
