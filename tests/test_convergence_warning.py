@@ -120,3 +120,16 @@ class _NaNProblem(ToyProblem):
 def test_engine_refuses_a_non_finite_certificate():
     with pytest.raises(ValueError, match="not finite"):
         blitzws(_NaNProblem(), tol=1e-3, max_iter=5, max_epochs=5)
+
+
+@pytest.mark.parametrize("entry", [e for e in CALLS if not e.endswith("CV")])
+def test_warning_points_at_the_callers_line(entry):
+    # the warning is attributed to the user's call (here, this file), not to
+    # a line inside blitzlearn (the CVs' paths run under joblib and
+    # scikit-learn's fit, whose frames lie between)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        CALLS[entry](max_iter=2)
+    found = [w for w in record if issubclass(w.category, ConvergenceWarning)]
+    assert found and all(w.filename == __file__ for w in found), [
+        (w.filename, w.lineno) for w in found]

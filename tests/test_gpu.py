@@ -27,6 +27,12 @@ from blitzlearn._backend import (
     numpy_backend,
     stand_in_backend,
 )
+from blitzlearn.linear_model import (
+    BlitzLassoCV,
+    BlitzLogisticL1CV,
+    blitz_lasso_path,
+    blitz_logistic_l1_path,
+)
 
 ESTIMATORS = ["lasso", "logistic", "svc"]
 
@@ -153,6 +159,62 @@ def test_stand_in_lasso_sample_weight_and_warm_start():
     p_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, 0.01, sw)
     assert abs(lasso_objective(X, y, gpu.coef_, gpu.intercept_, 0.01, sw)
                - p_ref) <= 1e-7 * p_ref
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_stand_in_paths_match_cpu_paths(sparse):
+    # the paths build their problems through the same seam as fit: on the
+    # stand-in they run the device problems, with the CPU's objectives
+    X, y = make_data(60, 80, sparse=sparse, random_state=3)
+    X, y = X - (0 if sparse else X.mean(axis=0)), y - y.mean()
+    cpu = blitz_lasso_path(X, y, alphas=6, tol=1e-10)
+    with stand_in_backend():
+        gpu = blitz_lasso_path(X, y, alphas=6, tol=1e-10, device="cuda")
+    np.testing.assert_array_equal(gpu[0], cpu[0])
+    for k, alpha in enumerate(cpu[0]):
+        p_cpu = lasso_objective(X, y, cpu[1][:, k], 0.0, alpha)
+        p_gpu = lasso_objective(X, y, gpu[1][:, k], 0.0, alpha)
+        assert abs(p_gpu - p_cpu) <= 1e-7 * p_cpu
+    labels = np.where(y > 0, 1.0, -1.0)
+    cpu = blitz_logistic_l1_path(X, labels, Cs=5, tol=1e-10)
+    with stand_in_backend():
+        gpu = blitz_logistic_l1_path(X, labels, Cs=5, tol=1e-10, device="cuda")
+    np.testing.assert_array_equal(gpu[0], cpu[0])
+    for k, C in enumerate(cpu[0]):
+        p_cpu = logistic_objective(X, labels, cpu[1][k, :-1], cpu[1][k, -1], C)
+        p_gpu = logistic_objective(X, labels, gpu[1][k, :-1], gpu[1][k, -1], C)
+        assert abs(p_gpu - p_cpu) <= 1e-7 * p_cpu
+
+
+def test_stand_in_cross_validation_runs_on_the_device():
+    X, y = make_data(60, 40, sparse=True, random_state=4)
+    cpu = BlitzLassoCV(alphas=8, cv=3, tol=1e-10).fit(X, y)
+    with stand_in_backend():
+        gpu = BlitzLassoCV(alphas=8, cv=3, tol=1e-10, device="cuda").fit(X, y)
+    assert gpu.alpha_ == cpu.alpha_
+    np.testing.assert_allclose(gpu.mse_path_, cpu.mse_path_, rtol=1e-6)
+    labels = np.digitize(y, np.quantile(y, [0.33, 0.66]))
+    cpu = BlitzLogisticL1CV(Cs=4, cv=3, tol=1e-10).fit(X, labels)
+    with stand_in_backend():
+        gpu = BlitzLogisticL1CV(Cs=4, cv=3, tol=1e-10, device="cuda").fit(X, labels)
+    assert gpu.device_ == "cuda" and cpu.device_ == "cpu"
+    np.testing.assert_array_equal(gpu.C_, cpu.C_)
+    np.testing.assert_allclose(gpu.scores_[0], cpu.scores_[0])
+    for k, c in enumerate(cpu.classes_):
+        ref = np.where(labels == c, 1.0, -1.0)
+        p_cpu = logistic_objective(X, ref, cpu.coef_[k], cpu.intercept_[k],
+                                   cpu.C_[k])
+        p_gpu = logistic_objective(X, ref, gpu.coef_[k], gpu.intercept_[k],
+                                   gpu.C_[k])
+        assert abs(p_gpu - p_cpu) <= 1e-7 * p_cpu
+
+
+def test_lasso_cv_refuses_device_input_with_a_way_out():
+    class FakeCupy:  # what is_cupy_object recognises
+        __module__ = "cupy._core"
+
+    with pytest.raises(TypeError, match=r"X\.get\(\) with device='cuda'"):
+        BlitzLassoCV().fit(FakeCupy(), np.ones(3))
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])

@@ -144,14 +144,15 @@ def axpy_sq_change(data, indices, indptr, n, sparse, j, a, v):
 
 
 @layout_kernel
-def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
-                    start, n_batches, size, W, Wb, loss, fit_intercept, acc,
-                    acc_b, total, total_b):
+def batch_gradients(X, Y, sw, row_sq, order, start, n_batches, size, weights,
+                    loss, fit_intercept, scratch):
     """Add the loss parts of ``n_batches`` batch gradients into ``total``.
 
-    Batch ``s`` holds the rows ``order[start + s size : start + (s + 1)
-    size]``; the loss part of its gradient is ``a_s = (1 / size) sum_i s_i
-    l'(m_ik) Y[i, k] (x_i, 1)`` (no intercept entry without
+    ``X`` is the column bundle of ``X^T``, ``weights`` is ``(W, Wb)`` and
+    ``scratch`` is ``(acc, acc_b, total, total_b)``.  Batch ``s`` holds the
+    rows ``order[start + s size : start + (s + 1) size]``; the loss part
+    of its gradient is ``a_s = (1 / size) sum_i s_i l'(m_ik) Y[i, k] (x_i,
+    1)`` (no intercept entry without
     ``fit_intercept``).  ``acc``/``acc_b`` are zeroed scratch arrays shaped
     like ``W``/``b``, zero again on return; with sparse rows only the
     batch's own columns are flushed into ``total``.  Batches of one row skip
@@ -162,6 +163,9 @@ def batch_gradients(data, indices, indptr, d, sparse, Y, sw, row_sq, order,
     ``sum_s ||a_s + alpha W||^2 = sum_s ||a_s||^2 + 2 alpha (sum_s a_s)^T W
     + n_batches alpha^2 ||W||^2``.
     """
+    data, indices, indptr, d, sparse = X
+    W, Wb = weights
+    acc, acc_b, total, total_b = scratch
     n_out = W.shape[0]
     inv = 1.0 / size
     sum_sq = 0.0
@@ -263,9 +267,8 @@ def run_steps(X, Y, sw, row_sq, order, model, scratch, gain_state, counters, clo
         start = counters[POS]
         if start + chunk > order.shape[0]:
             return NEED_DATA
-        sum_sq = batch_gradients(
-            data, indices, indptr, d, sparse, Y, sw, row_sq, order, start,
-            scale, size, W, Wb, loss, fit_intercept, acc, acc_b, total, total_b)
+        sum_sq = batch_gradients(X, Y, sw, row_sq, order, start, scale, size,
+                                 (W, Wb), loss, fit_intercept, scratch)
         counters[POS] = start + chunk
         # mean gradient, penalty included, left in total / total_b
         mean_sq = 0.0

@@ -3,7 +3,7 @@
 """What the linear classifiers share: label handling and one-vs-rest fitting."""
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -26,31 +26,25 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
 
     _layout = "columns"
 
-    def _problem(self, X, labels, sw, start, context):
-        """The binary problem of ``labels`` in {-1, +1}, warm from ``start``.
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by BlitzWS (one-vs-rest for more than two classes).
 
-        ``X`` is the fit's design (host matrix or
-        :class:`~blitzlearn._backend.DeviceMatrix`), ``start`` None or
-        ``(coef, intercept)``, ``context`` what ``_prepare`` returned.  Built
-        with :func:`~blitzlearn._problems.build_problem`.
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data: dense (any memory order), or sparse CSC, CSR or COO.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two distinct values).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights ``s_i``: they multiply the loss terms
+            of their samples as they are (not rescaled).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
         """
-        raise NotImplementedError
-
-    def _validate_classification(self, X, y, sample_weight):
-        """``(data, classes, y_idx, sw)``; ``sw`` has the class weights.
-
-        ``data`` is the :class:`~blitzlearn._backend.FitData` of ``X`` in the
-        estimator's layout.
-        """
-        data = fit_data(self, X, y, layout=self._layout, regression=False)
-        classes, y_idx, sw = check_labels(self, data.y, host_copy(sample_weight))
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes,
-                                      y=classes[y_idx])
-            sw = sw * cw[y_idx]
-        return data, classes, y_idx, sw
-
-    def _fit_one_vs_rest(self, X, y, sample_weight):
         name = type(self).__name__
         data, classes, y_idx, sw = self._validate_classification(
             X, y, sample_weight)
@@ -80,7 +74,7 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 max_epochs=self.max_epochs, verbose=self.verbose,
                 name=name if len(targets) == 1
                 else f"{name} (class {plain(classes[target])} against the rest)",
-                stacklevel=4)
+                stacklevel=3)
             coef[k], intercept[k] = solved.coef, solved.intercept
             gaps[k], n_iter[k] = solved.result.gap, solved.result.n_iter
             for key, value in self._extras(solved.result).items():
@@ -97,6 +91,30 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         for key, values in extras.items():
             setattr(self, key, np.asarray(values))
         return self
+
+    def _problem(self, X, labels, sw, start, context):
+        """The binary problem of ``labels`` in {-1, +1}, warm from ``start``.
+
+        ``X`` is the fit's design (host matrix or
+        :class:`~blitzlearn._backend.DeviceMatrix`), ``start`` None or
+        ``(coef, intercept)``, ``context`` what ``_prepare`` returned.  Built
+        with :func:`~blitzlearn._problems.build_problem`.
+        """
+        raise NotImplementedError
+
+    def _validate_classification(self, X, y, sample_weight):
+        """``(data, classes, y_idx, sw)``; ``sw`` has the class weights.
+
+        ``data`` is the :class:`~blitzlearn._backend.FitData` of ``X`` in the
+        estimator's layout.
+        """
+        data = fit_data(self, X, y, layout=self._layout, regression=False)
+        classes, y_idx, sw = check_labels(self, data.y, host_copy(sample_weight))
+        if self.class_weight is not None:
+            cw = compute_class_weight(self.class_weight, classes=classes,
+                                      y=classes[y_idx])
+            sw = sw * cw[y_idx]
+        return data, classes, y_idx, sw
 
     def _extras(self, result):
         """Per-problem values stored as fitted arrays, from the engine's result."""

@@ -3,7 +3,6 @@
 """BlitzLogisticL1: L1-regularised logistic regression solved by BlitzWS."""
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import array_module, expit
@@ -132,27 +131,6 @@ class BlitzLogisticL1(BlitzClassifierBase):
         self.warm_start = warm_start
         self.device = device
         self.verbose = verbose
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model by BlitzWS (one-vs-rest for more than two classes).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data: dense (any memory order), or sparse CSC, CSR or COO.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two distinct values).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights (not rescaled: they multiply the loss
-            terms as they are).
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        return self._fit_one_vs_rest(X, y, sample_weight)
 
     def _prepare(self, X):
         # the centred column norms do not depend on the labels

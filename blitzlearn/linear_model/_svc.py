@@ -4,7 +4,6 @@
 
 from numbers import Integral, Real
 
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
 from .._problems._build import build_problem
@@ -155,27 +154,6 @@ class BlitzSVC(BlitzClassifierBase):
         self.device = device
         self.verbose = verbose
         self.random_state = random_state
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model by BlitzWS (one-vs-rest for more than two classes).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data: dense (any memory order), or sparse CSR, CSC or COO.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two distinct values).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights: example ``i``'s hinge term is weighted
-            by ``C * s_i``.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        return self._fit_one_vs_rest(X, y, sample_weight)
 
     def _problem(self, X, labels, sw, start, context):
         upper = self.C * sw
