@@ -12,7 +12,6 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from .._backend import host_copy, place, resolve_backend
@@ -22,7 +21,6 @@ from .._problems._build import build_problem, shared_column_stats
 from .._problems._logistic import LogisticProblem, balance_classes, null_intercept
 from .._progress import inner_verbose, progress
 from .._validation import kernel_input
-from ._classifier import check_classification_data
 from ._logistic import BlitzLogisticL1
 from ._path import check_alphas
 
@@ -415,12 +413,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         name = type(self).__name__
         # the folds are cut on the host and placed on the fit's device
         device, backend, _ = resolve_backend(self.device, X, name)
-        X, classes, y_idx, sw = check_classification_data(
-            self, host_copy(X), host_copy(y), host_copy(sample_weight), "columns")
-        if self.class_weight is not None:
-            cw = compute_class_weight(self.class_weight, classes=classes,
-                                      y=classes[y_idx])
-            sw = sw * cw[y_idx]
+        data, classes, y_idx, sw = self._validate_classification(
+            host_copy(X), y, sample_weight)
+        X = data.X
         targets = [1] if classes.size == 2 else list(range(classes.size))
         all_labels = [np.where(y_idx == t, 1.0, -1.0) for t in targets]
         for t, labels in zip(targets, all_labels, strict=True):
