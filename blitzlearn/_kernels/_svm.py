@@ -366,7 +366,7 @@ def _ws_gap_squared(X, rows, y, upper, bias, alpha, total_alpha, w, v, m_v, m_w,
 
 @layout_kernel
 def svm_subproblem(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed,
-                   v, m_v, m_w, seed, budget, check_every, squared):
+                   v, m_v, m_w, seed, budget, check_every):
     """Dual coordinate descent on the working set (Hsieh et al., 2008).
 
     Example ``t`` of the working set is row ``i = rows[t]`` of the matrix
@@ -387,14 +387,6 @@ def svm_subproblem(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed
     best point between the outer upper point ``v`` and ``w``: at ``w`` alone
     it lags far behind the dual.
 
-    With ``squared``, the squared hinge instead: maximises ``D(alpha) =
-    sum(alpha) - |w(alpha)|^2 / 2 - sum_i alpha_i^2 / (4 u_i)`` over ``alpha
-    >= 0`` (``u = upper``; no upper bound): each coordinate step adds the
-    diagonal term ``1 / (2 u_i)`` to ``|x~_i|^2`` and ``alpha_i / (2 u_i)`` to
-    the gradient; an example of weight ``u_i = 0`` keeps ``alpha_i = 0``.
-    ``b_fixed`` and ``c_fixed`` are then zero (only ``alpha_i = 0`` is fixed
-    outside the working set) and the gap check is :func:`_ws_gap_squared`.
-
     ``X`` is the column bundle of ``X^T`` (``(data, indices, indptr, dim,
     sparse)``, see :mod:`._columns`).  ``budget`` is ``(eps, delta, min_work,
     max_work, max_epochs)``; the solver stops by the rule of :mod:`._stopping`
@@ -408,6 +400,36 @@ def svm_subproblem(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed
     work : float
     gap : float
         Relaxed gap at the last check.
+    """
+    return _dual_cd(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed,
+                    v, m_v, m_w, seed, budget, check_every, False)
+
+
+@layout_kernel
+def squared_svm_subproblem(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed,
+                           c_fixed, v, m_v, m_w, seed, budget, check_every):
+    """Dual coordinate descent on the working set, for the squared hinge.
+
+    As :func:`svm_subproblem` (same arguments and returns), but maximises
+    ``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2 - sum_i alpha_i^2 / (4 u_i)``
+    over ``alpha >= 0`` (``u = upper``; no upper bound): each coordinate step
+    adds the diagonal term ``1 / (2 u_i)`` to ``|x~_i|^2`` and ``alpha_i / (2
+    u_i)`` to the gradient; an example of weight ``u_i = 0`` keeps ``alpha_i =
+    0``.  ``b_fixed`` and ``c_fixed`` are zero (only ``alpha_i = 0`` is fixed
+    outside the working set) and the gap check is :func:`_ws_gap_squared`.
+    """
+    return _dual_cd(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed,
+                    v, m_v, m_w, seed, budget, check_every, True)
+
+
+@njit(inline="always")
+def _dual_cd(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed, v, m_v,
+             m_w, seed, budget, check_every, squared):
+    """The body of both subproblem kernels, ``squared`` a constant in each.
+
+    Inlined (at Numba's IR level) with ``squared`` a literal, so that LLVM
+    folds its tests and the hinge's loop holds none of the squared hinge's
+    steps (as :func:`._columns.layout_kernel` does for the layout).
     """
     data, indices, indptr, dim, sparse = X
     n_ws = rows.shape[0]

@@ -54,6 +54,7 @@ from .._kernels._svm import (
     row_margins,
     squared_hinge_sum,
     squared_segment_minimiser,
+    squared_svm_subproblem,
     svm_subproblem,
 )
 
@@ -342,12 +343,12 @@ class SVMProblem(ModelProblem, RowPasses):
             columns, rows = self.rows, ws
         y, upper, sq_norms, alpha, m_v = examples
         m_w = np.empty(ws.size)
-        result = svm_subproblem(
+        kernel = squared_svm_subproblem if self._squared else svm_subproblem
+        result = kernel(
             column_bundle(columns, self.dim), rows, y, upper, self.bias, sq_norms,
             alpha, self.w, fixed_w, fixed_u, self.v, m_v, m_w,
             self.seed + self._n_solves,
-            make_budget(eps, gap, min_work, max_work, max_epochs), CHECK_EVERY,
-            self._squared)
+            make_budget(eps, gap, min_work, max_work, max_epochs), CHECK_EVERY)
         if alpha is not self.alpha:
             self.alpha[ws] = alpha
         self._ws_margins = (ws, m_w) if result[0] > 0 else None
