@@ -14,8 +14,8 @@ problem API and :func:`~blitzlearn._engine.blitzws`: the objective against
 solve (``_svm_reference.solve_squared_hinge``: L-BFGS then exact active-set
 Newton steps, bracketed by its own dual bound); the gap closing to 1e-12; the
 certificate bounding the suboptimality on seeded random problems; screening
-fixing only examples whose reference margin is at least 1; the exact line
-search of the upper point.
+fixing only examples whose reference margin is at least 1.  (The exact line
+search of the upper point is checked beside the hinge's, in test_svc.py.)
 """
 
 import warnings
@@ -202,52 +202,6 @@ def test_certificate_bounds_the_suboptimality(first):
                 messages.append(f"{tag}: screened examples of margin "
                                 f"{margins[bad].min():.6f} < 1")
     assert not messages, "\n".join(messages)
-
-
-# -- the exact line search of the upper point ---------------------------------------
-
-
-def _phi(s, v_dot, d_sq, a, c, u):
-    return s * v_dot + 0.5 * s * s * d_sq + u @ np.maximum(0.0, a - s * c) ** 2
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_squared_segment_minimiser_matches_brute_force(seed):
-    # the minimiser against every candidate of the convex C^1 piecewise
-    # quadratic: the ends, the breakpoints and each piece's stationary point
-    # (rows index arrays holding entries outside rows, which must be ignored)
-    from blitzlearn._kernels._svm import squared_segment_minimiser
-
-    rng = np.random.RandomState(seed)
-    n = rng.randint(0, 60)
-    a = np.round(rng.randn(n), 1)  # rounding makes repeated breakpoints
-    c = np.round(rng.randn(n), 1) * (rng.rand(n) > 0.1)
-    u = rng.rand(n) * rng.choice([0.0, 0.1, 1.0, 10.0])
-    v_dot = rng.randn() * rng.choice([0.1, 1.0, 10.0])
-    d_sq = rng.rand() * rng.choice([0.0, 1.0, 10.0])
-    rows = rng.permutation(n + 5)[:n]
-    m_v, m_x, upper = (rng.randn(n + 5) for _ in range(3))
-    m_v[rows] = 1.0 - a
-    m_x[rows] = c + m_v[rows]
-    upper[rows] = u
-    a, c = 1.0 - m_v[rows], m_x[rows] - m_v[rows]  # as the kernel sees them
-    args = (v_dot, d_sq, a, c, u)
-    s = squared_segment_minimiser(v_dot, d_sq, m_v, m_x, upper, rows)
-    assert 0.0 <= s <= 1.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cuts = a / c
-    knots = np.unique(np.concatenate([[0.0, 1.0], cuts[(cuts > 0) & (cuts < 1)]]))
-    candidates = list(knots)
-    for lo, hi in zip(knots[:-1], knots[1:], strict=True):
-        mid = 0.5 * (lo + hi)  # phi' on the piece: value + s slope
-        act = (a - mid * c) > 0
-        value = v_dot - 2.0 * np.sum(u[act] * c[act] * a[act])
-        slope = d_sq + 2.0 * np.sum(u[act] * c[act] ** 2)
-        if slope > 0 and lo < -value / slope < hi:
-            candidates.append(-value / slope)
-    best = min(_phi(t, *args) for t in candidates)
-    scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c)) ** 2
-    assert _phi(s, *args) <= best + 1e-12 * scale
 
 
 def test_unknown_loss_is_rejected():

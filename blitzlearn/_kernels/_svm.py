@@ -74,25 +74,14 @@ def move_margins(m_v, m_x, s, rows):
 
 
 @njit(**JIT)
-def hinge_sum(upper, margins, rows):
-    """``sum_{i in rows} upper_i max(0, 1 - margins_i)``."""
-    total = 0.0
-    for t in range(rows.shape[0]):
-        i = rows[t]
-        if margins[i] < 1.0:
-            total += upper[i] * (1.0 - margins[i])
-    return total
-
-
-@njit(**JIT)
-def squared_hinge_sum(upper, margins, rows):
-    """``sum_{i in rows} upper_i max(0, 1 - margins_i)^2``."""
+def hinge_sum(upper, margins, rows, squared):
+    """``sum_{i in rows} upper_i max(0, 1 - margins_i)``, squared if ``squared``."""
     total = 0.0
     for t in range(rows.shape[0]):
         i = rows[t]
         if margins[i] < 1.0:
             h = 1.0 - margins[i]
-            total += upper[i] * (h * h)
+            total += upper[i] * (h * h if squared else h)
     return total
 
 
@@ -111,19 +100,19 @@ def alpha_quad(upper, alpha, rows):
 
 
 @njit(**JIT)
-def squared_segment_minimiser(v_dot, d_sq, m_v, m_x, upper, rows):
+def squared_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows):
     """Minimiser over ``s`` in [0, 1] of a convex piecewise quadratic (C^1).
 
-    ``phi(s) = s v_dot + s^2 d_sq / 2 + sum_i u_i max(0, a_i - s c_i)^2``
-    (plus a constant) over ``i`` in ``rows``: the squared-hinge primal along
-    ``v + s (x - v)``, with ``v_dot``, ``d_sq``, ``a``, ``c`` and ``u`` as in
+    ``phi(s) = s v_dot + s^2 d_sq / 2 - s lin + sum_i u_i max(0, a_i - s
+    c_i)^2`` (plus a constant) over ``i`` in ``rows``: the squared-hinge
+    primal along ``v + s (x - v)``, the arguments as for
     :func:`margin_segment_minimiser`.  See :func:`_select_root`.
     """
     n = rows.shape[0]
     cuts = np.empty(n)
     d_value = np.empty(n)
     d_slope = np.empty(n)
-    value, slope, m = v_dot, d_sq, 0
+    value, slope, m = v_dot - lin, d_sq, 0
     for t in range(n):
         i = rows[t]
         value, slope, m = _add_squared_piece(
@@ -163,8 +152,8 @@ def _select_root(value, slope, cuts, d_value, d_slope, m):
     ``phi'(s) = value + s slope`` up to the first breakpoint; at ``cuts[k]``
     its value moves by ``d_value[k]`` and its slope by ``d_slope[k]`` (the
     first ``m`` entries).  ``phi'`` is non-decreasing (``phi`` is convex).
-    The quickselect of :func:`_select_breakpoint` with a line in place of a
-    slope.
+    A quickselect over the breakpoints (expected linear time, where sorting
+    them cost ``O(n log n)``).
     """
     # Invariant: the answer lies in [lo, hi]; cuts[first:last] are the
     # breakpoints inside (lo, hi); (value, slope) include the moves up to lo.
@@ -173,6 +162,7 @@ def _select_root(value, slope, cuts, d_value, d_slope, m):
     while first < last:
         x, y, z = cuts[first], cuts[(first + last) // 2], cuts[last - 1]
         pivot = max(min(x, y), min(max(x, y), z))  # median of three
+        # three-way partition: < pivot, == pivot, > pivot
         lt, i, gt = first, first, last
         below_v = 0.0
         below_s = 0.0
@@ -202,8 +192,8 @@ def _select_root(value, slope, cuts, d_value, d_slope, m):
     # no breakpoint inside (lo, hi): phi' is the line value + s slope there
     if value + lo * slope >= 0.0:
         return lo
-    if value + hi * slope > 0.0:
-        return min(max(-value / slope, lo), hi)
+    if value + hi * slope >= 0.0:
+        return -value / slope
     return hi
 
 
@@ -228,46 +218,33 @@ def _select_breakpoint(slope, d_sq, cuts, jumps, m):
 
     ``slope`` is the derivative at ``0+`` without the quadratic term; the
     derivative grows by ``jumps[k]`` at ``cuts[k]`` (the first ``m``
-    entries).  A quickselect over the breakpoints (expected linear time,
-    where sorting them cost ``O(n log n)``).
+    entries): :func:`_select_root` with ``phi'(s) = slope + s d_sq`` moving by
+    steps only.
     """
-    # Invariant: the answer lies in [lo, hi]; cuts[first:last] are the
-    # breakpoints inside (lo, hi); ``slope`` includes the jumps up to lo.
-    lo, hi = 0.0, 1.0
-    first, last = 0, m
-    while first < last:
-        x, y, z = cuts[first], cuts[(first + last) // 2], cuts[last - 1]
-        pivot = max(min(x, y), min(max(x, y), z))  # median of three
-        # three-way partition: < pivot, == pivot, > pivot
-        lt, i, gt = first, first, last
-        below = 0.0
-        while i < gt:
-            if cuts[i] < pivot:
-                below += jumps[i]
-                cuts[lt], cuts[i] = cuts[i], cuts[lt]
-                jumps[lt], jumps[i] = jumps[i], jumps[lt]
-                lt += 1
-                i += 1
-            elif cuts[i] > pivot:
-                gt -= 1
-                cuts[gt], cuts[i] = cuts[i], cuts[gt]
-                jumps[gt], jumps[i] = jumps[i], jumps[gt]
-            else:
-                below += jumps[i]
-                i += 1
-        if slope + below + pivot * d_sq >= 0.0:  # right derivative at pivot
-            hi = pivot
-            last = lt
-        else:
-            slope += below
-            lo = pivot
-            first = gt
-    # no breakpoint inside (lo, hi): the derivative there is slope + s d_sq
-    if slope + lo * d_sq >= 0.0:
-        return lo
-    if slope + hi * d_sq >= 0.0:
-        return -slope / d_sq
-    return hi
+    return _select_root(slope, d_sq, cuts, jumps, np.zeros(m), m)
+
+
+@njit(inline="always")
+def _segment_sums(w, v, b_fixed):
+    """``(|v|^2, v^T d, |d|^2, b^T d, |w|^2, b^T v)``, ``d = w - v``, ``b = b_fixed``.
+
+    One pass, each sum in index order.
+    """
+    v_sq = 0.0
+    v_dot = 0.0
+    d_sq = 0.0
+    lin = 0.0
+    w_sq = 0.0
+    fixed_v = 0.0
+    for k in range(w.shape[0]):
+        delta = w[k] - v[k]
+        v_sq += v[k] * v[k]
+        v_dot += v[k] * delta
+        d_sq += delta * delta
+        lin += b_fixed[k] * delta
+        w_sq += w[k] * w[k]
+        fixed_v += b_fixed[k] * v[k]
+    return v_sq, v_dot, d_sq, lin, w_sq, fixed_v
 
 
 @layout_kernel
@@ -285,20 +262,7 @@ def _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m
     ``(min_s P_W(v + s (w - v)) - D, D)``.
     """
     data, indices, indptr, dim, sparse = X
-    v_sq = 0.0
-    v_dot = 0.0
-    d_sq = 0.0
-    lin = 0.0
-    w_sq = 0.0
-    fixed_v = 0.0
-    for k in range(w.shape[0]):
-        delta = w[k] - v[k]
-        v_sq += v[k] * v[k]
-        v_dot += v[k] * delta
-        d_sq += delta * delta
-        lin += b_fixed[k] * delta
-        w_sq += w[k] * w[k]
-        fixed_v += b_fixed[k] * v[k]
+    v_sq, v_dot, d_sq, lin, w_sq, fixed_v = _segment_sums(w, v, b_fixed)
     n_ws = rows.shape[0]
     slope = v_dot - lin
     m = 0
@@ -321,31 +285,22 @@ def _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed, c_fixed, v, m_v, m
 
 
 @layout_kernel
-def _ws_gap_squared(X, rows, y, upper, bias, alpha, total_alpha, w, v, m_v, m_w,
-                    cuts, d_value, d_slope):
+def _ws_gap_squared(X, rows, y, upper, bias, alpha, total_alpha, w, b_fixed, c_fixed,
+                    v, m_v, m_w, cuts, d_value, d_slope):
     """Relaxed gap of the squared hinge on the working set, at the best of ``[v, w]``.
 
     The relaxed primal is ``P_W(z) = |z|^2/2 + sum_{i in W} u_i max(0, 1 -
-    m_i(z))^2`` (the examples outside ``W`` have ``alpha_i = 0``: none is
-    fixed on its quadratic piece) and the dual ``D(alpha) = sum(alpha) -
-    |w|^2/2 - sum_{i in W} alpha_i^2 / (4 u_i)``.  Arguments as for
-    :func:`_ws_gap` (``alpha`` read at entry ``i`` too; ``cuts``,
-    ``d_value`` and ``d_slope`` scratch).  Returns ``(min_s P_W(v + s (w -
-    v)) - D, D)``.
+    m_i(z))^2 + c_fixed - b_fixed^T z`` (the examples outside ``W`` have
+    ``alpha_i = 0``, so ``b_fixed`` and ``c_fixed`` are zero) and the dual
+    ``D(alpha) = sum(alpha) - |w|^2/2 - sum_{i in W} alpha_i^2 / (4 u_i)``.
+    Arguments as for :func:`_ws_gap` (``alpha`` read at entry ``i`` too;
+    ``cuts``, ``d_value`` and ``d_slope`` scratch).  Returns ``(min_s P_W(v +
+    s (w - v)) - D, D)``.
     """
     data, indices, indptr, dim, sparse = X
-    v_sq = 0.0
-    v_dot = 0.0
-    d_sq = 0.0
-    w_sq = 0.0
-    for k in range(w.shape[0]):
-        delta = w[k] - v[k]
-        v_sq += v[k] * v[k]
-        v_dot += v[k] * delta
-        d_sq += delta * delta
-        w_sq += w[k] * w[k]
+    v_sq, v_dot, d_sq, lin, w_sq, fixed_v = _segment_sums(w, v, b_fixed)
     n_ws = rows.shape[0]
-    value, slope, m = v_dot, d_sq, 0
+    value, slope, m = v_dot - lin, d_sq, 0
     for t in range(n_ws):
         i = rows[t]
         m_w[t] = row_margin(data, indices, indptr, dim, sparse, i, y[i], w, bias)
@@ -359,7 +314,8 @@ def _ws_gap_squared(X, rows, y, upper, bias, alpha, total_alpha, w, v, m_v, m_w,
         h = 1.0 - m_v[i] - s * (m_w[t] - m_v[i])
         if h > 0.0:
             loss += upper[i] * (h * h)
-    primal = 0.5 * (v_sq + 2.0 * s * v_dot + s * s * d_sq) + loss
+    primal = (0.5 * (v_sq + 2.0 * s * v_dot + s * s * d_sq) + loss + c_fixed
+              - fixed_v - s * lin)
     dual = total_alpha - 0.5 * w_sq - alpha_quad(upper, alpha, rows)
     return primal - dual, dual
 
@@ -516,8 +472,8 @@ def _dual_cd(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed, v, m
             continue
         if squared:
             gap, dual = _ws_gap_squared(X, rows, y, upper, bias, alpha,
-                                        total_alpha, w, v, m_v, m_w, cuts, jumps,
-                                        slopes)
+                                        total_alpha, w, b_fixed, c_fixed, v, m_v,
+                                        m_w, cuts, jumps, slopes)
         else:
             gap, dual = _ws_gap(X, rows, y, upper, bias, total_alpha, w, b_fixed,
                                 c_fixed, v, m_v, m_w, cuts, jumps)

@@ -52,7 +52,6 @@ from .._kernels._svm import (
     margin_segment_minimiser,
     move_margins,
     row_margins,
-    squared_hinge_sum,
     squared_segment_minimiser,
     squared_svm_subproblem,
     svm_subproblem,
@@ -195,8 +194,8 @@ class SVMProblem(ModelProblem, RowPasses):
         """``|w|^2 / 2`` plus the loss terms of ``rows`` (no screened ones)."""
         if isinstance(rows, slice):
             rows = np.arange(self.n_components)
-        loss = squared_hinge_sum if self._squared else hinge_sum
-        return 0.5 * float(w @ w) + loss(self.upper, margins, rows)
+        return 0.5 * float(w @ w) + hinge_sum(self.upper, margins, rows,
+                                              self._squared)
 
     def primal(self, w, margins, rows):
         """``P`` at ``w`` with hinge terms over ``rows`` and the screened ones.
@@ -253,14 +252,11 @@ class SVMProblem(ModelProblem, RowPasses):
         # exact line search of the upper point towards w(alpha), reading the
         # margins in place (no temporaries of length n)
         delta = self.w - self.v
-        if self._squared:  # nothing fixed on a nonzero piece
-            s = squared_segment_minimiser(
-                float(self.v @ delta), float(delta @ delta), self.m_v, self.m_x,
-                self.upper, alive)
-        else:
-            s = margin_segment_minimiser(
-                float(self.v @ delta), float(delta @ delta),
-                float(self._fixed_w @ delta), self.m_v, self.m_x, self.upper, alive)
+        minimiser = (squared_segment_minimiser if self._squared
+                     else margin_segment_minimiser)
+        s = minimiser(
+            float(self.v @ delta), float(delta @ delta),
+            float(self._fixed_w @ delta), self.m_v, self.m_x, self.upper, alive)
         if s > 0.0:
             self.v = self.v + s * delta
             move_margins(self.m_v, self.m_x, s, alive)
