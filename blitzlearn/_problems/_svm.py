@@ -78,7 +78,8 @@ class SVMProblem(ModelProblem, RowPasses):
     y : ndarray of shape (n_samples,)
         Labels in {-1, +1}, float64.
     upper : ndarray of shape (n_samples,)
-        Upper bounds ``C * s_i`` of the dual variables.
+        The weights ``u_i = C * s_i`` of the loss terms: the upper bounds of
+        the dual variables for the hinge (the squared hinge's have none).
     bias : float
         Value of the synthetic intercept feature (0 for no intercept).
     seed : int
@@ -90,7 +91,8 @@ class SVMProblem(ModelProblem, RowPasses):
         The regularisation of ``upper = C * s``: ``set_regularization``
         rescales ``upper`` by the ratio of the new ``C`` to this one.
     loss : {"hinge", "squared_hinge"}, default="hinge"
-        The loss of the margins.
+        The loss of the margins: LinearSVC's ``loss`` (liblinear's ``-s 3``
+        and ``-s 1``).
     """
 
     gamma = 1.0
