@@ -4,12 +4,18 @@
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from _helpers import make_data
 from _logistic_reference import c_min
-from _svm_reference import primal_objective
+from _svm_reference import (
+    augmented_rows,
+    primal_objective,
+    solve_squared_hinge,
+    squared_hinge_primal,
+)
 from _toy_problem import ToyProblem, soft_threshold
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
@@ -62,13 +68,13 @@ def _logistic(device=False):
     return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P)), (X, y)
 
 
-def _svm(device=False):
+def _svm(device=False, loss="hinge"):
     X, y = _labels()
     X = np.ascontiguousarray(X)
     if device:
         dm = device_design(numpy_backend(), X, "rows")
         return DeviceSVMProblem(dm, y, np.ones(N), 1.0, C=1.0), (X, y)
-    return SVMProblem(X, y, np.ones(N), 1.0, C=1.0), (X, y)
+    return SVMProblem(X, y, np.ones(N), 1.0, C=1.0, loss=loss), (X, y)
 
 
 def _toy():
@@ -80,6 +86,7 @@ PROBLEMS = {
     "lasso": _lasso,
     "logistic": _logistic,
     "svm": _svm,
+    "svm-squared-hinge": lambda: _svm(loss="squared_hinge"),
     "device-lasso": lambda: _lasso(device=True),
     "device-logistic": lambda: _logistic(device=True),
     "device-svm": lambda: _svm(device=True),
@@ -172,6 +179,10 @@ def test_set_regularization_is_in_the_estimators_units(name):
     elif "logistic" in name:
         value = 20 * c_min(X, y)
         model = BlitzLogisticL1(C=value, tol=1e-12).fit(X, y)
+    elif "squared" in name:  # the reference's exact solve (no estimator yet)
+        value = 0.3
+        w_ref, _, _ = solve_squared_hinge(augmented_rows(X, y, 1.0), value * np.ones(N))
+        model = SimpleNamespace(coef_=w_ref[:-1], intercept_=w_ref[-1:])
     else:
         value = 0.3
         model = BlitzSVC(C=value, tol=1e-12).fit(X, y)
@@ -182,7 +193,12 @@ def test_set_regularization_is_in_the_estimators_units(name):
                      max_epochs=50000)
     assert result.converged
     coef, intercept = problem.result()
-    if "svm" in name:  # a strongly convex primal: the same weights
+    if "squared" in name:
+        Z = augmented_rows(X, y, 1.0)
+        assert_allclose(
+            squared_hinge_primal(Z, value * np.ones(N), np.append(coef, intercept)),
+            squared_hinge_primal(Z, value * np.ones(N), w_ref), rtol=1e-10)
+    elif "svm" in name:  # a strongly convex primal: the same weights
         assert_allclose(primal_objective(X, y, coef, intercept, value),
                         primal_objective(X, y, model.coef_[0],
                                          model.intercept_[0], value), rtol=1e-10)

@@ -712,19 +712,26 @@ def test_weight_errors():
         BlitzSVC().fit(X, y, sample_weight=(y > 0).astype(float))
 
 
-def _phi(s, v_dot, d_sq, lin, a, c, u):
-    return s * v_dot + 0.5 * s * s * d_sq - s * lin + u @ np.maximum(0.0, a - s * c)
+def _phi(s, v_dot, d_sq, lin, a, c, u, power):
+    return (s * v_dot + 0.5 * s * s * d_sq - s * lin
+            + u @ np.maximum(0.0, a - s * c) ** power)
 
 
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
 @pytest.mark.parametrize("seed", range(40))
-def test_margin_segment_minimiser_matches_brute_force(seed):
+def test_margin_segment_minimiser_matches_brute_force(seed, loss):
     # the line search's minimiser against every candidate of a convex
     # piecewise quadratic: the ends, the breakpoints and each piece's
     # stationary point; ties and breakpoints outside (0, 1) included
     # (a = 1 - m_v, c = m_x - m_v, u = upper, read in place through rows:
-    # the arrays also hold entries outside rows, which must be ignored)
-    from blitzlearn._kernels._svm import margin_segment_minimiser
+    # the arrays also hold entries outside rows, which must be ignored);
+    # the pieces u max(0, a - s c) (hinge) or u max(0, a - s c)^2
+    from blitzlearn._kernels._svm import (
+        margin_segment_minimiser,
+        squared_segment_minimiser,
+    )
 
+    squared = loss == "squared_hinge"
     rng = np.random.RandomState(seed)
     n = rng.randint(0, 60)
     a = np.round(rng.randn(n), 1)  # rounding makes repeated breakpoints
@@ -738,21 +745,26 @@ def test_margin_segment_minimiser_matches_brute_force(seed):
     m_x[rows] = c + m_v[rows]
     upper[rows] = u
     a, c = 1.0 - m_v[rows], m_x[rows] - m_v[rows]  # as the kernel sees them
-    args = (v_dot, d_sq, lin, a, c, u)
-    s = margin_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows)
+    args = (v_dot, d_sq, lin, a, c, u, 2 if squared else 1)
+    minimiser = squared_segment_minimiser if squared else margin_segment_minimiser
+    s = minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows)
     assert 0.0 <= s <= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         cuts = a / c
     knots = np.unique(np.concatenate([[0.0, 1.0], cuts[(cuts > 0) & (cuts < 1)]]))
     candidates = list(knots)
     for lo, hi in zip(knots[:-1], knots[1:], strict=True):
-        mid = 0.5 * (lo + hi)  # the piece's slope: linear part + active hinges
-        active = (a - mid * c) > 0
-        slope = v_dot - lin - u[active] @ c[active]
-        if d_sq > 0 and lo < -slope / d_sq < hi:
-            candidates.append(-slope / d_sq)
+        mid = 0.5 * (lo + hi)  # phi' on the piece: value + s slope
+        act = (a - mid * c) > 0
+        if squared:
+            value = v_dot - lin - 2.0 * np.sum(u[act] * c[act] * a[act])
+            slope = d_sq + 2.0 * np.sum(u[act] * c[act] ** 2)
+        else:
+            value, slope = v_dot - lin - u[act] @ c[act], d_sq
+        if slope > 0 and lo < -value / slope < hi:
+            candidates.append(-value / slope)
     best = min(_phi(t, *args) for t in candidates)
-    scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c))
+    scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c)) ** args[-1]
     assert _phi(s, *args) <= best + 1e-12 * scale
 
 
