@@ -185,7 +185,7 @@ def test_set_regularization_is_in_the_estimators_units(name):
         model = SimpleNamespace(coef_=w_ref[:-1], intercept_=w_ref[-1:])
     else:
         value = 0.3
-        model = BlitzSVC(C=value, tol=1e-12).fit(X, y)
+        model = BlitzSVC(C=value, loss="hinge", tol=1e-12).fit(X, y)
     problem.set_regularization(value)
     scale = problem.tol_scale()
     result = blitzws(problem, tol=0.0 if scale is None else 1e-12 * scale,

@@ -103,14 +103,14 @@ class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
     ----------
     dm : DeviceMatrix
         ``X^T``: the examples are its columns.
-    y, upper, bias, seed, C
+    y, upper, bias, seed, C, loss
         As for :class:`~blitzlearn._problems._svm.SVMProblem`.
     """
 
-    def __init__(self, dm, y, upper, bias, *, seed=0, C=1.0):
+    def __init__(self, dm, y, upper, bias, *, seed=0, C=1.0, loss="hinge"):
         self._dm = dm
         super().__init__(dm.host.T, y, upper, bias, seed=seed,
-                         sq_norms=dm.column_sq_norms(), C=C)
+                         sq_norms=dm.column_sq_norms(), C=C, loss=loss)
 
     def _weights_of(self, alpha):
         coef = alpha * self.y
