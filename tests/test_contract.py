@@ -274,11 +274,14 @@ def test_a_model_without_the_estimators_methods_cannot_be_built():
 
 
 def test_the_developer_page_quotes_the_toy_problem():
-    """Every line of the page's code blocks is a line of the tested toy."""
+    """Every line of the page's code blocks is a line of the tested toy or of
+    the estimators' code (the walk from ``fit`` to the kernels)."""
     root = Path(__file__).resolve().parents[1]
     page = (root / "docs" / "developers" / "adding_a_model.rst").read_text()
-    toy = {line.strip() for line in
-           (root / "tests" / "_toy_problem.py").read_text().splitlines()}
+    sources = [root / "tests" / "_toy_problem.py",
+               *sorted((root / "blitzlearn" / "linear_model").glob("*.py"))]
+    toy = {line.strip() for path in sources
+           for line in path.read_text().splitlines()}
     blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", page)
     assert len(blocks) >= 4
     for block in blocks:
