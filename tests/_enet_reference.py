@@ -159,6 +159,8 @@ def logistic_enet_reference(X, y, C, rho, v=None, sample_weight=None,
         Z = X[:, supp]
         if fit_intercept:
             Z = np.column_stack([Z, np.ones(n)])
+        if Z.shape[1] == 0:
+            break
         m = y * (X @ w + b)
         pr = expit(-m)
         g = Z.T @ (-C * s * y * pr)
@@ -175,6 +177,6 @@ def logistic_enet_reference(X, y, C, rho, v=None, sample_weight=None,
                 > logistic_enet_objective(X, y, w, b, C, rho, v, s)):
             break
         w, b = new_w, new_b
-        if np.abs(step).max() <= 1e-15 * (1 + np.abs(w).max()):
+        if np.abs(step).max() <= 1e-15 * (1 + np.abs(w).max(initial=0.0)):
             break
     return w, b, logistic_enet_objective(X, y, w, b, C, rho, v, s)
