@@ -66,29 +66,18 @@ def penalised_step(old, grad, lip, thr, l2, positive):
 
 @njit(**JIT)
 def penalty_value(pen, w, ws):
-    """``lam sum_j v_j |w_j| + l2/2 sum_j w_j^2`` over ``j`` in ``ws``."""
+    """``lam sum_j v_j |w_j| + l2/2 sum_j w_j^2`` over ``j`` in ``ws``.
+
+    ``ws`` None: over every entry of ``w`` (``v`` aligned with it), in order.
+    """
     lam, v, l2 = pen
     l1 = 0.0
     sq = 0.0
-    for t in range(ws.shape[0]):
-        j = ws[t]
+    size = w.shape[0] if ws is None else ws.shape[0]
+    for t in range(size):
+        j = t if ws is None else ws[t]
         l1 += v[j] * abs(w[j])
         sq += w[j] * w[j]
-    out = lam * l1
-    if l2 > 0.0:
-        out += 0.5 * l2 * sq
-    return out
-
-
-@njit(**JIT)
-def penalty_dense(pen, w):
-    """:func:`penalty_value` over every entry of ``w`` (``v`` aligned with it)."""
-    lam, v, l2 = pen
-    l1 = 0.0
-    sq = 0.0
-    for t in range(w.shape[0]):
-        l1 += v[t] * abs(w[t])
-        sq += w[t] * w[t]
     out = lam * l1
     if l2 > 0.0:
         out += 0.5 * l2 * sq

@@ -20,7 +20,7 @@ from ._l1 import (
     constraint_term,
     dual_scale,
     penalised_step,
-    penalty_dense,
+    penalty_value,
 )
 from ._stopping import budget_spent, enough_progress, gap_reached
 
@@ -53,7 +53,7 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, pen, positive, budget,
         w_start[t] = w[t]
         g_start[t] = g[t]
     r2_start = r2
-    p_start = 0.5 * r2 + penalty_dense(pen, w)
+    p_start = 0.5 * r2 + penalty_value(pen, w, None)
     pass_cost = float(m * m + m)
     n_hist = 0
     work = 0.0
@@ -105,7 +105,7 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, pen, positive, budget,
                         d_r2 += step_acc[a] * (acc - 2.0 * g[a])
                         d_ry -= b[a] * step_acc[a]
                     work += pass_cost
-                    p_now = 0.5 * r2 + penalty_dense(pen, w)
+                    p_now = 0.5 * r2 + penalty_value(pen, w, None)
                     change = 0.5 * d_r2 + lam * (l1_acc - l1_now)
                     if l2 > 0.0:
                         change += 0.5 * l2 * sq_change
@@ -124,7 +124,7 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, pen, positive, budget,
         conj = 0.0
         for t in range(m):
             top, conj = constraint_term(g[t], v[t], pen, positive, top, conj)
-        p_now = 0.5 * r2 + penalty_dense(pen, w)
+        p_now = 0.5 * r2 + penalty_value(pen, w, None)
         kappa, conj_value = dual_scale(top, conj, pen)
         gap = p_now - (kappa * ry - 0.5 * kappa * kappa * r2 - conj_value)
         work += m

@@ -357,15 +357,6 @@ class L1DualProblem(L1Loss):
             return -np.inf
         return self._dual(kappa * target)
 
-    def _curvature(self):
-        """The loss's curvature at the scores (None: the identity), for
-        :meth:`_dual_target`."""
-        return None
-
-    def _in_dual_domain(self, theta):
-        """Whether ``theta`` lies in the domain of the loss's conjugate."""
-        return True
-
     def _revive_usable(self):
         """Make every usable feature alive: a nonzero column or a nonzero weight."""
         self._usable = np.flatnonzero((self.sq_norms > 0) | (self.w != 0))
