@@ -21,7 +21,7 @@ from _enet_reference import (
     logistic_enet_reference,
 )
 from sklearn.datasets import load_diabetes
-from sklearn.linear_model import ElasticNet, Lasso
+from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression
 
 from blitzlearn._engine import blitzws
 from blitzlearn._problems._lasso import LassoProblem
@@ -354,6 +354,23 @@ def test_pure_ridge(fit_intercept):
     np.testing.assert_allclose(w, exact, rtol=1e-9)
     assert getattr(problem, "discarded", np.empty(0)).size == 0
     assert gap <= 1e-12 * enet_objective(X, y, w, b, alpha, 0.0)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_pure_ridge_logistic(fit_intercept):
+    """``l1_ratio = 0``: scikit-learn's L2 ``LogisticRegression``."""
+    X, y = _classification(False)
+    C = 0.3
+    w, b, gap, problem = solve_logistic(X, y, C, 0.0, fit_intercept=fit_intercept)
+    ref = LogisticRegression(C=C, tol=1e-12, max_iter=10000,
+                             fit_intercept=fit_intercept).fit(X, y)
+    best = logistic_enet_objective(X, y, ref.coef_[0],
+                                   ref.intercept_[0] if fit_intercept else 0.0,
+                                   C, 0.0)
+    got = logistic_enet_objective(X, y, w, b, C, 0.0)
+    assert got == pytest.approx(best, rel=1e-9)
+    assert getattr(problem, "discarded", np.empty(0)).size == 0
+    assert gap <= 1e-12 * got
 
 
 @pytest.mark.parametrize("kwargs, message", [
