@@ -8,6 +8,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _enet_reference import (
+    enet_objective,
+    enet_reference,
+    logistic_enet_objective,
+    logistic_enet_reference,
+)
 from _helpers import make_data
 from _logistic_reference import c_min
 from _svm_reference import (
@@ -47,16 +53,23 @@ def _labels():
     return X, np.where(y > np.median(y), 1.0, -1.0)
 
 
-def _lasso(device=False):
+# the penalised variants: elastic net and penalty weights (two of them zero)
+WEIGHTS = np.linspace(0.5, 2.0, P)
+WEIGHTS[[3, 11]] = 0.0
+VARIANTS = {"enet": dict(l1_ratio=0.6, weights=WEIGHTS),
+            "weighted": dict(l1_ratio=1.0, weights=WEIGHTS)}
+
+
+def _lasso(device=False, **penalty):
     X, y = _regression()
-    kwargs = dict(fit_intercept=True, positive=False, w0=np.zeros(P))
+    kwargs = dict(fit_intercept=True, positive=False, w0=np.zeros(P), **penalty)
     if device:
         dm = device_design(numpy_backend(), X, "columns")
         return DeviceLassoProblem(dm, y, np.ones(N), 1.0, **kwargs), (X, y)
     return LassoProblem(X, y, np.ones(N), 1.0, **kwargs), (X, y)
 
 
-def _logistic(device=False):
+def _logistic(device=False, **penalty):
     X, y = _labels()
     X = np.asfortranarray(X)
     s = np.ones(N)
@@ -65,7 +78,8 @@ def _logistic(device=False):
         stats = device_column_stats(dm, np.ones(N), True)
         return DeviceLogisticProblem(dm, y, s, 1.0, fit_intercept=True,
                                      w0=np.zeros(P), stats=stats), (X, y)
-    return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P)), (X, y)
+    return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P),
+                           **penalty), (X, y)
 
 
 def _svm(device=False, loss="hinge"):
@@ -91,7 +105,12 @@ PROBLEMS = {
     "device-logistic": lambda: _logistic(device=True),
     "device-svm": lambda: _svm(device=True),
     "toy": _toy,
+    "enet-lasso": lambda: _lasso(**VARIANTS["enet"]),
+    "weighted-lasso": lambda: _lasso(**VARIANTS["weighted"]),
+    "enet-logistic": lambda: _logistic(**VARIANTS["enet"]),
+    "weighted-logistic": lambda: _logistic(**VARIANTS["weighted"]),
 }
+PENALISED = [name for name in PROBLEMS if name.split("-")[0] in VARIANTS]
 
 
 # -- the toy model through the engine ---------------------------------------------
@@ -127,7 +146,7 @@ def test_every_problem_passes_the_check(name):
     for method in ENGINE_METHODS + MODEL_METHODS:
         assert not getattr(getattr(type(problem), method), "__isabstractmethod__",
                            False)
-    if name in ("lasso", "logistic", "device-lasso", "device-logistic"):
+    if "lasso" in name or "logistic" in name:
         assert isinstance(problem, L1Loss)
 
 
@@ -170,7 +189,8 @@ def test_tol_scale_is_the_estimators_tolerance_scale(name):
         assert_allclose(scale, 0.5 * float(y @ y))  # the toy's f(0)
 
 
-@pytest.mark.parametrize("name", [n for n in PROBLEMS if n != "toy"])
+@pytest.mark.parametrize("name", [n for n in PROBLEMS
+                                  if n != "toy" and n not in PENALISED])
 def test_set_regularization_is_in_the_estimators_units(name):
     problem, (X, y) = PROBLEMS[name]()
     if "lasso" in name:
@@ -205,6 +225,35 @@ def test_set_regularization_is_in_the_estimators_units(name):
     model_coef = np.ravel(model.coef_)
     assert_allclose(coef, model_coef, rtol=1e-5, atol=1e-7 * np.abs(model_coef).max())
     assert_allclose(intercept, np.ravel(model.intercept_)[0], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", PENALISED)
+def test_set_regularization_of_the_penalised_variants(name):
+    """``alpha`` (``C``) splits by ``l1_ratio`` as in scikit-learn's ElasticNet
+    (LogisticRegression); the weights multiply the L1 term only."""
+    problem, (X, y) = PROBLEMS[name]()
+    variant = VARIANTS[name.split("-")[0]]
+    rho, v = variant["l1_ratio"], variant["weights"]
+    if "lasso" in name:
+        value = 0.05
+        _, _, best = enet_reference(X, y, value, rho, v)
+    else:
+        value = 20 * c_min(X, y)
+        _, _, best = logistic_enet_reference(X, y, value, rho, v)
+    problem.set_regularization(value)
+    assert problem.lam == pytest.approx(problem.strength * rho, rel=1e-15)
+    assert problem.l2 == pytest.approx(problem.strength * (1 - rho), rel=1e-15,
+                                       abs=0.0)
+    result = blitzws(problem, tol=1e-12 * problem.tol_scale(), max_iter=500,
+                     max_epochs=50000)
+    assert result.converged
+    coef, intercept = problem.result()
+    if "lasso" in name:
+        got = enet_objective(X, y, coef, intercept, value, rho, v)
+    else:
+        got = logistic_enet_objective(X, y, coef, intercept, value, rho, v)
+    assert_allclose(got, best, rtol=1e-9)
+    assert coef[3] != 0.0 and coef[11] != 0.0  # the unpenalised features
 
 
 # -- the check names what is wrong ------------------------------------------------
