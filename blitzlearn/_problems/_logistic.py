@@ -155,7 +155,7 @@ class LogisticProblem(L1DualProblem):
         elif c0 is None:
             c0 = null_intercept(y, s)
         self.c = float(c0)
-        self.C = 1.0 / self.lam  # the estimator's C, exact once set_regularization ran
+        self.C = 1.0 / self.strength  # exact once set_regularization ran
         self.z = np.empty(n)
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
