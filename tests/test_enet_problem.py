@@ -379,7 +379,7 @@ def test_pure_ridge_logistic(fit_intercept):
     (dict(weights=np.ones(3)), r"shape \(n_features,\) = \(10,\)"),
     (dict(weights=-np.ones(10)), "finite and non-negative"),
     (dict(weights=np.full(10, np.nan)), "finite and non-negative"),
-    (dict(weights=np.zeros(10)), "all penalty weights are zero"),
+    (dict(weights=np.zeros(10)), "all penalty_weights are zero"),
     (dict(weights=np.r_[0.0, np.ones(9)], positive=True), "positive=True"),
 ])
 def test_bad_penalty_input_is_refused(kwargs, message):

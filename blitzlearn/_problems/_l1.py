@@ -75,13 +75,14 @@ def check_penalty(l1_ratio, weights, n_features):
         return l1_ratio, None
     v = np.array(weights, dtype=np.float64).reshape(-1) if np.ndim(weights) else None
     if v is None or v.shape != (n_features,):
-        raise ValueError("penalty weights must have shape (n_features,) = "
+        raise ValueError("penalty_weights must have shape (n_features,) = "
                          f"({n_features},), got {np.shape(weights)}.")
     if not np.all(np.isfinite(v)) or (v < 0).any():
-        raise ValueError("penalty weights must be finite and non-negative.")
+        raise ValueError("penalty_weights must be finite and non-negative.")
     if l1_ratio == 1.0 and not v.any():
-        raise ValueError("all penalty weights are zero with l1_ratio=1: the "
-                         "problem has no penalty.")
+        raise ValueError("all penalty_weights are zero with l1_ratio=1: nothing "
+                         "is penalised (fit sklearn.linear_model.LinearRegression "
+                         "or LogisticRegression(C=np.inf) instead).")
     return l1_ratio, v
 
 
