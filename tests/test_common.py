@@ -6,6 +6,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from blitzlearn import (
     AdaScaleSGDClassifier,
+    BlitzElasticNet,
+    BlitzElasticNetCV,
     BlitzLasso,
     BlitzLassoCV,
     BlitzLogisticL1,
@@ -49,7 +51,10 @@ def _expected_failed_checks(estimator):
 # test_svc.py::test_integer_weights_equal_repeated_rows), but at tol=1e-4
 # each stops anywhere within 1e-4 of the optimum: the check needs a tight
 # tol, as scikit-learn runs it for LinearSVC (dual=False, tol=1e-12).
-@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzLogisticL1(tol=1e-6),
+@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzElasticNet(tol=1e-6),
+                          BlitzElasticNetCV(l1_ratio=[0.5, 0.9], cv=3, alphas=5,
+                                            tol=1e-14),
+                          BlitzLogisticL1(tol=1e-6),
                           BlitzSVC(tol=1e-14), BlitzSVC(loss="hinge", tol=1e-10),
                           AdaScaleSGDClassifier(random_state=0),
                           BlitzLassoCV(cv=3, alphas=5, tol=1e-10),
