@@ -3,7 +3,9 @@
 """The declared problem contract: the toy model, every shipped problem, the check."""
 
 import re
+import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -13,10 +15,12 @@ from _svm_reference import primal_objective
 from _toy_problem import ToyProblem, soft_threshold
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
 
 from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
 from blitzlearn._backend import device_design, numpy_backend
-from blitzlearn._engine import ModelProblem, Problem, blitzws, check_problem
+from blitzlearn._engine import ModelProblem, Problem, blitzws, check_problem, solve
 from blitzlearn._engine._contract import ENGINE_METHODS, MODEL_METHODS, L1Loss
 from blitzlearn._problems._device import (
     DeviceLassoProblem,
@@ -24,6 +28,7 @@ from blitzlearn._problems._device import (
     DeviceSVMProblem,
     device_column_stats,
 )
+from blitzlearn._problems._l1svm import L1SVMProblem
 from blitzlearn._problems._lasso import LassoProblem
 from blitzlearn._problems._logistic import LogisticProblem
 from blitzlearn._problems._svm import SVMProblem
@@ -71,6 +76,13 @@ def _svm(device=False):
     return SVMProblem(X, y, np.ones(N), 1.0, C=1.0), (X, y)
 
 
+def _l1svm(intercept):
+    X, y = _labels()
+    X = np.asfortranarray(X)
+    return L1SVMProblem(X, y, np.ones(N), 1.0, intercept=intercept,
+                        w0=np.zeros(P)), (X, y)
+
+
 def _toy():
     c = np.random.default_rng(0).standard_normal(P)
     return ToyProblem(c, 1.0), (None, c)
@@ -83,6 +95,8 @@ PROBLEMS = {
     "device-lasso": lambda: _lasso(device=True),
     "device-logistic": lambda: _logistic(device=True),
     "device-svm": lambda: _svm(device=True),
+    "l1svm": lambda: _l1svm("penalized"),
+    "l1svm-free": lambda: _l1svm("unpenalized"),
     "toy": _toy,
 }
 
@@ -120,7 +134,8 @@ def test_every_problem_passes_the_check(name):
     for method in ENGINE_METHODS + MODEL_METHODS:
         assert not getattr(getattr(type(problem), method), "__isabstractmethod__",
                            False)
-    if name in ("lasso", "logistic", "device-lasso", "device-logistic"):
+    if name in ("lasso", "logistic", "device-lasso", "device-logistic", "l1svm",
+                "l1svm-free"):
         assert isinstance(problem, L1Loss)
 
 
@@ -139,6 +154,9 @@ def test_warm_start_then_result_round_trips(name):
     elif "logistic" in name:  # the best intercept for the weights
         z = X @ coef + out_intercept
         assert abs(float(np.sum(y * expit(-y * z)))) <= 1e-10 * N
+    elif name == "l1svm-free":  # the best intercept for the weights
+        z = X @ coef + out_intercept
+        assert abs(float(np.sum(y * np.maximum(1.0 - y * z, 0.0)))) <= 1e-10 * N
     elif "svm" in name:  # stored as intercept / bias
         assert_allclose(out_intercept, intercept, rtol=1e-15)
     else:
@@ -157,6 +175,11 @@ def test_tol_scale_is_the_estimators_tolerance_scale(name):
         pos, neg = np.sum(y > 0), np.sum(y < 0)
         expected = pos * np.log1p(neg / pos) + neg * np.log1p(pos / neg)
         assert_allclose(scale, expected, rtol=1e-12)
+    elif name == "l1svm":  # the loss of w = 0, w_b = 0
+        assert_allclose(scale, N, rtol=1e-15)
+    elif name == "l1svm-free":  # the loss of w = 0 at its best intercept
+        pos, neg = np.sum(y > 0), np.sum(y < 0)
+        assert_allclose(scale, 4.0 * pos * neg / N, rtol=1e-12)
     elif "svm" in name:
         assert scale is None  # relative: tol multiplies the dual objective
     else:
@@ -172,6 +195,15 @@ def test_set_regularization_is_in_the_estimators_units(name):
     elif "logistic" in name:
         value = 20 * c_min(X, y)
         model = BlitzLogisticL1(C=value, tol=1e-12).fit(X, y)
+    elif name == "l1svm":  # LinearSVC's L1 SVM, its intercept penalised
+        value = 0.3
+        with warnings.catch_warnings():  # liblinear's own stopping rule
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = LinearSVC(penalty="l1", loss="squared_hinge", dual=False,
+                              C=value, tol=1e-12, max_iter=10 ** 6).fit(X, y)
+    elif name == "l1svm-free":  # no sklearn twin: the same solve from scratch
+        value = 0.3
+        model = _fresh_l1svm_solve(X, y, value)
     else:
         value = 0.3
         model = BlitzSVC(C=value, tol=1e-12).fit(X, y)
@@ -182,13 +214,22 @@ def test_set_regularization_is_in_the_estimators_units(name):
                      max_epochs=50000)
     assert result.converged
     coef, intercept = problem.result()
-    if "svm" in name:  # a strongly convex primal: the same weights
+    if name in ("svm", "device-svm"):  # a strongly convex primal: the same weights
         assert_allclose(primal_objective(X, y, coef, intercept, value),
                         primal_objective(X, y, model.coef_[0],
                                          model.intercept_[0], value), rtol=1e-10)
     model_coef = np.ravel(model.coef_)
     assert_allclose(coef, model_coef, rtol=1e-5, atol=1e-7 * np.abs(model_coef).max())
     assert_allclose(intercept, np.ravel(model.intercept_)[0], rtol=1e-5, atol=1e-7)
+
+
+def _fresh_l1svm_solve(X, y, C):
+    """A cold L1 SVM solve (free intercept) at tol 1e-13, as an estimator would."""
+    problem = L1SVMProblem(X, y, np.ones(N), 1.0 / C, intercept="unpenalized",
+                           w0=np.zeros(P))
+    out = solve(problem, C, tol=1e-13, max_iter=500, max_epochs=50000, verbose=0,
+                name="L1SVM", stacklevel=1)
+    return SimpleNamespace(coef_=out.coef, intercept_=np.array([out.intercept]))
 
 
 # -- the check names what is wrong ------------------------------------------------

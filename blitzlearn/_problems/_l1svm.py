@@ -34,9 +34,9 @@ heavier class of ``r`` is shrunk to make it exact.
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernels._columns import column_bundle
 from .._kernels._l1svm import l1svm_subproblem, sqhinge_dual, sqhinge_state
 from .._kernels._l1svm import shift_scores as _shift_scores
-from .._kernels._columns import column_bundle
 from .._kernels._logistic import scores
 from .._kernels._stopping import make_budget
 from ._l1 import L1DualProblem, column_stats
@@ -161,7 +161,7 @@ class L1SVMProblem(L1DualProblem):
         return "the null model's objective"
 
     def tol_scale(self):
-        """The loss of ``w = 0`` (best unpenalised intercept): what ``tol`` multiplies."""
+        """Loss of ``w = 0`` (best unpenalised intercept): what ``tol`` multiplies."""
         return null_sqhinge_loss(self.y, self.s, self.fit_intercept)
 
     def warm_start(self, coef, intercept):
