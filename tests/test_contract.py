@@ -23,6 +23,7 @@ from blitzlearn._backend import device_design, numpy_backend
 from blitzlearn._engine import ModelProblem, Problem, blitzws, check_problem, solve
 from blitzlearn._engine._contract import ENGINE_METHODS, MODEL_METHODS, L1Loss
 from blitzlearn._problems._device import (
+    DeviceL1SVMProblem,
     DeviceLassoProblem,
     DeviceLogisticProblem,
     DeviceSVMProblem,
@@ -76,9 +77,13 @@ def _svm(device=False):
     return SVMProblem(X, y, np.ones(N), 1.0, C=1.0), (X, y)
 
 
-def _l1svm(intercept):
+def _l1svm(intercept, device=False):
     X, y = _labels()
     X = np.asfortranarray(X)
+    if device:
+        dm = device_design(numpy_backend(), X, "columns")
+        return DeviceL1SVMProblem(dm, y, np.ones(N), 1.0, intercept=intercept,
+                                  w0=np.zeros(P)), (X, y)
     return L1SVMProblem(X, y, np.ones(N), 1.0, intercept=intercept,
                         w0=np.zeros(P)), (X, y)
 
@@ -97,6 +102,8 @@ PROBLEMS = {
     "device-svm": lambda: _svm(device=True),
     "l1svm": lambda: _l1svm("penalized"),
     "l1svm-free": lambda: _l1svm("unpenalized"),
+    "device-l1svm": lambda: _l1svm("penalized", device=True),
+    "device-l1svm-free": lambda: _l1svm("unpenalized", device=True),
     "toy": _toy,
 }
 
@@ -134,8 +141,8 @@ def test_every_problem_passes_the_check(name):
     for method in ENGINE_METHODS + MODEL_METHODS:
         assert not getattr(getattr(type(problem), method), "__isabstractmethod__",
                            False)
-    if name in ("lasso", "logistic", "device-lasso", "device-logistic", "l1svm",
-                "l1svm-free"):
+    if name in ("lasso", "logistic", "device-lasso", "device-logistic") or (
+            "l1svm" in name):
         assert isinstance(problem, L1Loss)
 
 
@@ -154,7 +161,7 @@ def test_warm_start_then_result_round_trips(name):
     elif "logistic" in name:  # the best intercept for the weights
         z = X @ coef + out_intercept
         assert abs(float(np.sum(y * expit(-y * z)))) <= 1e-10 * N
-    elif name == "l1svm-free":  # the best intercept for the weights
+    elif name.endswith("l1svm-free"):  # the best intercept for the weights
         z = X @ coef + out_intercept
         assert abs(float(np.sum(y * np.maximum(1.0 - y * z, 0.0)))) <= 1e-10 * N
     elif "svm" in name:  # stored as intercept / bias
@@ -175,9 +182,9 @@ def test_tol_scale_is_the_estimators_tolerance_scale(name):
         pos, neg = np.sum(y > 0), np.sum(y < 0)
         expected = pos * np.log1p(neg / pos) + neg * np.log1p(pos / neg)
         assert_allclose(scale, expected, rtol=1e-12)
-    elif name == "l1svm":  # the loss of w = 0, w_b = 0
+    elif name.endswith("l1svm"):  # the loss of w = 0, w_b = 0
         assert_allclose(scale, N, rtol=1e-15)
-    elif name == "l1svm-free":  # the loss of w = 0 at its best intercept
+    elif name.endswith("l1svm-free"):  # the loss of w = 0 at its best intercept
         pos, neg = np.sum(y > 0), np.sum(y < 0)
         assert_allclose(scale, 4.0 * pos * neg / N, rtol=1e-12)
     elif "svm" in name:
@@ -195,13 +202,13 @@ def test_set_regularization_is_in_the_estimators_units(name):
     elif "logistic" in name:
         value = 20 * c_min(X, y)
         model = BlitzLogisticL1(C=value, tol=1e-12).fit(X, y)
-    elif name == "l1svm":  # LinearSVC's L1 SVM, its intercept penalised
+    elif name.endswith("l1svm"):  # LinearSVC's L1 SVM, its intercept penalised
         value = 0.3
         with warnings.catch_warnings():  # liblinear's own stopping rule
             warnings.simplefilter("ignore", ConvergenceWarning)
             model = LinearSVC(penalty="l1", loss="squared_hinge", dual=False,
                               C=value, tol=1e-12, max_iter=10 ** 6).fit(X, y)
-    elif name == "l1svm-free":  # no sklearn twin: the same solve from scratch
+    elif name.endswith("l1svm-free"):  # no sklearn twin: the same solve from scratch
         value = 0.3
         model = _fresh_l1svm_solve(X, y, value)
     else:

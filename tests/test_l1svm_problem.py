@@ -22,7 +22,10 @@ from _l1svm_reference import objective, reference_solution
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
+from blitzlearn._backend import device_design, numpy_backend
 from blitzlearn._engine import solve
+from blitzlearn._problems._build import build_problem
+from blitzlearn._problems._device import DeviceL1SVMProblem
 from blitzlearn._problems._l1svm import L1SVMProblem
 from blitzlearn.datasets import load_libsvm
 
@@ -214,3 +217,22 @@ def test_screening_keeps_the_reference_support(name, C, mode):
     support = set(np.flatnonzero(np.abs(coef) > 1e-8 * np.abs(coef).max()).tolist())
     assert dropped  # the test exercises the screening
     assert not support & set(dropped)
+
+
+# -- the device problem (NumPy stand-in backend) -------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_device_problem_solves_the_same_model(mode):
+    X, y = _subset("a9a", rows=600)
+    s = _weights(y.size, True, seed=4)
+    dm = device_design(numpy_backend(), X, "columns")
+    problem = build_problem(L1SVMProblem, dm, y, s, 10.0, intercept=mode,
+                            w0=np.zeros(X.shape[1]), intercept_scaling=2.0)
+    assert isinstance(problem, DeviceL1SVMProblem)
+    out, warned, _ = _solve(None, y, s, 0.1, mode, tol=1e-12, problem=problem)
+    assert not warned
+    cpu, _, _ = _solve(X, y, s, 0.1, mode, tol=1e-12, B=2.0)
+    ours = objective(X, y, out.coef, out.intercept, 0.1, s, mode, 2.0)
+    theirs = objective(X, y, cpu.coef, cpu.intercept, 0.1, s, mode, 2.0)
+    assert abs(ours - theirs) <= 1e-10 * theirs

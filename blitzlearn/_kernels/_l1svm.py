@@ -128,24 +128,45 @@ def shift_scores(y, s, z):
 
 
 @njit(inline="always")
-def _coordinate(data, indices, indptr, n, sparse, j, y, s, w, z, r, lam):
+def _entry(data, indices, sparse, t, start, const):
+    """Row and value of the entry ``t`` of a column (see :func:`_span`)."""
+    if const != 0.0:
+        return t, const
+    if sparse:
+        return np.uint64(indices[t]), float(data[t])
+    return t - start, float(data[t])
+
+
+@njit(inline="always")
+def _span(indptr, n, sparse, j, n_features):
+    """``(start, stop, const)`` of column ``j``: ``const`` is 0 for a column
+    of ``X``; for ``j == n_features``, the synthetic intercept column, the
+    entries are the rows ``0 .. n - 1`` (``const`` is set by the caller)."""
+    if j == n_features:
+        return np.uint64(0), np.uint64(n)
+    if sparse:
+        return col_span(indptr, j)
+    return np.uint64(j * n), np.uint64((j + 1) * n)
+
+
+@njit(inline="always")
+def _coordinate(data, indices, indptr, n, sparse, j, n_features, bias, y, s, w, z,
+                r, lam):
     """One coordinate step on ``w[j]``: generalised Newton, then backtracking.
 
     The step minimises ``G d + H d^2 / 2 + lam |w_j + d|`` (``G`` the loss's
     partial derivative, ``H`` its generalised second derivative at ``w``)
     and is shortened until the true objective falls by ``ARMIJO`` times the
     model's predicted decrease.  ``z`` and ``r`` are updated on the column's
-    entries.  Returns the column entries read.
+    entries.  ``j == n_features`` is the synthetic column of value ``bias``.
+    Returns the column entries read.
     """
-    if sparse:
-        start, stop = col_span(indptr, j)
-    else:
-        start, stop = np.uint64(j * n), np.uint64((j + 1) * n)
+    start, stop = _span(indptr, n, sparse, j, n_features)
+    const = bias if j == n_features else 0.0
     grad = 0.0
     curv = 0.0
     for t in range(start, stop):
-        i = np.uint64(indices[t]) if sparse else np.uint64(t - start)
-        v = data[t]
+        i, v = _entry(data, indices, sparse, t, start, const)
         grad -= v * r[i]
         if s[i] > 0.0 and y[i] * z[i] < 1.0:
             curv += 2.0 * s[i] * v * v
@@ -163,10 +184,10 @@ def _coordinate(data, indices, indptr, n, sparse, j, y, s, w, z, r, lam):
     for _ in range(N_HALVINGS):
         change = lam * (abs(old + step * d) - abs(old))
         for t in range(start, stop):
-            i = np.uint64(indices[t]) if sparse else np.uint64(t - start)
+            i, v = _entry(data, indices, sparse, t, start, const)
             if s[i] > 0.0:
                 m_old = 1.0 - y[i] * z[i]
-                move = y[i] * data[t] * (step * d)
+                move = y[i] * v * (step * d)
                 m_new = m_old - move
                 if m_old > 0.0 and m_new > 0.0:
                     change -= s[i] * move * (m_new + m_old)
@@ -184,20 +205,24 @@ def _coordinate(data, indices, indptr, n, sparse, j, y, s, w, z, r, lam):
     delta = step * d
     w[j] = old + delta
     for t in range(start, stop):
-        i = np.uint64(indices[t]) if sparse else np.uint64(t - start)
-        z[i] += data[t] * delta
+        i, v = _entry(data, indices, sparse, t, start, const)
+        z[i] += v * delta
         m = 1.0 - y[i] * z[i]
         r[i] = 2.0 * s[i] * y[i] * m if (s[i] > 0.0 and m > 0.0) else 0.0
     return reads + float(stop - start)
 
 
 @layout_kernel
-def l1svm_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget, seed):
+def l1svm_subproblem(X, y, s, fit_intercept, bias, gamma, w, z, ws, lam, budget,
+                     seed):
     """Coordinate descent on the L1 squared-hinge SVM restricted to ``ws``.
 
     Minimises ``sum_i s_i max(0, 1 - y_i z_i)^2 + lam ||w||_1`` over ``w[ws]``
     (and the unpenalised intercept when ``fit_intercept``), with ``z = X w +
-    c`` updated in place; ``w`` must vanish outside ``ws``.  Each pass visits
+    c`` updated in place; ``w`` must vanish outside ``ws``.  ``w`` has one
+    more entry than ``X`` has columns when ``bias`` is nonzero: the weight of
+    the synthetic column of value ``bias`` (a penalised intercept), which
+    ``ws`` may hold as index ``n_features``.  Each pass visits
     the working set in a pseudo-random order (from ``seed``) with one
     generalised-Newton step per coordinate (:func:`_coordinate`), then moves
     the intercept to its exact optimum (:func:`intercept_shift`) and
@@ -218,11 +243,12 @@ def l1svm_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget, seed)
         Total change of the intercept.
     """
     data, indices, indptr, n, sparse = X
+    n_features = w.shape[0] - 1 if bias != 0.0 else w.shape[0]
     n_ws = ws.shape[0]
     nnz_ws = 0.0
     for k in range(n_ws):
         j = ws[k]
-        nnz_ws += indptr[j + 1] - indptr[j] if sparse else n
+        nnz_ws += indptr[j + 1] - indptr[j] if sparse and j < n_features else n
     r = np.empty(n)
     sums = np.empty(4)
     shift = shift_scores(y, s, z) if fit_intercept else 0.0
@@ -241,7 +267,14 @@ def l1svm_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget, seed)
         primal = loss + lam * l1
         top = 0.0
         for k in range(n_ws):
-            top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
+            j = ws[k]
+            if j == n_features:  # the synthetic column
+                g = 0.0
+                for i in range(n):
+                    g += r[i]
+                top = max(top, abs(bias * g))
+            else:
+                top = max(top, abs(col_dot(data, indices, indptr, n, sparse, j, r)))
         kappa = 1.0 if top <= lam else lam / top
         dual = kappa * (sums[0] + sums[1]) - kappa * kappa * (sums[2] + sums[3])
         gap = primal - dual
@@ -254,7 +287,7 @@ def l1svm_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget, seed)
         state = shuffle(order, n_ws, state)
         for kk in range(n_ws):
             work += _coordinate(data, indices, indptr, n, sparse, ws[order[kk]],
-                                y, s, w, z, r, lam)
+                                n_features, bias, y, s, w, z, r, lam)
         if fit_intercept:
             shift += shift_scores(y, s, z)
             work += 2.0 * n

@@ -32,7 +32,6 @@ heavier class of ``r`` is shrunk to make it exact.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._kernels._columns import column_bundle
 from .._kernels._l1svm import l1svm_subproblem, sqhinge_dual, sqhinge_state
@@ -41,25 +40,6 @@ from .._kernels._logistic import scores
 from .._kernels._stopping import make_budget
 from ._l1 import L1DualProblem, column_stats
 from ._logistic import balance_classes, class_factors
-
-
-def with_bias_column(X, bias):
-    """``[X, bias * 1]`` in ``X``'s layout (Fortran dense or CSC).
-
-    The dtype is ``X``'s unless ``bias`` is not exact in it (then float64),
-    so that the synthetic feature has exactly the value ``bias``.
-    """
-    dtype = X.dtype if X.dtype.type(bias) == bias else np.float64
-    n = X.shape[0]
-    if sp.issparse(X):
-        column = sp.csc_matrix(np.full((n, 1), bias, dtype=dtype))
-        out = sp.hstack([X.astype(dtype, copy=False), column], format="csc")
-        out.sort_indices()
-        return out
-    out = np.empty((n, X.shape[1] + 1), dtype=dtype, order="F")
-    out[:, :-1] = X
-    out[:, -1] = bias
-    return out
 
 
 def null_sqhinge_loss(y, s, fit_intercept):
@@ -90,7 +70,7 @@ class L1SVMProblem(L1DualProblem):
     intercept : {"penalized", "unpenalized", None}
         ``"penalized"``: LinearSVC's intercept, the weight ``w_b`` of a
         synthetic feature of value ``intercept_scaling``, L1-penalised like
-        the others (``X`` is copied once with that column appended);
+        the others (component ``n_features``; ``X`` is not copied);
         ``"unpenalized"``: a free intercept ``b``, solved exactly;
         None: no intercept.
     w0 : ndarray of shape (n_features,)
@@ -123,17 +103,19 @@ class L1SVMProblem(L1DualProblem):
         self.bias = float(intercept_scaling)
         free = intercept == "unpenalized"
         w0 = np.asarray(w0, dtype=np.float64)
-        if intercept == "penalized":
-            if stats is not None:
-                sq, dd, costs = stats
-                stats = (np.append(sq, n * self.bias ** 2), np.append(dd, 0.0),
-                         np.append(costs, float(n)))
-            X = with_bias_column(X, self.bias)
-            w0 = np.append(w0, float(b0) / self.bias)
-        elif stats is None:
+        if stats is None:
             stats = column_stats(X, np.ones(n), free)
+        if intercept == "penalized":  # the synthetic column's statistics
+            sq, dd, costs = stats
+            stats = (np.append(sq, n * self.bias ** 2), np.append(dd, 0.0),
+                     np.append(costs, float(n)))
+            w0 = np.append(w0, float(b0) / self.bias)
         super().__init__(X, np.ones(n), lam, fit_intercept=free, positive=False,
                          w0=w0, stats=stats)
+        if intercept == "penalized":  # one component more than X's columns
+            self.n_components = p + 1
+            self.aty = np.zeros(p + 1)
+            self.atx = np.zeros(p + 1)
         self.y = y
         self.s = s
         self.gamma = 0.5 / float(s.max())
@@ -187,8 +169,10 @@ class L1SVMProblem(L1DualProblem):
         """
         if rescore:
             data, indices, indptr, sparse = self.cols
+            p = self.n_features
+            offset = self.intercept() if self.mode == "penalized" else self.c
             scores(data, indices, indptr, self.n, sparse, self.w,
-                   np.flatnonzero(self.w), self.c, self.z)
+                   np.flatnonzero(self.w[:p]), offset, self.z)
         if self.fit_intercept:
             self.c += _shift_scores(self.y, self.s, self.z)
         self.loss = sqhinge_state(self.y, self.s, self.z, self._r_raw, self._sums)
@@ -220,6 +204,17 @@ class L1SVMProblem(L1DualProblem):
             return self.bias * float(self.w[-1])
         return self.c
 
+    # -- the products with X's columns (and the synthetic one) -----------------
+    def _xt(self, v, cols, out):
+        if self.mode != "penalized":
+            return self._xt_columns(v, cols, out)
+        p = self.n_features
+        self._xt_columns(v, cols[cols < p], out[:p])
+        out[p] = self.bias * float(v.sum())  # (computed whether asked or not)
+
+    # X's own columns: the template's product (a device problem swaps it)
+    _xt_columns = L1DualProblem._xt
+
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         """Coordinate descent on the working set (see :func:`l1svm_subproblem`).
@@ -235,8 +230,8 @@ class L1SVMProblem(L1DualProblem):
         budget = make_budget(eps, gap, min_work, max_work, max_epochs)
         epochs, work, sub_gap, shift = l1svm_subproblem(
             column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
-            self.gamma, self.w, self.z, working_set, self.lam, budget,
-            self.seed + self._n_solves)
+            self.bias if self.mode == "penalized" else 0.0, self.gamma, self.w,
+            self.z, working_set, self.lam, budget, self.seed + self._n_solves)
         self._n_solves += 1
         self.c += shift
         self._residual(rescore=False)  # z was updated in place by the kernel
