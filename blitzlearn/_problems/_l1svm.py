@@ -33,11 +33,20 @@ heavier class of ``r`` is shrunk to make it exact.
 
 import numpy as np
 
-from .._kernels._columns import column_bundle
+from .._kernels._columns import add_cols, column_bundle, xt_dot
+from .._kernels._gram import gram_finish, row_pair_count
 from .._kernels._l1svm import l1svm_subproblem, sqhinge_dual, sqhinge_state
 from .._kernels._l1svm import shift_scores as _shift_scores
 from .._kernels._logistic import scores
-from .._kernels._stopping import make_budget
+from .._kernels._logistic_gram import gram_model_cd
+from .._kernels._stopping import (
+    budget_spent,
+    enough_progress,
+    gap_reached,
+    make_budget,
+    sq_distance,
+)
+from ._gram import add_gram_rows, gram_budget
 from ._l1 import L1DualProblem, column_stats
 from ._logistic import balance_classes, class_factors
 
@@ -51,6 +60,24 @@ def null_sqhinge_loss(y, s, fit_intercept):
     if fit_intercept:
         _shift_scores(y, s, z)
     return float(s @ np.maximum(1.0 - y * z, 0.0) ** 2)
+
+
+# The generalised-Newton model is solved in Gram form when building the
+# matrix and GRAM_PASSES passes over it cost at most as many column passes.
+GRAM_PASSES = 16
+
+# Gram-form model solve: stop when the largest violation fell by this factor,
+# spending at most as many passes as the Gram build costs (at least this many).
+GRAM_RTOL, GRAM_MIN_PASSES = 1e-3, 200
+
+# Armijo line search of a Newton step: sufficient decrease and halvings.
+ARMIJO, N_HALVINGS = 1e-4, 30
+
+# A predicted decrease below this fraction of the objective is rounding, and
+# a Newton iteration leaving the gap above this fraction of the last one
+# stalls (a column no sample inside the margin touches has no curvature in
+# the model): coordinate descent finishes the solve.
+ROUNDING, STALL = 1e-13, 0.5
 
 
 class L1SVMProblem(L1DualProblem):
@@ -127,6 +154,7 @@ class L1SVMProblem(L1DualProblem):
         self._sums = np.empty(4)
         self._factors = (1.0, 1.0)
         self._n_solves = 0
+        self._gram_entries, self._gram_block = gram_budget(X)
         self._residual()
 
     # -- what the estimators call (_engine._contract.ModelProblem) -----------
@@ -217,17 +245,39 @@ class L1SVMProblem(L1DualProblem):
 
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
-        """Coordinate descent on the working set (see :func:`l1svm_subproblem`).
+        """Generalised Newton in Gram form, or coordinate descent, on the working set.
 
-        One generalised-Newton step per coordinate with a backtracking line
-        search, as liblinear's primal solver of ``-s 5``: the squared hinge is
-        only piecewise quadratic (its second derivative jumps where a sample
-        crosses the margin), so a Newton model of the whole working set holds
-        only until the first crossing, while a coordinate's step reads its
-        column alone (O(nnz) with the line search's trials) and sees every
-        crossing along its direction.
+        The squared hinge is piecewise quadratic: its generalised Hessian
+        ``X_W^T diag(h) X_W`` (``h_i = 2 s_i`` inside the margin) is exact
+        until a sample crosses the margin.  When the working set is small
+        beside its columns' entries, that matrix is built and the L1 model
+        solved on it by coordinate descent (``m^2`` a pass), then a line
+        search on the true objective: few iterations, whatever the columns'
+        correlations (one-hot groups need hundreds of column passes).
+        Otherwise (or when a Newton step fails) coordinate descent with one
+        generalised-Newton step per coordinate and a backtracking line
+        search (:func:`l1svm_subproblem`, liblinear's primal solver of
+        ``-s 5``), each step reading its column alone.
         """
         budget = make_budget(eps, gap, min_work, max_work, max_epochs)
+        m = working_set.size
+        nnz = float(self.costs[working_set].sum())
+        done = (0, 0.0)
+        if m * m <= self._gram_entries and m * m <= 2.0 * nnz:
+            real = working_set[working_set < self.n_features]
+            if self.cols[3]:  # by rows: the squares of their lengths in W
+                build = row_pair_count(self.cols[1], self.cols[2], self.n, real)
+            else:
+                build = self.n * m ** 2 / 8.0  # BLAS
+            if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
+                passes, work, sub_gap, finished = self._solve_gram(
+                    working_set, build, budget)
+                if finished:
+                    return passes, work, sub_gap
+                done = (passes, work)  # a failed step: coordinate descent goes on
+                budget = make_budget(eps, gap, max(min_work - work, 0.0),
+                                     max(max_work - work, 1.0),
+                                     max(max_epochs - passes, 1))
         epochs, work, sub_gap, shift = l1svm_subproblem(
             column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
             self.bias if self.mode == "penalized" else 0.0, self.gamma, self.w,
@@ -235,4 +285,98 @@ class L1SVMProblem(L1DualProblem):
         self._n_solves += 1
         self.c += shift
         self._residual(rescore=False)  # z was updated in place by the kernel
-        return epochs, work, sub_gap
+        return epochs + done[0], work + done[1], sub_gap
+
+    def _solve_gram(self, ws, build, budget):
+        """Generalised Newton on the working set, the model in Gram form.
+
+        Returns ``(passes, work, gap, finished)``; ``finished`` is False when
+        a step made no progress (then coordinate descent takes over).
+        """
+        data, indices, indptr, sparse = self.cols
+        p, n, lam, B = self.n_features, self.n, self.lam, self.bias
+        real = ws[ws < p]
+        feats = np.append(real, p) if real.size < ws.size else real
+        has_b, mr, m = real.size < ws.size, real.size, feats.size
+        full = np.zeros(p)
+
+        def xt(v):  # X_W^T v, the synthetic column last
+            xt_dot(data, indices, indptr, n, sparse, v, real, full)
+            out = full[real]
+            return np.append(out, B * v.sum()) if has_b else out
+
+        y, s = self.y, self.s
+        nnz = float(self.costs[ws].sum())
+        max_passes = max(GRAM_MIN_PASSES, int(build / max(m * m, 1)))
+        p_start = self.primal()
+        r_start = self._r_raw.copy()
+        work, passes, sub_gap, last_gap = 0.0, 0, np.inf, np.inf
+        while True:
+            r = self._r_raw
+            g = xt(r)
+            top = float(np.abs(g).max(initial=0.0))
+            kappa = 1.0 if top <= lam else lam / top
+            sums = self._sums
+            primal = self.primal()
+            sub_gap = primal - (kappa * (sums[0] + sums[1])
+                                - kappa * kappa * (sums[2] + sums[3]))
+            work += nnz + n
+            if budget_spent(budget, passes, work):
+                return passes, work, sub_gap, True
+            if gap_reached(budget, work, sub_gap) and enough_progress(
+                    budget, self.gamma, p_start - primal,
+                    sq_distance(r_start, kappa, r)):
+                return passes, work, sub_gap, True
+            if sub_gap > STALL * last_gap:  # e.g. columns the model cannot move
+                return passes, work, sub_gap, False
+            last_gap = sub_gap
+            margin = 1.0 - y * self.z
+            h = np.where((margin > 0.0) & (s > 0.0), 2.0 * s, 0.0)
+            gram = np.zeros((m, m))
+            part = np.zeros((mr, mr))
+            add_gram_rows(self.cols, n, real, 0, h, self._gram_block, part)
+            gram_finish(part, 0, np.zeros(mr), 1.0, sparse)
+            gram[:mr, :mr] = part
+            hx = xt(h)
+            if has_b:
+                gram[mr, :] = gram[:, mr] = B * hx
+                gram[mr, mr] = B * B * h.sum()
+            h_sum, r_sum = float(h.sum()), float(r.sum())
+            if self.fit_intercept:
+                if h_sum <= 0.0:
+                    return passes, work, sub_gap, False
+                gram -= np.outer(hx, hx) / h_sum
+                g = g - hx * (r_sum / h_sum)
+            w_loc = self.w[feats]
+            dw = np.zeros(m)
+            k = gram_model_cd(gram, g, w_loc, dw, lam, max_passes, GRAM_RTOL)
+            passes += k
+            work += build + k * m * m + 2.0 * nnz
+            dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0
+            u = np.full(n, dc + (B * dw[-1] if has_b else 0.0))
+            add_cols(data, indices, indptr, n, sparse, real, dw[:mr], u)
+            l1 = float(np.abs(w_loc).sum())
+            predicted = (-float(r @ u)
+                         + lam * (float(np.abs(w_loc + dw).sum()) - l1))
+            if not (dw.any() or dc != 0.0):
+                return passes, work, sub_gap, False  # the model is solved here
+            pos = margin > 0.0
+            base = float(s[pos] @ margin[pos] ** 2)
+            step = 1.0
+            if not predicted < -ROUNDING * primal:
+                return passes, work, sub_gap, False  # no verifiable decrease
+            for _ in range(N_HALVINGS):
+                trial = np.maximum(margin - step * y * u, 0.0)
+                change = (float(s @ trial ** 2) - base
+                          + lam * (float(np.abs(w_loc + step * dw).sum()) - l1))
+                work += 2.0 * n
+                if change <= ARMIJO * step * predicted:
+                    break
+                step *= 0.5
+            else:
+                return passes, work, sub_gap, False
+            self.w[feats] = w_loc + step * dw
+            self.z += step * u
+            self.c += step * dc
+            self._residual(rescore=False)  # the exact intercept, the state
+            work += 3.0 * n
