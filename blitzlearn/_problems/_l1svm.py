@@ -48,7 +48,7 @@ from .._kernels._stopping import (
 )
 from ._gram import add_gram_rows, gram_budget
 from ._l1 import L1DualProblem, column_stats
-from ._logistic import balance_classes, class_factors
+from ._logistic import LogisticProblem, balance_classes, class_factors
 
 
 def null_sqhinge_loss(y, s, fit_intercept):
@@ -158,17 +158,10 @@ class L1SVMProblem(L1DualProblem):
         self._residual()
 
     # -- what the estimators call (_engine._contract.ModelProblem) -----------
-    def set_regularization(self, C):
-        """Move to the estimator's ``C`` (the penalty ``1 / C``)."""
-        self.C = float(C)
-        self.set_penalty(1.0 / C)
-
-    def to_objective_units(self, value):
-        """Lambda units to the estimator's (``C`` times the loss): times ``C``."""
-        return value * self.C
-
-    def tol_meaning(self):
-        return "the null model's objective"
+    # C on the loss, lambda = 1 / C: the logistic model's units
+    set_regularization = LogisticProblem.set_regularization
+    to_objective_units = LogisticProblem.to_objective_units
+    tol_meaning = LogisticProblem.tol_meaning
 
     def tol_scale(self):
         """Loss of ``w = 0`` (best unpenalised intercept): what ``tol`` multiplies."""
