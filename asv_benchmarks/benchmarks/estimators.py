@@ -137,7 +137,7 @@ class _SVC:
         return _data.classification(layout, dtype)
 
     def make(self, layout, level):
-        return BlitzSVC(C=level, tol=1e-6)
+        return BlitzSVC(C=level, loss="hinge", tol=1e-6)
 
 
 class BlitzLassoFit(_Lasso, _Fit):

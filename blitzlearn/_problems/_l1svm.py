@@ -141,6 +141,7 @@ class L1SVMProblem(L1DualProblem):
                          w0=w0, stats=stats)
         if intercept == "penalized":  # one component more than X's columns
             self.n_components = p + 1
+            self._init_weights()  # (unit penalty weights, one per component)
             self.aty = np.zeros(p + 1)
             self.atx = np.zeros(p + 1)
         self.y = y
@@ -342,7 +343,8 @@ class L1SVMProblem(L1DualProblem):
                 g = g - hx * (r_sum / h_sum)
             w_loc = self.w[feats]
             dw = np.zeros(m)
-            k = gram_model_cd(gram, g, w_loc, dw, lam, max_passes, GRAM_RTOL)
+            k = gram_model_cd(gram, g, w_loc, dw, (lam, np.ones(m), 0.0),
+                              max_passes, GRAM_RTOL)
             passes += k
             work += build + k * m * m + 2.0 * nnz
             dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0

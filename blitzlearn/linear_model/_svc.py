@@ -1,28 +1,29 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""BlitzSVC: the hinge-loss linear SVM with working sets over training examples."""
+"""BlitzSVC: the linear SVM (hinge or squared hinge) with working sets over examples."""
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._problems._build import build_problem
-from .._problems._svm import SVMProblem
+from .._problems._svm import LOSSES, SVMProblem
 from ._base import CLASSIFIER_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
 
 
 class BlitzSVC(BlitzClassifierBase):
-    """Linear support vector classifier (hinge loss) solved by BlitzWS.
+    """Linear support vector classifier solved by BlitzWS.
 
-    The objective is exactly scikit-learn's ``LinearSVC(loss="hinge",
-    penalty="l2", dual=True)``: for labels ``y_i`` in {-1, +1},
+    The objective is exactly scikit-learn's ``LinearSVC(penalty="l2")`` with
+    the same ``loss``: for labels ``y_i`` in {-1, +1},
 
     .. math::
 
-        \\min_{w, w_b} \\; \\tfrac12 \\left(\\|w\\|^2 + w_b^2\\right)
-        + C \\sum_{i=1}^{n} s_i \\max\\bigl(0,
-        1 - y_i (x_i^\\top w + B\\, w_b)\\bigr),
+        \\min_{w, w_b} \\; \tfrac12 \\left(\\|w\\|^2 + w_b^2\right)
+        + C \\sum_{i=1}^{n} s_i \\, \\ell\bigl(y_i (x_i^\top w + B\\, w_b)\bigr),
+        \\qquad \\ell(m) = \\max(0, 1 - m)^2 \text{ (squared hinge) or }
+        \\max(0, 1 - m) \text{ (hinge)},
 
     where ``B`` is ``intercept_scaling``, the intercept is ``B * w_b`` (a
     synthetic feature of constant value ``B``, regularised, as in LinearSVC)
@@ -33,7 +34,12 @@ class BlitzSVC(BlitzClassifierBase):
     Parameters
     ----------
     C : float, default=1.0
-        Weight of the hinge terms, positive.
+        Weight of the loss terms, positive.
+    loss : {"squared_hinge", "hinge"}, default="squared_hinge"
+        The loss, with ``LinearSVC``'s default.
+    multi_class : {"ovr"}, default="ovr"
+        One-vs-rest, the one multiclass strategy (``"crammer_singer"`` raises
+        an error that says so).
     fit_intercept : bool, default=True
         Whether to add the synthetic intercept feature.
     intercept_scaling : float, default=1.0
@@ -86,7 +92,8 @@ class BlitzSVC(BlitzClassifierBase):
         Outer iterations run for each binary problem.
     working_set_size_ : ndarray of shape (1,) or (n_classes,)
         Number of training examples in the last working set of each binary
-        problem; the others were fixed at ``alpha_i = 0`` or ``alpha_i = C s_i``.
+        problem; the others were fixed at ``alpha_i = 0`` (or, for the
+        hinge, ``alpha_i = C s_i``).
     device_ : str
         Device the fit ran on.
     n_features_in_ : int
@@ -96,19 +103,21 @@ class BlitzSVC(BlitzClassifierBase):
 
     See Also
     --------
-    sklearn.svm.LinearSVC : With ``loss="hinge"`` and ``dual=True``, the same
-        objective solved by dual coordinate descent (liblinear).
+    sklearn.svm.LinearSVC : The same objectives, solved by liblinear.
 
     Notes
     -----
-    BlitzWS works on the primal with the hinge terms as components.  Any dual
-    point ``0 <= alpha <= C s`` gives the lower bound ``D(alpha)`` and the
-    centre ``w(alpha) = sum_i alpha_i y_i x_i``; the upper point moves towards
-    ``w(alpha)`` by exact line search.  Examples whose margin is certainly
-    above (below) 1 in a capsule around the two points are fixed at
-    ``alpha_i = 0`` (``C s_i``), and for good when even the safe ball around
-    the optimum proves it; the rest form the working set, solved by dual
-    coordinate descent.  ``coef_`` is the better of the two points.
+    BlitzWS works on the primal with the loss terms as components.  Any dual
+    point (``0 <= alpha <= C s`` for the hinge, ``alpha >= 0`` for the
+    squared hinge, whose dual has the extra term ``-sum_i alpha_i^2 / (4 C
+    s_i)``) gives the lower bound ``D(alpha)`` and the centre ``w(alpha) =
+    sum_i alpha_i y_i x_i``; the upper point moves towards ``w(alpha)`` by
+    exact line search.  Examples whose margin is certainly above 1 in a
+    capsule around the two points are fixed at ``alpha_i = 0`` (for the
+    hinge, those certainly below 1 at ``C s_i``), and for good when even the
+    safe ball around the optimum proves it; the rest form the working set,
+    solved by dual coordinate descent.  ``coef_`` is the better of the two
+    points.
 
     References
     ----------
@@ -136,14 +145,19 @@ class BlitzSVC(BlitzClassifierBase):
 
     _parameter_constraints: dict = {
         **CLASSIFIER_CONSTRAINTS,
+        "loss": [StrOptions(set(LOSSES))],
+        "multi_class": [StrOptions({"ovr", "crammer_singer"})],
         "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, C=1.0, *, fit_intercept=True, intercept_scaling=1.0,
-                 tol=1e-4, max_iter=1000, max_epochs=50000, class_weight=None,
+    def __init__(self, C=1.0, *, loss="squared_hinge", multi_class="ovr",
+                 fit_intercept=True, intercept_scaling=1.0, tol=1e-4,
+                 max_iter=1000, max_epochs=50000, class_weight=None,
                  warm_start=False, device="auto", verbose=0, random_state=0):
         self.C = C
+        self.loss = loss
+        self.multi_class = multi_class
         self.fit_intercept = fit_intercept
         self.intercept_scaling = intercept_scaling
         self.tol = tol
@@ -159,10 +173,20 @@ class BlitzSVC(BlitzClassifierBase):
         upper = self.C * sw
         bias = self.intercept_scaling if self.fit_intercept else 0.0
         problem = build_problem(SVMProblem, X, labels, upper, bias,
-                                seed=self.random_state, C=self.C)
+                                seed=self.random_state, C=self.C, loss=self.loss)
         if start is not None:
             problem.warm_start(*start)
         return problem
+
+    def _prepare(self, X):
+        if self.multi_class != "ovr":
+            raise ValueError(
+                f"BlitzSVC fits multiclass problems one-vs-rest only "
+                f"(multi_class='ovr'); got multi_class={self.multi_class!r}. "
+                "Crammer-Singer's joint multiclass SVM is not supported: use "
+                "sklearn.svm.LinearSVC(multi_class='crammer_singer')."
+            )
+        return None
 
     def _extras(self, result):
         return {"working_set_size_": result.working_set.size}
