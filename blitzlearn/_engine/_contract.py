@@ -27,6 +27,7 @@ checks the attributes' types and shapes and that every method is implemented,
 and raises a ``TypeError`` naming the class and each defect.
 """
 
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -286,6 +287,10 @@ class L1Loss(ModelProblem, ColumnPasses):
         return True
 
 
+# problems that passed check_problem (a path solves one problem many times)
+_CHECKED = weakref.WeakSet()
+
+
 def _is_real(value):
     return isinstance(value, Real) and not isinstance(value, bool)
 
@@ -332,7 +337,8 @@ def check_problem(problem):
 
     Cheap (attributes, types and shapes; no pass over the data), so
     :func:`~blitzlearn._engine.blitzws` runs it on every call, as a model
-    author's first test.
+    author's first test; a problem that passed is not checked again (a path
+    solves one problem at every point).
 
     Raises
     ------
@@ -341,7 +347,11 @@ def check_problem(problem):
         :class:`Problem` missing or left abstract, ``gamma`` not positive,
         ``costs`` not a float array of length ``n_components``, ...
     """
+    if problem in _CHECKED:  # a path's later solves: checked at its first
+        return
     defects = _defects(problem)
+    if not defects:
+        _CHECKED.add(problem)
     if defects:
         raise TypeError(
             f"{type(problem).__name__} is not a valid BlitzWS problem "
