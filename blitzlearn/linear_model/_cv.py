@@ -229,13 +229,13 @@ class BlitzElasticNetCV(_BlitzPathCV, ElasticNetCV):
         Each solve stops when its duality gap is at most ``tol`` times
         ``||y - mean(y)||^2 / n`` of its training data, as in
         :class:`BlitzLasso`.
-    copy_X : bool, default=True
-        Whether the cross-validation may copy ``X`` before centring it, as
-        in ``LassoCV``; the solver itself never modifies ``X``.
     cv : int, cross-validation generator or iterable, default=None
         The folds, as in ``LassoCV``: None for 5-fold ``KFold``, an int for
         that many folds, a splitter, or an iterable of (train, test) index
         arrays.
+    copy_X : bool, default=True
+        Whether the cross-validation may copy ``X`` before centring it, as
+        in ``LassoCV``; the solver itself never modifies ``X``.
     verbose : bool or int, default=False
         1 draws one progress bar over the folds' solves on stdout, then the
         refit prints its lines as a single fit with ``verbose=1`` does; 2

@@ -22,10 +22,10 @@ class BlitzSVC(BlitzClassifierBase):
 
     .. math::
 
-        \\min_{w, w_b} \\; \tfrac12 \\left(\\|w\\|^2 + w_b^2\right)
-        + C \\sum_{i=1}^{n} s_i \\, \\ell\bigl(y_i (x_i^\top w + B\\, w_b)\bigr),
-        \\qquad \\ell(m) = \\max(0, 1 - m)^2 \text{ (squared hinge) or }
-        \\max(0, 1 - m) \text{ (hinge)},
+        \\min_{w, w_b} \\; \\tfrac12 \\left(\\|w\\|^2 + w_b^2\\right)
+        + C \\sum_{i=1}^{n} s_i \\, \\ell\\bigl(y_i (x_i^\\top w + B\\, w_b)\\bigr),
+        \\qquad \\ell(m) = \\max(0, 1 - m)^2 \\text{ (squared hinge) or }
+        \\max(0, 1 - m) \\text{ (hinge)},
 
     where ``B`` is ``intercept_scaling``, the intercept is ``B * w_b`` (a
     synthetic feature of constant value ``B``, regularised, as in LinearSVC)
@@ -51,9 +51,6 @@ class BlitzSVC(BlitzClassifierBase):
         The penalty: ``"l2"`` works with examples as the BlitzWS components
         (dual coordinate descent, liblinear's ``-s 1`` / ``-s 3``), ``"l1"``
         with features (liblinear's ``-s 5``; squared hinge only).
-    penalize_intercept : bool, default=True
-        Whether the intercept is penalised as a synthetic feature, as in
-        LinearSVC; False (``penalty="l1"`` only) leaves it free, certified.
     multi_class : {"ovr"}, default="ovr"
         One-vs-rest, the one multiclass strategy (``"crammer_singer"`` raises
         an error that says so).
@@ -61,6 +58,9 @@ class BlitzSVC(BlitzClassifierBase):
         Whether to add the synthetic intercept feature.
     intercept_scaling : float, default=1.0
         Value ``B`` of the synthetic intercept feature, positive.
+    penalize_intercept : bool, default=True
+        Whether the intercept is penalised as a synthetic feature, as in
+        LinearSVC; False (``penalty="l1"`` only) leaves it free, certified.
     tol : float, default=1e-4
         For ``penalty="l2"``: stop when the duality gap is at most ``tol``
         times the dual objective ``D(alpha)``, a lower bound on the optimum:
