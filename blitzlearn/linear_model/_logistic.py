@@ -15,7 +15,6 @@ from .._problems._logistic import LogisticProblem
 from ._base import CLASSIFIER_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
 
-
 # the penalty's parameters of the logistic models (checked further by
 # blitzlearn._problems._l1.check_penalty once n_features is known)
 PENALTY_CONSTRAINTS = {
