@@ -53,7 +53,10 @@ def _expected_failed_checks(estimator):
                           BlitzSVC(tol=1e-14), BlitzSVC(loss="hinge", tol=1e-10),
                           AdaScaleSGDClassifier(random_state=0),
                           BlitzLassoCV(cv=3, alphas=5, tol=1e-10),
-                          BlitzLogisticL1CV(Cs=3, cv=3, tol=1e-12)],
+                          BlitzLogisticL1CV(Cs=3, cv=3, tol=1e-12),
+                          BlitzLogisticL1(l1_ratio=0.5, tol=1e-6),
+                          BlitzLogisticL1CV(Cs=3, cv=3, l1_ratios=[0.5, 1.0],
+                                            tol=1e-12)],
                          expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
