@@ -296,3 +296,70 @@ def test_weights_mean_skglm_weighted_l1():
     ours = BlitzLogisticL1(C=1 / (X.shape[0] * alpha), penalty_weights=v,
                            fit_intercept=False, tol=1e-12).fit(X, y)
     np.testing.assert_allclose(ours.coef_[0], np.ravel(ref.coef_), atol=1e-8)
+
+
+def _positive_reference(X, y, C, rho, v):
+    """``P*`` of the problem with ``w >= 0`` (smooth there): L-BFGS-B."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    X = X.toarray() if sp.issparse(X) else X
+    p = X.shape[1]
+
+    def fun(u):
+        w, b = u[:p], u[p]
+        m = y * (X @ w + b)
+        g = -C * y * expit(-m)
+        f = (C * np.logaddexp(0.0, -m).sum() + rho * v @ w
+             + 0.5 * (1 - rho) * w @ w)
+        return f, np.r_[X.T @ g + rho * v + (1 - rho) * w, g.sum()]
+
+    res = minimize(fun, np.zeros(p + 1), jac=True, method="L-BFGS-B",
+                   bounds=[(0, None)] * p + [(None, None)],
+                   options=dict(maxiter=100000, maxfun=200000, ftol=1e-16,
+                                gtol=1e-13, maxcor=30))
+    return res.fun
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("data", ["cancer", "sparse"])
+def test_positive_equals_the_constrained_reference(data, l1_ratio):
+    X, y = _cancer() if data == "cancer" else _sparse_set(4)
+    if data == "cancer":
+        X = X * np.where(np.arange(X.shape[1]) % 2, -1.0, 1.0)  # both signs
+    v = np.random.default_rng(5).uniform(0.5, 2.0, X.shape[1])
+    C = 0.5
+    model = BlitzLogisticL1(C=C, l1_ratio=l1_ratio, penalty_weights=v,
+                            positive=True, tol=1e-12).fit(X, y)
+    free = BlitzLogisticL1(C=C, l1_ratio=l1_ratio, penalty_weights=v,
+                           tol=1e-12).fit(X, y)
+    assert np.all(model.coef_ >= 0) and (model.coef_ > 0).any()
+    assert (free.coef_ < 0).any()  # the constraint binds
+    p_ref = _positive_reference(X, _signed(y), C, l1_ratio, v)
+    p = _objective(model, X, y, v)
+    assert abs(p - p_ref) <= 1e-7 * p_ref
+    assert 0 <= model.dual_gap_[0] <= 1e-9 * p
+    # a loose fit's gap still bounds its suboptimality
+    loose = BlitzLogisticL1(C=C, l1_ratio=l1_ratio, penalty_weights=v,
+                            positive=True, tol=1e-3).fit(X, y)
+    assert np.all(loose.coef_ >= 0)
+    assert _objective(loose, X, y, v) - loose.dual_gap_[0] <= p_ref * (1 + 1e-10)
+
+
+def test_positive_with_unpenalised_features_needs_an_l2_part():
+    X, y = _cancer()
+    v = np.ones(X.shape[1])
+    v[0] = 0.0
+    with pytest.raises(ValueError, match="positive=True"):
+        BlitzLogisticL1(positive=True, penalty_weights=v).fit(X, y)
+
+
+def test_stand_in_gpu_positive_matches_cpu():
+    X, y = _sparse_set(4)
+    params = dict(C=0.5, l1_ratio=0.5, positive=True, tol=1e-10)
+    cpu = BlitzLogisticL1(**params).fit(X, y)
+    with stand_in_backend(device_input=True):
+        gpu = BlitzLogisticL1(device="cuda", **params).fit(X, y)
+    assert np.all(gpu.coef_ >= 0) and gpu.device_ == "cuda"
+    p_cpu, p_gpu = _objective(cpu, X, y), _objective(gpu, X, y)
+    assert abs(p_gpu - p_cpu) <= 1e-7 * p_cpu

@@ -53,6 +53,10 @@ class BlitzLogisticL1(BlitzClassifierBase):
         (celer's ``weights``, skglm's ``WeightedL1``); ``v_j = 0`` leaves
         feature ``j`` without L1 penalty (it is never screened).  None: all
         ones.  With ``l1_ratio=1`` at least one weight must be positive.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (``w >= 0``; the
+        intercept stays free).  With ``l1_ratio=1`` every penalty weight must
+        then be positive.
     fit_intercept : bool, default=True
         Whether to fit the unpenalised intercept ``b``.
     tol : float, default=1e-4
@@ -141,14 +145,17 @@ class BlitzLogisticL1(BlitzClassifierBase):
     """
 
     _parameter_constraints: dict = {**CLASSIFIER_CONSTRAINTS,
-                                    **PENALTY_CONSTRAINTS}
+                                    **PENALTY_CONSTRAINTS,
+                                    "positive": ["boolean"]}
 
     def __init__(self, C=1.0, *, l1_ratio=1.0, penalty_weights=None,
-                 fit_intercept=True, tol=1e-4, max_iter=1000, max_epochs=50000,
-                 class_weight=None, warm_start=False, device="auto", verbose=0):
+                 positive=False, fit_intercept=True, tol=1e-4, max_iter=1000,
+                 max_epochs=50000, class_weight=None, warm_start=False,
+                 device="auto", verbose=0):
         self.C = C
         self.l1_ratio = l1_ratio
         self.penalty_weights = penalty_weights
+        self.positive = positive
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
@@ -168,11 +175,15 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     def _problem(self, X, labels, sw, start, context):
         stats, l1_ratio, weights = context
+        positive = self.positive
         w0 = np.zeros(X.shape[1]) if start is None else start[0]
+        if positive:  # a warm start from an unconstrained fit
+            w0 = np.maximum(w0, 0.0)
         c0 = None if start is None or not self.fit_intercept else start[1]
         return build_problem(LogisticProblem, X, labels, sw, 1.0 / self.C,
                              fit_intercept=self.fit_intercept, w0=w0, c0=c0,
-                             stats=stats, l1_ratio=l1_ratio, weights=weights)
+                             stats=stats, l1_ratio=l1_ratio, weights=weights,
+                             positive=positive)
 
     def predict_proba(self, X):
         """Probability estimates of each class.
