@@ -18,7 +18,7 @@ from ._l1 import penalised_step
 
 
 @njit(**JIT)
-def gram_model_cd(gram, b, w, dw, pen, max_passes, rtol, positive):
+def gram_model_cd(gram, b, w, dw, pen, max_passes, rtol, positive=False):
     """Coordinate descent on ``-b^T d + d^T G d / 2 + R(w + d)`` over ``d``.
 
     ``R`` is the penalty ``pen = (lam, v, l2)`` (``v`` aligned with ``w``):
