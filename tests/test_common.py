@@ -6,6 +6,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from blitzlearn import (
     AdaScaleSGDClassifier,
+    BlitzElasticNet,
+    BlitzElasticNetCV,
     BlitzLasso,
     BlitzLassoCV,
     BlitzLogisticL1,
@@ -37,7 +39,8 @@ _SMOOTH = ("a certified gap of 1e-14 bounds the squared hinge's weights only to 
 
 
 def _expected_failed_checks(estimator):
-    if isinstance(estimator, BlitzSVC) and estimator.loss == "squared_hinge":
+    if (isinstance(estimator, BlitzSVC) and estimator.loss == "squared_hinge"
+            and estimator.penalty == "l2"):
         return {"check_sample_weight_equivalence_on_dense_data": _SMOOTH,
                 "check_sample_weight_equivalence_on_sparse_data": _SMOOTH}
     return EXPECTED_FAILED.get(type(estimator), {})
@@ -49,8 +52,12 @@ def _expected_failed_checks(estimator):
 # test_svc.py::test_integer_weights_equal_repeated_rows), but at tol=1e-4
 # each stops anywhere within 1e-4 of the optimum: the check needs a tight
 # tol, as scikit-learn runs it for LinearSVC (dual=False, tol=1e-12).
-@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzLogisticL1(tol=1e-6),
+@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzElasticNet(tol=1e-6),
+                          BlitzElasticNetCV(l1_ratio=[0.5, 0.9], cv=3, alphas=5,
+                                            tol=1e-14),
+                          BlitzLogisticL1(tol=1e-6),
                           BlitzSVC(tol=1e-14), BlitzSVC(loss="hinge", tol=1e-10),
+                          BlitzSVC(penalty="l1", tol=1e-10),
                           AdaScaleSGDClassifier(random_state=0),
                           BlitzLassoCV(cv=3, alphas=5, tol=1e-10),
                           BlitzLogisticL1CV(Cs=3, cv=3, tol=1e-12),

@@ -15,6 +15,8 @@ from _enet_reference import (
     logistic_enet_reference,
 )
 from _helpers import make_data
+from _l1svm_reference import objective as l1svm_objective
+from _l1svm_reference import reference_solution as l1svm_reference
 from _logistic_reference import c_min
 from _svm_reference import (
     augmented_rows,
@@ -31,11 +33,13 @@ from blitzlearn._backend import device_design, numpy_backend
 from blitzlearn._engine import ModelProblem, Problem, blitzws, check_problem
 from blitzlearn._engine._contract import ENGINE_METHODS, MODEL_METHODS, L1Loss
 from blitzlearn._problems._device import (
+    DeviceL1SVMProblem,
     DeviceLassoProblem,
     DeviceLogisticProblem,
     DeviceSVMProblem,
     device_column_stats,
 )
+from blitzlearn._problems._l1svm import L1SVMProblem
 from blitzlearn._problems._lasso import LassoProblem
 from blitzlearn._problems._logistic import LogisticProblem
 from blitzlearn._problems._svm import SVMProblem
@@ -91,6 +95,17 @@ def _svm(device=False, loss="hinge"):
     return SVMProblem(X, y, np.ones(N), 1.0, C=1.0, loss=loss), (X, y)
 
 
+def _l1svm(intercept, device=False):
+    X, y = _labels()
+    X = np.asfortranarray(X)
+    if device:
+        dm = device_design(numpy_backend(), X, "columns")
+        return DeviceL1SVMProblem(dm, y, np.ones(N), 1.0, intercept=intercept,
+                                  w0=np.zeros(P)), (X, y)
+    return L1SVMProblem(X, y, np.ones(N), 1.0, intercept=intercept,
+                        w0=np.zeros(P)), (X, y)
+
+
 def _toy():
     c = np.random.default_rng(0).standard_normal(P)
     return ToyProblem(c, 1.0), (None, c)
@@ -104,6 +119,10 @@ PROBLEMS = {
     "device-lasso": lambda: _lasso(device=True),
     "device-logistic": lambda: _logistic(device=True),
     "device-svm": lambda: _svm(device=True),
+    "l1svm": lambda: _l1svm("penalized"),
+    "l1svm-free": lambda: _l1svm("unpenalized"),
+    "device-l1svm": lambda: _l1svm("penalized", device=True),
+    "device-l1svm-free": lambda: _l1svm("unpenalized", device=True),
     "toy": _toy,
     "enet-lasso": lambda: _lasso(**VARIANTS["enet"]),
     "weighted-lasso": lambda: _lasso(**VARIANTS["weighted"]),
@@ -146,7 +165,7 @@ def test_every_problem_passes_the_check(name):
     for method in ENGINE_METHODS + MODEL_METHODS:
         assert not getattr(getattr(type(problem), method), "__isabstractmethod__",
                            False)
-    if "lasso" in name or "logistic" in name:
+    if "lasso" in name or "logistic" in name or "l1svm" in name:
         assert isinstance(problem, L1Loss)
 
 
@@ -165,6 +184,9 @@ def test_warm_start_then_result_round_trips(name):
     elif "logistic" in name:  # the best intercept for the weights
         z = X @ coef + out_intercept
         assert abs(float(np.sum(y * expit(-y * z)))) <= 1e-10 * N
+    elif name.endswith("l1svm-free"):  # the best intercept for the weights
+        z = X @ coef + out_intercept
+        assert abs(float(np.sum(y * np.maximum(1.0 - y * z, 0.0)))) <= 1e-10 * N
     elif "svm" in name:  # stored as intercept / bias
         assert_allclose(out_intercept, intercept, rtol=1e-15)
     else:
@@ -183,6 +205,11 @@ def test_tol_scale_is_the_estimators_tolerance_scale(name):
         pos, neg = np.sum(y > 0), np.sum(y < 0)
         expected = pos * np.log1p(neg / pos) + neg * np.log1p(pos / neg)
         assert_allclose(scale, expected, rtol=1e-12)
+    elif name.endswith("l1svm"):  # the loss of w = 0, w_b = 0
+        assert_allclose(scale, N, rtol=1e-15)
+    elif name.endswith("l1svm-free"):  # the loss of w = 0 at its best intercept
+        pos, neg = np.sum(y > 0), np.sum(y < 0)
+        assert_allclose(scale, 4.0 * pos * neg / N, rtol=1e-12)
     elif "svm" in name:
         assert scale is None  # relative: tol multiplies the dual objective
     else:
@@ -199,6 +226,11 @@ def test_set_regularization_is_in_the_estimators_units(name):
     elif "logistic" in name:
         value = 20 * c_min(X, y)
         model = BlitzLogisticL1(C=value, tol=1e-12).fit(X, y)
+    elif "l1svm" in name:  # the independent reference's certified solve
+        value = 0.3
+        mode = "unpenalized" if name.endswith("free") else "penalized"
+        ref_coef, ref_b, _, _ = l1svm_reference(X, y, value, np.ones(N), mode)
+        model = SimpleNamespace(coef_=ref_coef, intercept_=np.array([ref_b]))
     elif "squared" in name:  # the reference's exact solve (no estimator yet)
         value = 0.3
         w_ref, _, _ = solve_squared_hinge(augmented_rows(X, y, 1.0), value * np.ones(N))
@@ -213,6 +245,14 @@ def test_set_regularization_is_in_the_estimators_units(name):
                      max_epochs=50000)
     assert result.converged
     coef, intercept = problem.result()
+    if "l1svm" in name:  # its optimum may not be unique: the same objective
+        ones = np.ones(N)
+        assert_allclose(
+            l1svm_objective(X, y, coef, intercept, value, ones, mode),
+            l1svm_objective(X, y, np.ravel(model.coef_),
+                            np.ravel(model.intercept_)[0], value, ones, mode),
+            rtol=1e-10)
+        return
     if "squared" in name:
         Z = augmented_rows(X, y, 1.0)
         assert_allclose(

@@ -15,6 +15,7 @@ PUBLIC_MODULES = [
     "blitzlearn.linear_model._svc",
     "blitzlearn.linear_model._sgd",
     "blitzlearn.linear_model._path",
+    "blitzlearn.linear_model._cv",
     "blitzlearn.linear_model._logistic_path",
     "blitzlearn.linear_model._logistic_cv",
     "blitzlearn._adascale",

@@ -1,6 +1,6 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""BlitzSVC as a drop-in LinearSVC: the squared hinge, its default loss.
+"""BlitzSVC as a drop-in LinearSVC: the squared hinge and the L1 penalty.
 
 ``BlitzSVC()`` and ``LinearSVC()`` optimise the same function: the objective
 of the returned model equals LinearSVC's at tol 1e-10 and an independent
@@ -16,6 +16,8 @@ import warnings
 import numpy as np
 import pytest
 from _helpers import load_classification_dataset
+from _l1svm_reference import objective as l1svm_objective
+from _l1svm_reference import reference_solution as l1svm_reference
 from _svm_reference import augmented_rows, solve_squared_hinge, squared_hinge_primal
 from sklearn.svm import LinearSVC
 
@@ -117,3 +119,52 @@ def test_crammer_singer_names_the_supported_option():
         BlitzSVC(multi_class="crammer_singer").fit(X, y)
     with pytest.raises(ValueError, match="loss"):
         BlitzSVC(loss="log").fit(X, y)
+
+
+def _l1_objective(X, y, model, C, mode="penalized", sw=None):
+    s = np.ones(y.size) if sw is None else sw
+    return l1svm_objective(X, y, model.coef_.ravel(), model.intercept_[0], C, s,
+                           mode)
+
+
+@pytest.mark.parametrize("C", [0.01, 0.1, 1.0])
+@pytest.mark.parametrize("name", ["breast_cancer", "a9a", "w8a"])
+def test_l1_penalty_objective_is_linear_svc_l1(name, C):
+    X, y = _data(name)
+    ours = BlitzSVC(C=C, penalty="l1", tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = LinearSVC(C=C, penalty="l1", dual=False, tol=1e-10,
+                           max_iter=10**6).fit(X, y)
+    p_ours = _l1_objective(X, y, ours, C)
+    p_theirs = _l1_objective(X, y, theirs, C)
+    assert abs(p_ours - p_theirs) <= 1e-7 * p_theirs
+    assert ours.dual_gap_[0] <= 1e-10 * C * y.size * (1 + 1e-6)
+
+
+def test_l1_penalty_free_intercept_is_certified():
+    X, y = load_classification_dataset("breast_cancer")
+    sw = np.random.default_rng(2).uniform(0.2, 2.0, y.size)
+    for C in (0.05, 1.0):
+        model = BlitzSVC(C=C, penalty="l1", penalize_intercept=False,
+                         tol=1e-8).fit(X, y, sample_weight=sw)
+        _, _, upper, lower = l1svm_reference(X, y, C, sw, "unpenalized")
+        p = _l1_objective(X, y, model, C, "unpenalized", sw)
+        assert abs(p - upper) <= 1e-7 * upper
+        assert p - lower <= model.dual_gap_[0] + 1e-12 * upper
+        # a free intercept fits at least as well as LinearSVC's penalised one
+        penalised = BlitzSVC(C=C, penalty="l1", tol=1e-8).fit(
+            X, y, sample_weight=sw)
+        assert p <= _l1_objective(X, y, penalised, C, "unpenalized", sw) + 1e-9
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(penalty="l1", loss="hinge"), "penalty='l1' is supported with "
+     "loss='squared_hinge' only"),
+    (dict(penalize_intercept=False), "penalize_intercept=False is supported "
+     "with penalty='l1' only"),
+])
+def test_unsupported_combinations_say_what_is(params, match):
+    X, y = load_classification_dataset("breast_cancer")
+    with pytest.raises(ValueError, match=match):
+        BlitzSVC(**params).fit(X, y)

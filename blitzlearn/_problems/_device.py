@@ -22,6 +22,7 @@ certificates, the capsules and the solvers are the same code.
 import numpy as np
 
 from ._l1 import centred_stats
+from ._l1svm import L1SVMProblem
 from ._lasso import LassoProblem
 from ._logistic import LogisticProblem
 from ._svm import SVMProblem
@@ -111,6 +112,35 @@ class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
                          positive=positive)
 
 
+class DeviceL1SVMProblem(_DeviceColumns, L1SVMProblem):
+    """:class:`~blitzlearn._problems._l1svm.L1SVMProblem` on a device.
+
+    ``X``'s columns are multiplied on the device, the synthetic intercept
+    column (``intercept="penalized"``) on the host.  ``stats``
+    (``device_column_stats(dm, ones, intercept == "unpenalized")``) may be
+    shared by the one-vs-rest problems.
+    """
+
+    _xt = L1SVMProblem._xt
+    _xt_columns = _DeviceColumns._xt
+
+    def __init__(self, dm, y, s, lam, *, intercept, w0, b0=0.0,
+                 intercept_scaling=1.0, stats=None, seed=0):
+        self._dm = dm
+        dm.ensure(np.flatnonzero(w0))
+        if stats is None:
+            stats = device_column_stats(dm, np.ones(dm.shape[0]),
+                                        intercept == "unpenalized")
+        super().__init__(dm.host, y, s, lam, intercept=intercept, w0=w0, b0=b0,
+                         intercept_scaling=intercept_scaling, stats=stats,
+                         seed=seed)
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        self._dm.ensure(working_set[working_set < self.n_features])
+        return L1SVMProblem.solve(self, working_set, eps, gap, min_work, max_work,
+                                  max_epochs)
+
+
 class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
     """:class:`~blitzlearn._problems._svm.SVMProblem` on a device.
 
@@ -148,4 +178,5 @@ class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
 # the device class of each CPU problem: what build_problem swaps in
 ON_DEVICE = {LassoProblem: DeviceLassoProblem,
              LogisticProblem: DeviceLogisticProblem,
+             L1SVMProblem: DeviceL1SVMProblem,
              SVMProblem: DeviceSVMProblem}
