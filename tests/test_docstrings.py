@@ -17,6 +17,7 @@ PUBLIC_MODULES = [
     "blitzlearn.linear_model._path",
     "blitzlearn.linear_model._cv",
     "blitzlearn.linear_model._logistic_path",
+    "blitzlearn.linear_model._logistic_cv",
     "blitzlearn._adascale",
     "blitzlearn.datasets",
     "blitzlearn.torch._adascale",

@@ -278,8 +278,11 @@ def state_after_step(y, s, z, r, h, ent, n_evals, loss, fit_intercept):
 
 
 @layout_kernel
-def _ws_gap(X, y, s, r, ent, ws, pen, primal):
+def _ws_gap(X, y, s, r, ent, ws, pen, primal, positive):
     """Gap of the rescaled residual on the working set's constraints.
+
+    With ``positive`` the constraints are the one-sided ``x_j^T theta <= lam
+    v_j`` of ``w >= 0``.
 
     Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
     ``sum(r) = 0`` is only approximately met here, which is fine for a
@@ -291,7 +294,7 @@ def _ws_gap(X, y, s, r, ent, ws, pen, primal):
     conj = 0.0
     for k in range(ws.shape[0]):
         g = col_dot(data, indices, indptr, n, sparse, ws[k], r)
-        top, conj = constraint_term(g, v[ws[k]], pen, False, top, conj)
+        top, conj = constraint_term(g, v[ws[k]], pen, positive, top, conj)
     kappa, conj_value = dual_scale(top, conj, pen)
     return (primal - (residual_dual(y, s, r, kappa, kappa, ent) - conj_value),
             kappa)
@@ -299,11 +302,12 @@ def _ws_gap(X, y, s, r, ent, ws, pen, primal):
 
 @layout_kernel
 def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, pen, budget,
-                        seed):
+                        seed, positive):
     """Proximal Newton on L1-logistic regression restricted to ``ws``.
 
     Minimises ``sum_i s_i log(1 + exp(-y_i z_i)) + lam sum_j v_j |w_j| + l2/2
-    ||w||^2`` (``pen = (lam, v, l2)``) over ``w[ws]``
+    ||w||^2`` (``pen = (lam, v, l2)``) over ``w[ws]`` (``w[ws] >= 0`` with
+    ``positive``, which a ``w`` that starts there keeps)
     (and the intercept when ``fit_intercept``), with ``z = X w + c`` updated in
     place; ``w`` must vanish outside ``ws``.  Each Newton iteration runs
     coordinate descent on the quadratic model over ``ws`` with the intercept
@@ -368,7 +372,7 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, pen, budget,
     state = np.uint64(seed)
     while True:
         primal = loss + l1
-        gap, kappa = _ws_gap(X, y, s, r, ent, ws, pen, primal)
+        gap, kappa = _ws_gap(X, y, s, r, ent, ws, pen, primal, positive)
         work += nnz_ws + n
         if budget_spent(budget, epochs, work):
             break
@@ -449,15 +453,16 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, pen, budget,
                     slope = grad - l2 * old if l2 > 0.0 else grad
                     e = abs(slope - thr if old > 0.0 else slope + thr)
                 else:
-                    e = max(abs(grad) - thr, 0.0)
-                    if abs(grad) < thr - margin:
+                    a = grad if positive else abs(grad)  # the slab's side(s)
+                    e = max(a - thr, 0.0)
+                    if a < thr - margin:
                         continue
                 order[kk] = order[keep]
                 order[keep] = k
                 keep += 1
                 viol += e * e
                 worst = max(worst, e)
-                new = penalised_step(old, grad, curv[k], thr, l2, False)
+                new = penalised_step(old, grad, curv[k], thr, l2, positive)
                 if new != old:
                     step = new - old
                     dw[k] += step

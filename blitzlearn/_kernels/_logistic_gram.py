@@ -18,11 +18,12 @@ from ._l1 import penalised_step
 
 
 @njit(**JIT)
-def gram_model_cd(gram, b, w, dw, pen, max_passes, rtol):
+def gram_model_cd(gram, b, w, dw, pen, max_passes, rtol, positive=False):
     """Coordinate descent on ``-b^T d + d^T G d / 2 + R(w + d)`` over ``d``.
 
     ``R`` is the penalty ``pen = (lam, v, l2)`` (``v`` aligned with ``w``):
-    ``lam sum_k v_k |u_k| + l2/2 ||u||^2``.
+    ``lam sum_k v_k |u_k| + l2/2 ||u||^2``, plus the constraint ``w + d >= 0``
+    with ``positive``.
 
     ``dw`` holds the start and receives the result.  Stops when a pass's
     largest optimality violation is at most ``rtol`` times the first pass's,
@@ -51,9 +52,9 @@ def gram_model_cd(gram, b, w, dw, pen, max_passes, rtol):
             elif old < 0.0:
                 e = abs(slope + thr)
             else:
-                e = max(abs(grad) - thr, 0.0)
+                e = max((grad if positive else abs(grad)) - thr, 0.0)
             worst = max(worst, e)
-            new = penalised_step(old, grad, lip, thr, l2, False)
+            new = penalised_step(old, grad, lip, thr, l2, positive)
             if new != old:
                 step = new - old
                 dw[k] += step

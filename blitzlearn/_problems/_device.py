@@ -102,13 +102,14 @@ class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
     """
 
     def __init__(self, dm, y, s, lam, *, fit_intercept, w0, c0=None, stats=None,
-                 l1_ratio=1.0, weights=None):
+                 l1_ratio=1.0, weights=None, positive=False):
         self._dm = dm
         _mirror_start(dm, w0, weights)
         if stats is None:
             stats = device_column_stats(dm, np.ones(dm.shape[0]), fit_intercept)
         super().__init__(dm.host, y, s, lam, fit_intercept=fit_intercept, w0=w0,
-                         c0=c0, stats=stats, l1_ratio=l1_ratio, weights=weights)
+                         c0=c0, stats=stats, l1_ratio=l1_ratio, weights=weights,
+                         positive=positive)
 
 
 class DeviceL1SVMProblem(_DeviceColumns, L1SVMProblem):

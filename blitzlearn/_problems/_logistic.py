@@ -135,6 +135,9 @@ class LogisticProblem(L1DualProblem):
         scikit-learn's ``l1_ratio`` (1: the L1 penalty).
     weights : array-like of shape (n_features,) or None, default=None
         Penalty weights ``v_j >= 0`` of the L1 term (None: all ones).
+    positive : bool, default=False
+        Constrain ``w >= 0`` (the slabs become the half-spaces ``x_j^T theta
+        <= lambda v_j``).
     """
 
     # A Newton iteration costs O(n) sample work whatever the working set's
@@ -142,11 +145,11 @@ class LogisticProblem(L1DualProblem):
     min_ws_factor = 2.0
 
     def __init__(self, X, y, s, lam, *, fit_intercept, w0, c0=None, stats=None,
-                 l1_ratio=1.0, weights=None):
+                 l1_ratio=1.0, weights=None, positive=False):
         n = X.shape[0]
         super().__init__(X, np.ones(n), lam, fit_intercept=fit_intercept,
-                         positive=False, w0=w0, stats=stats, l1_ratio=l1_ratio,
-                         weights=weights)
+                         positive=positive, w0=w0, stats=stats,
+                         l1_ratio=l1_ratio, weights=weights)
         self.y = y
         self.s = s
         self.gamma = 4.0 / float(s.max())
@@ -256,7 +259,9 @@ class LogisticProblem(L1DualProblem):
         if self.l2 > 0.0:
             scale, conj = 1.0, self._conj(g, ws)
         else:
-            top = float(np.abs(self._scaled(g, ws)).max(initial=0.0))
+            scaled = self._scaled(g, ws)
+            top = float((scaled if self.positive else np.abs(scaled))
+                        .max(initial=0.0))
             scale = 1.0 if top <= self.lam else self.lam / top
         dual = float(residual_dual(self.y, self.s, self._r_raw, scale * f_pos,
                                    scale * f_neg, self._ent))
@@ -282,7 +287,7 @@ class LogisticProblem(L1DualProblem):
         epochs, work, sub_gap, shift = logistic_subproblem(
             column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
             self.gamma, self.w, self.z, working_set, self._pen, budget,
-            self._n_solves)
+            self._n_solves, self.positive)
         self._n_solves += 1
         self.c += shift
         self._residual(rescore=False)  # z was updated in place by the kernel
@@ -344,7 +349,8 @@ class LogisticProblem(L1DualProblem):
             if self.fit_intercept:
                 g = g - hx * (r_sum / h_sum)
             dw = np.zeros(m)
-            k = gram_model_cd(gram, g, w, dw, pen_ws, max_passes, GRAM_RTOL)
+            k = gram_model_cd(gram, g, w, dw, pen_ws, max_passes, GRAM_RTOL,
+                              self.positive)
             passes += k
             work += build + k * m * m + 2.0 * nnz
             dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0

@@ -5,7 +5,8 @@
 from ._cv import BlitzElasticNetCV, BlitzLassoCV
 from ._lasso import BlitzElasticNet, BlitzLasso
 from ._logistic import BlitzLogisticL1
-from ._logistic_path import BlitzLogisticL1CV, blitz_logistic_l1_path
+from ._logistic_cv import BlitzLogisticL1CV
+from ._logistic_path import blitz_logistic_l1_path
 from ._path import blitz_enet_path, blitz_lasso_path
 from ._sgd import AdaScaleSGDClassifier
 from ._svc import BlitzSVC
