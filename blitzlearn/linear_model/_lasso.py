@@ -16,7 +16,7 @@ from .._engine import solve
 from .._problems._build import build_problem
 from .._problems._lasso import LassoProblem
 from .._validation import normalized_sample_weight
-from ._base import SOLVER_CONSTRAINTS
+from ._base import PENALTY_CONSTRAINTS, SOLVER_CONSTRAINTS
 
 
 class BlitzElasticNet(RegressorMixin, LinearModel):
@@ -135,10 +135,9 @@ class BlitzElasticNet(RegressorMixin, LinearModel):
 
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "positive": ["boolean"],
-        "penalty_weights": ["array-like", None],
+        **PENALTY_CONSTRAINTS,
         **SOLVER_CONSTRAINTS,
     }
 

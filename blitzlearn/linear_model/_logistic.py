@@ -2,27 +2,20 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """BlitzLogisticL1: L1 / elastic-net logistic regression solved by BlitzWS."""
 
-from numbers import Real
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import array_module, expit
 from .._problems._build import build_problem, shared_column_stats
 from .._problems._l1 import check_penalty
 from .._problems._logistic import LogisticProblem
-from ._base import CLASSIFIER_CONSTRAINTS
+from ._base import CLASSIFIER_CONSTRAINTS, PENALTY_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
+
 
 # the penalty's parameters of the logistic models (checked further by
 # blitzlearn._problems._l1.check_penalty once n_features is known)
-PENALTY_CONSTRAINTS = {
-    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-    "penalty_weights": ["array-like", None],
-}
-
-
 class BlitzLogisticL1(BlitzClassifierBase):
     """L1 / elastic-net logistic regression, solved by the BlitzWS working-set method.
 
