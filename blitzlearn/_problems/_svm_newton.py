@@ -46,25 +46,32 @@ MAX_WEIGHTS = 1024
 # The factorisation's d^3 / 3 flops run in BLAS, about six to the time of an
 # entry touched by the kernels: its work is d^3 / 18, in the kernels' units
 FLOPS_PER_ENTRY = 18.0
-# A Newton step may cost this many passes of dual coordinate descent
+# A Newton step may cost this many passes of dual coordinate descent, at
+# most (see newton_suits)
 MAX_STEP_PASSES = 30.0
 
 
 def newton_suits(problem, ws):
     """Whether the working set ``ws`` of ``problem`` is solved by Newton steps.
 
-    The squared hinge, at most :data:`MAX_WEIGHTS` weights, and a Newton
-    step (Hessian and factorisation, in the units of ``work``) costing at
-    most :data:`MAX_STEP_PASSES` passes over the working set: many examples,
-    few features.  A decision on the data's shape only: the same data take
-    the same steps.
+    The squared hinge, at most :data:`MAX_WEIGHTS` weights, and a Newton step
+    (Hessian and factorisation, in the units of ``work``) costing at most
+    the passes that dual coordinate descent would need instead, estimated as
+    ``MAX_STEP_PASSES * min(1, kappa / 3)``.  ``kappa``, the mean of ``2 u_i
+    |x~_i|^2`` over ``ws``, is an example's curvature in the loss against the
+    dual's diagonal term ``1 / (2 u_i)``: below 1 the dual is well
+    conditioned and coordinate descent converges in a few passes (small
+    ``C``), above it the passes grow with ``C``.  A decision on the data and
+    ``C`` only: the same fit takes the same steps.
     """
     d = problem.dim + 1
     if problem.loss != "squared_hinge" or d > MAX_WEIGHTS:
         return False
     costs = problem.costs[ws]
     step = 0.5 * float(costs @ costs) + d ** 3 / FLOPS_PER_ENTRY
-    return step <= MAX_STEP_PASSES * (float(costs.sum()) + ws.size)
+    kappa = 2.0 * float(problem.upper[ws] @ problem.sq_norms[ws]) / ws.size
+    passes = MAX_STEP_PASSES * min(1.0, kappa / 3.0)
+    return step <= passes * (float(costs.sum()) + ws.size)
 
 
 def _hessian(problem, ws, coef):
