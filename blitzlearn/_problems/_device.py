@@ -66,9 +66,10 @@ class _DeviceProducts:
         return cache[name]
 
     def _start_lip(self, low):
-        """Lipschitz estimate to start from: half the last one, at least ``low``."""
-        low = low if low > 0.0 else 1.0
-        return low if self._lip is None else max(low, 0.5 * self._lip)
+        """Lipschitz estimate to start from: the last one, at least ``low``."""
+        if self._lip is None:
+            return low if low > 0.0 else 1.0
+        return max(low, self._lip)
 
     def _run(self, sub, x0, low, budget_args):
         """FISTA on ``sub`` from ``x0``; ``(x, img, epochs, work, gap)`` on the host."""
@@ -175,8 +176,7 @@ class DeviceLogisticProblem(_DeviceProducts, LogisticProblem):
         ws = working_set
         with self._dm.backend.activate():
             sub = LogisticWorkingSet(self, ws)
-            low = 0.25 * float(self.s.max()) * float(
-                self.sq_norms[ws].max(initial=0.0)) + self.l2
+            low = self.l2  # the curvature of the loss is local: backtracking
             x, z, epochs, work, sub_gap = self._run(
                 sub, sub.x0, low, (eps, gap, min_work, max_work, max_epochs))
         self.w[ws] = x[:ws.size]
