@@ -138,7 +138,7 @@ class DeviceLassoProblem(_DeviceProducts, LassoProblem):
         ws = working_set
         with self._dm.backend.activate():
             sub = LassoWorkingSet(self, ws)
-            low = float(self.sq_norms[ws].max(initial=0.0)) + self.l2
+            low = 1.0  # in the metric of the columns' norms: at least 1
             x, self.r, epochs, work, sub_gap = self._run(
                 sub, sub.x0, low, (eps, gap, min_work, max_work, max_epochs))
         self.w[ws] = x
@@ -176,7 +176,7 @@ class DeviceLogisticProblem(_DeviceProducts, LogisticProblem):
         ws = working_set
         with self._dm.backend.activate():
             sub = LogisticWorkingSet(self, ws)
-            low = self.l2  # the curvature of the loss is local: backtracking
+            low = 0.0  # the curvature of the loss is local: backtracking
             x, z, epochs, work, sub_gap = self._run(
                 sub, sub.x0, low, (eps, gap, min_work, max_work, max_epochs))
         self.w[ws] = x[:ws.size]
@@ -263,10 +263,7 @@ class DeviceSVMProblem(_DeviceProducts, SVMProblem):
         self._n_solves += 1
         with self._dm.backend.activate():
             sub = SVMWorkingSet(self, ws, fixed_w, fixed_u)
-            low = float(self.sq_norms[ws].max(initial=0.0))
-            if self._squared:
-                upper = self.upper[ws]
-                low += 0.5 / float(upper[upper > 0.0].min(initial=np.inf))
+            low = 1.0  # in the metric of the examples' norms: at least 1
             x0 = sub.xp.asarray(self.alpha[ws], dtype=np.float64)
             alpha, self.w, epochs, work, sub_gap = self._run(
                 sub, x0, low, (eps, gap, min_work, max_work, max_epochs))

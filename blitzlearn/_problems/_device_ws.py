@@ -67,14 +67,21 @@ def fista(sub, x0, lip, budget):
     ``f(a) - f(b) - grad(b)^T (a - b)``, computed from the images without the
     cancellation of the difference of two values of ``f``), ``check(x, img)``
     (``(gap, progress, dist2)`` of the subproblem's stopping rule),
-    ``gamma``, ``xp`` and ``pass_cost`` (the work of one product).  ``lip``
-    is the starting estimate of ``f``'s Lipschitz constant; ``budget`` the
-    tuple of :func:`~blitzlearn._kernels._stopping.make_budget`.
+    ``gamma``, ``xp``, ``pass_cost`` (the work of one product) and
+    ``metric``, positive weights ``D`` of the variables: the steps are taken
+    in the norm ``|v|_D^2 = sum_j D_j v_j^2`` (a step ``1 / (L D_j)`` on
+    coordinate ``j``, the prox's thresholds alike), which with ``D_j`` the
+    squared norm of the variable's column is the diagonal (Jacobi)
+    preconditioning that gives each coordinate the step of coordinate
+    descent, scaled down by ``L`` to what the coupling of the columns allows.
+    ``lip`` is the starting estimate of ``L``, ``f``'s Lipschitz constant in
+    that norm; ``budget`` the tuple of
+    :func:`~blitzlearn._kernels._stopping.make_budget`.
 
     Returns ``(x, img, epochs, work, gap, lip)``: the last iterate, its image,
     the iterations, the work, the last gap and the Lipschitz estimate reached.
     """
-    xp = sub.xp
+    xp, metric = sub.xp, sub.metric
     x, img = x0, sub.image(x0)
     y, img_y = x, img
     t = 1.0
@@ -85,17 +92,19 @@ def fista(sub, x0, lip, budget):
         work += sub.pass_cost
         lip_old, lip = lip, lip * SHRINK  # try a longer step first
         for _ in range(MAX_DOUBLINGS):
-            x_new = sub.prox(y - g / lip, 1.0 / lip)
+            steps = 1.0 / (lip * metric)
+            x_new = sub.prox(y - steps * g, steps)
             img_new = sub.image(x_new)
             work += sub.pass_cost
             step = x_new - y
-            if sub.bregman(img_new, img_y, step) <= 0.5 * lip * _dot(xp, step, step):
+            if sub.bregman(img_new, img_y, step) <= 0.5 * lip * _dot(
+                    xp, metric * step, step):
                 break
             lip *= 2.0
         epochs += 1
         # restart when the momentum points uphill (gradient scheme)
         moved = x_new - x
-        if _dot(xp, y - x_new, moved) > 0.0:
+        if _dot(xp, metric * (y - x_new), moved) > 0.0:
             t_new, beta = 1.0, 0.0
         else:  # the momentum of a step size that may have grown
             t_new = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * (lip / lip_old) * t * t))
@@ -164,6 +173,11 @@ class _L1Working:
     def shrink(self, u, step):
         return soft_threshold(self.xp, u, step * self.lam * self.v, self.positive)
 
+    def column_metric(self, sq_norms):
+        """The metric ``D_j = |x_j|^2 + lambda_2`` (1 for a null column)."""
+        d = self.xp.asarray(sq_norms, dtype=np.float64) + self.l2
+        return self.xp.where(d > 0.0, d, 1.0)
+
 
 class LassoWorkingSet(_L1Working):
     """The Lasso / elastic-net subproblem of a device problem on ``ws``.
@@ -187,6 +201,7 @@ class LassoWorkingSet(_L1Working):
         self.inv_dn2 = 1.0 / problem.d_norm2
         self.x0 = xp.asarray(problem.w[ws], dtype=np.float64)
         self.r0 = xp.asarray(problem.r, dtype=np.float64)
+        self.metric = self.column_metric(problem.sq_norms[ws])
         self.p_start = 0.5 * _dot(xp, self.r0, self.r0) + self.penalty(self.x0)
 
     def image(self, x):
@@ -251,6 +266,12 @@ class LogisticWorkingSet(_L1Working):
                              if self.fit_intercept else problem.w[ws],
                              dtype=np.float64)
         self.z0 = xp.asarray(problem.z, dtype=np.float64)
+        # the columns' and the intercept's (|s|_1 / 4 against |x_j|^2 / 4:
+        # the loss's curvature is at most s_i / 4, the factor L's)
+        self.metric = self.column_metric(problem.sq_norms[ws])
+        if self.fit_intercept:
+            self.metric = xp.concatenate(
+                [self.metric, xp.asarray([float(problem.s.sum())])])
         self.r_start = xp.asarray(problem.r, dtype=np.float64)
         self.p_start = problem.loss + self.penalty(self.x0[:self.m])
 
@@ -305,7 +326,8 @@ class LogisticWorkingSet(_L1Working):
         if not self.fit_intercept:
             return self.shrink(u, step)
         xp = self.xp
-        return xp.concatenate([self.shrink(u[:self.m], step), u[self.m:]])
+        return xp.concatenate([self.shrink(u[:self.m], step[:self.m]),
+                               u[self.m:]])
 
     def check(self, x, z):
         xp = self.xp
@@ -369,6 +391,10 @@ class SVMWorkingSet:
         self.top = (xp.where(live, xp.inf, 0.0) if self.squared else upper)
         self.diag = (xp.where(live, 0.5 / xp.where(live, upper, 1.0), 0.0)
                      if self.squared else None)
+        metric = xp.asarray(problem.sq_norms[ws], dtype=np.float64)  # |x~_i|^2
+        if self.squared:
+            metric = metric + self.diag
+        self.metric = xp.where(metric > 0.0, metric, 1.0)
         self.fixed_w = xp.asarray(fixed_w, dtype=np.float64)
         self.fixed_u = float(fixed_u)
         self.v = xp.asarray(problem.v, dtype=np.float64)
