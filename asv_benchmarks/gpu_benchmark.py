@@ -224,9 +224,10 @@ def compare_estimators(problem, X, y, labels, args, device):
 
 
 def compare_paths(problem, X, y, args, device):
-    X_dev = device.put(X)
+    # host X with device="cuda": the path validates X on the host (CuPy
+    # input would be copied back first) and copies it to the device once
     with device.context():
-        t_gpu, gpu = timed(args.repeat, device, blitz_lasso_path, X_dev, y,
+        t_gpu, gpu = timed(args.repeat, device, blitz_lasso_path, X, y,
                            alphas=args.n_alphas, tol=args.tol, device="cuda")
     t_cpu, cpu = timed(args.repeat, None, blitz_lasso_path, X, y,
                        alphas=args.n_alphas, tol=args.tol, device="cpu")

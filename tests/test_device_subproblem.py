@@ -13,7 +13,7 @@ device problems never copy a working-set column to the host.
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _helpers import make_data
+from _helpers import cupy_or_skip, make_data
 from _l1svm_reference import objective as l1svm_objective
 from sklearn.base import clone
 from sklearn.datasets import make_classification
@@ -97,18 +97,6 @@ def objective(model, X, y, coef=None, intercept=None):
     return 0.5 * (float(w @ w) + b * b) + model.C * float(loss.sum())
 
 
-def _cupy():
-    try:
-        import cupy
-        import cupyx.scipy.sparse as cusparse
-    except ImportError:
-        pytest.skip("CuPy is not installed")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            raise RuntimeError("no device")
-    except Exception:
-        pytest.skip("CuPy finds no CUDA GPU")
-    return cupy, cusparse
 
 
 BACKENDS = ["stand-in", pytest.param("gpu", marks=pytest.mark.gpu)]
@@ -120,7 +108,7 @@ def _on_device(backend, fit, X):
     if backend == "stand-in":
         with stand_in_backend(device_input=True):
             return fit(X)
-    cupy, cusparse = _cupy()
+    cupy, cusparse = cupy_or_skip()
     return fit(cusparse.csr_matrix(X) if sp.issparse(X) else cupy.asarray(X))
 
 
@@ -200,7 +188,7 @@ def test_device_cvs_match_the_cpu_backend(sparse, dtype, backend):
             with stand_in_backend():
                 gpu = clone(prototype).set_params(device="cuda").fit(data, target)
         else:
-            _cupy()
+            cupy_or_skip()
             gpu = clone(prototype).set_params(device="cuda").fit(data, target)
         if isinstance(cpu, BlitzLogisticL1CV):
             np.testing.assert_array_equal(gpu.C_, cpu.C_)

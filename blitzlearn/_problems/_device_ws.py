@@ -21,13 +21,19 @@ proximal operator:
 
 The solver is FISTA (Beck and Teboulle, 2009) with backtracking on the
 Lipschitz constant, which may also decrease (Scheinberg, Goldfarb and Bai,
-2014), and adaptive restart (O'Donoghue and Candes, 2015).  An
-iteration is two products with ``X_W`` (the gradient ``X_W^T g`` and the image
-``X_W x``) and a few vector operations over the samples: every step is a
-parallel operation over all entries, where coordinate descent would run one
-coordinate after another.  Only scalars (the backtracking and restart tests)
-go to the host per iteration; a gap check brings the working set's
-``O(|W|)`` vectors (the SVM's margins) at most.
+2014), and adaptive restart (O'Donoghue and Candes, 2015), in the metric
+of the columns' squared norms (diagonal preconditioning: each coordinate
+moves by coordinate descent's step, divided by the backtracked constant, as
+in parallel coordinate descent).  An iteration is two products with ``X_W``
+(the gradient ``X_W^T g`` and the image ``X_W x``) and a few vector
+operations over the samples: every step is a parallel operation over all
+entries, where coordinate descent would run one coordinate after another.
+The backtracking test compares a bound on ``f``'s Bregman divergence,
+computed from the images' difference (exact for the squared loss and the
+SVM dual), with the step's norm: no difference of two values of ``f``, whose
+rounding would accept any step near the optimum.  Only scalars (the
+backtracking and restart tests) go to the host per iteration; a gap check
+brings the working set's ``O(|W|)`` vectors (the SVM's margins) at most.
 
 Every ``CHECK_EVERY`` iterations (and after the last) the subproblem's own
 duality gap is evaluated on the device in float64, and the solver stops by
@@ -430,7 +436,8 @@ class SVMWorkingSet:
         return g + self.diag * a if self.squared else g
 
     def prox(self, a, step):
-        return self.xp.clip(a, 0.0, self.top)
+        xp = self.xp
+        return xp.minimum(xp.maximum(a, 0.0), self.top)
 
     def check(self, a, w):
         xp = self.xp
