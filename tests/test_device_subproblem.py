@@ -34,6 +34,7 @@ from blitzlearn._backend import device_design, numpy_backend, stand_in_backend
 from blitzlearn._engine import blitzws
 from blitzlearn._kernels._stopping import make_budget
 from blitzlearn._problems._device import (
+    DeviceL1SVMProblem,
     DeviceLassoProblem,
     DeviceLogisticProblem,
     DeviceSVMProblem,
@@ -227,7 +228,11 @@ def _device_problems(sparse):
     svm = DeviceSVMProblem(
         device_design(backend, At, "rows", device_input=True, dtype=X.dtype),
         labels, 0.1 * np.ones(labels.size), 1.0, C=0.1, loss="hinge")
-    return lasso, logistic, svm
+    l1svms = [DeviceL1SVMProblem(
+        device_design(backend, Ac, "columns", device_input=True, dtype=X.dtype),
+        labels, np.ones(labels.size), 2.0, intercept=mode,
+        w0=np.zeros(Xc.shape[1])) for mode in ("penalized", "unpenalized")]
+    return lasso, logistic, svm, *l1svms
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])

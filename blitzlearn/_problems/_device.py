@@ -6,14 +6,14 @@ Each outer iteration of BlitzWS reads all of ``X``: the products ``X^T r`` and
 ``X^T theta`` behind the certificate, the capsule tests and the screening, and
 the scores ``X w`` (for the SVM, ``X w`` and ``X^T alpha``).  These passes run
 on the device, through :class:`~blitzlearn._backend.DeviceMatrix`, and so do
-the working-set subproblems of the Lasso family, the L1 logistic model and
-the SVM: the working set's columns are gathered on the device and solved
-there by :mod:`._device_ws` (accelerated proximal gradient), so that no
-column of ``X`` is copied to the host.  The certificate is the CPU
-problems' own, in float64, from the device's products; the vectors of length
-``n`` or ``p`` it reads stay on the host, and one product (or one
-subproblem) moves one of them each way.  The L1 SVM's subproblem still runs on
-the host, on the working set's columns mirrored from the device.
+the working-set subproblems of every model (the Lasso family, the L1
+logistic model, the L1 and the L2 SVM): the working set's columns are
+gathered on the device and solved there by :mod:`._device_ws` (accelerated
+proximal gradient), so that no column of ``X`` is copied to the host (only
+those of unpenalised features, which the dual point is projected against).
+The certificate is the CPU problems' own, in float64, from the device's
+products; the vectors of length ``n`` or ``p`` it reads stay on the host,
+and one product (or one subproblem) moves one of them each way.
 
 The classes below are the CPU problems with those passes redirected (the
 override points declared by :class:`~blitzlearn._engine._contract.ColumnPasses`
@@ -25,7 +25,13 @@ code.
 import numpy as np
 
 from .._kernels._stopping import make_budget
-from ._device_ws import LassoWorkingSet, LogisticWorkingSet, SVMWorkingSet, fista
+from ._device_ws import (
+    L1SVMWorkingSet,
+    LassoWorkingSet,
+    LogisticWorkingSet,
+    SVMWorkingSet,
+    fista,
+)
 from ._l1 import centred_stats
 from ._l1svm import L1SVMProblem
 from ._lasso import LassoProblem
@@ -77,23 +83,6 @@ class _DeviceProducts:
         x, img, epochs, work, gap, self._lip = fista(
             sub, x0, self._start_lip(low), make_budget(*budget_args))
         return backend.to_host(x), backend.to_host(img), epochs, work, gap
-
-
-class _HostWorkingSet:
-    """The subproblem on the host, once the working set is in the mirror."""
-
-    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
-        self._dm.ensure(working_set)
-        return super().solve(working_set, eps, gap, min_work, max_work,
-                             max_epochs)
-
-
-class _DeviceColumns(_HostWorkingSet, _DeviceProducts):
-    """Products with all columns on the device; the working set's on the host."""
-
-    def warm_start(self, coef, intercept=None):
-        self._dm.ensure(np.flatnonzero(coef))  # the host kernels read them for r
-        super().warm_start(coef, intercept)
 
 
 class DeviceLassoProblem(_DeviceProducts, LassoProblem):
@@ -187,22 +176,24 @@ class DeviceLogisticProblem(_DeviceProducts, LogisticProblem):
         return epochs, work, sub_gap
 
 
-class DeviceL1SVMProblem(_DeviceColumns, L1SVMProblem):
+class DeviceL1SVMProblem(_DeviceProducts, L1SVMProblem):
     """:class:`~blitzlearn._problems._l1svm.L1SVMProblem` on a device.
 
     ``X``'s columns are multiplied on the device, the synthetic intercept
-    column (``intercept="penalized"``) on the host.  ``stats``
-    (``device_column_stats(dm, ones, intercept == "unpenalized")``) may be
-    shared by the one-vs-rest problems.
+    column (``intercept="penalized"``) on the host; the scores and the
+    working-set subproblems
+    (:class:`~blitzlearn._problems._device_ws.L1SVMWorkingSet`) are computed
+    on the device, the exact free intercept and the loss state after each
+    subproblem on the host.  ``stats`` (``device_column_stats(dm, ones,
+    intercept == "unpenalized")``) may be shared by the one-vs-rest problems.
     """
 
     _xt = L1SVMProblem._xt
-    _xt_columns = _DeviceColumns._xt
+    _xt_columns = _DeviceProducts._xt
 
     def __init__(self, dm, y, s, lam, *, intercept, w0, b0=0.0,
                  intercept_scaling=1.0, stats=None, seed=0):
         self._dm = dm
-        dm.ensure(np.flatnonzero(w0))
         if stats is None:
             stats = device_column_stats(dm, np.ones(dm.shape[0]),
                                         intercept == "unpenalized")
@@ -210,10 +201,30 @@ class DeviceL1SVMProblem(_DeviceColumns, L1SVMProblem):
                          intercept_scaling=intercept_scaling, stats=stats,
                          seed=seed)
 
+    def _residual(self, rescore=True):
+        if rescore:  # the scores X w + offset, on the device
+            p = self.n_features
+            support = np.flatnonzero(self.w[:p])
+            offset = self.intercept() if self.mode == "penalized" else self.c
+            self.z[:] = self._dm.combine(support, self.w[support]) + offset
+        super()._residual(rescore=False)
+
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
-        self._dm.ensure(working_set[working_set < self.n_features])
-        return L1SVMProblem.solve(self, working_set, eps, gap, min_work, max_work,
-                                  max_epochs)
+        ws = np.sort(working_set)
+        with self._dm.backend.activate():
+            sub = L1SVMWorkingSet(self, ws)
+            x, z, epochs, work, sub_gap = self._run(
+                sub, sub.x0, 0.0, (eps, gap, min_work, max_work, max_epochs))
+        p, m = self.n_features, sub.m
+        self.w[ws[:m]] = x[:m]  # the real columns come first in ws
+        if sub.extra is not None:
+            if self.mode == "penalized":
+                self.w[p] = x[m]
+            else:
+                self.c = float(x[m])
+        self.z[:] = z
+        self._residual(rescore=False)
+        return epochs, work, sub_gap
 
 
 class DeviceSVMProblem(_DeviceProducts, SVMProblem):

@@ -158,13 +158,18 @@ def dual_scale(xp, g, v, lam, l2, positive):
 
 
 class _L1Working:
-    """What the L1 losses' subproblems share: ``X_W``, the penalty, the prox."""
+    """What the L1 losses' subproblems share: ``X_W``, the penalty, the prox.
 
-    def __init__(self, problem, ws):
+    ``cols`` are the working set's columns of ``X`` (``ws`` by default; the
+    L1 SVM's synthetic intercept column is not one of them).
+    """
+
+    def __init__(self, problem, ws, cols=None):
         dm = problem._dm
         self.xp = xp = dm.backend.xp
-        self.B = dm.gather(ws)
-        self.m = ws.size
+        cols = ws if cols is None else cols
+        self.B = dm.gather(cols)
+        self.m = cols.size
         self.lam, self.l2, self.positive = problem.lam, problem.l2, problem.positive
         self.v = xp.asarray(problem._v[ws], dtype=np.float64)
         self.pass_cost = float(problem.costs[ws].sum()) + problem.n
@@ -252,52 +257,74 @@ class LassoWorkingSet(_L1Working):
 class LogisticWorkingSet(_L1Working):
     """The L1-logistic subproblem of a device problem on ``ws``.
 
-    ``x = (w_W, c)`` (``c``, the free intercept, last; absent without one);
-    the image is the scores ``z = z_0 + X_W (w_W - w_0) + (c - c_0)``.  ``f``
-    is ``sum_i s_i log(1 + exp(-y_i z_i)) + lambda_2 |w_W|^2 / 2``; the gap is
-    that of the rescaled, class-balanced residual against the working set's
-    constraints, with the dual's entropies evaluated from the log-sigmoids
-    (accurate where the probabilities are close to 0 or 1).
+    ``x = (w_W, e)``: the working set's weights, then (when there is one) the
+    weight ``e`` of a constant column of value ``extra``: the free intercept
+    ``c`` (``extra = 1``, unpenalised) here, the L1 SVM's synthetic feature
+    below.  The image is the scores ``z = z_0 + X_W (w_W - w_0) + extra (e -
+    e_0)``.  ``f`` is ``sum_i s_i log(1 + exp(-y_i z_i)) + lambda_2 |w_W|^2 /
+    2``; the gap is that of the rescaled, class-balanced residual against the
+    working set's constraints, with the dual's entropies evaluated from the
+    log-sigmoids (accurate where the probabilities are close to 0 or 1).
     """
 
-    def __init__(self, problem, ws):
-        super().__init__(problem, ws)
+    def __init__(self, problem, ws, cols=None, extra=None, start=0.0,
+                 penalised=False):
+        super().__init__(problem, ws, cols)
         xp = self.xp
+        if extra is None and problem.fit_intercept:
+            extra, start = 1.0, problem.c
+        self.extra, self.n_pen = extra, self.m + (1 if penalised else 0)
         self.gamma = problem.gamma
-        self.fit_intercept = problem.fit_intercept
+        self.balance = problem.fit_intercept
         self.y = problem._device_vector("y")
         self.s = problem._device_vector("s")
         self.pos = self.y > 0.0
-        self.x0 = xp.asarray(np.append(problem.w[ws], problem.c)
-                             if self.fit_intercept else problem.w[ws],
-                             dtype=np.float64)
+        real = ws if cols is None else cols
+        x0 = problem.w[real] if extra is None else np.append(problem.w[real], start)
+        self.x0 = xp.asarray(x0, dtype=np.float64)
         self.z0 = xp.asarray(problem.z, dtype=np.float64)
-        # the columns' and the intercept's (|s|_1 / 4 against |x_j|^2 / 4:
-        # the loss's curvature is at most s_i / 4, the factor L's)
-        self.metric = self.column_metric(problem.sq_norms[ws])
-        if self.fit_intercept:
+        # the columns' and the constant column's (|x_j|^2 against extra^2
+        # |s|_1: the loss's curvature is at most proportional to s_i)
+        self.metric = self.column_metric(problem.sq_norms[real])
+        if extra is not None:
             self.metric = xp.concatenate(
-                [self.metric, xp.asarray([float(problem.s.sum())])])
+                [self.metric, xp.asarray([extra * extra * float(problem.s.sum())])])
         self.r_start = xp.asarray(problem.r, dtype=np.float64)
-        self.p_start = problem.loss + self.penalty(self.x0[:self.m])
+        self.p_start = problem.loss + self.penalty(self.x0[:self.n_pen])
 
     def image(self, x):
         m = self.m
         out = self.z0 + self.B @ (x[:m] - self.x0[:m])
-        if self.fit_intercept:
-            out = out + (x[m] - self.x0[m])
+        if self.extra is not None:
+            out = out + self.extra * (x[m] - self.x0[m])
         return out
 
     def _margins(self, z):
         return self.y * z
 
-    def _raw_residual(self, z):
-        """``s_i y_i sigma(-y_i z_i)`` and the log-sigmoids ``log sigma(-+ m_i)``."""
+    def _state(self, z):
+        """``(r_raw, loss, aux)``: ``s_i y_i sigma(-y_i z_i)``, the loss, and
+        the log-sigmoids ``log sigma(-+ m_i)`` for the dual."""
         xp = self.xp
         margins = self._margins(z)
         log_neg = -xp.logaddexp(0.0, margins)  # log sigma(-m)
         log_pos = -xp.logaddexp(0.0, -margins)  # log sigma(m)
-        return self.s * self.y * xp.exp(log_neg), log_neg, log_pos
+        loss = -_dot(xp, self.s, log_pos)
+        return self.s * self.y * xp.exp(log_neg), loss, (log_neg, log_pos)
+
+    def _dual_value(self, k, r_raw, aux):
+        """``D(theta)`` at ``theta_i = k_i r_raw_i`` (``k`` per sample)."""
+        # q_i = k_i sigma(-m_i); s_i H(q_i), H(q) = q log q + (1-q) log(1-q)
+        xp = self.xp
+        log_neg, log_pos = aux
+        q = k * xp.exp(log_neg)
+        one_minus = xp.exp(log_pos) + (1.0 - k) * xp.exp(log_neg)
+        log_q = xp.where(k > 0.0, xp.log(xp.where(k > 0.0, k, 1.0)) + log_neg, 0.0)
+        ent = q * log_q + xp.where(one_minus > 0.0,
+                                   one_minus * xp.log(xp.where(one_minus > 0.0,
+                                                               one_minus, 1.0)),
+                                   0.0)
+        return -_dot(xp, self.s, ent)
 
     def bregman(self, z_a, z_b, step):
         """``sum_i s_i c_i (m_a - m_b)_i^2 / 2`` (plus the L2 part's, exact).
@@ -318,28 +345,34 @@ class LogisticWorkingSet(_L1Working):
             value += 0.5 * self.l2 * _dot(xp, u, u)
         return value
 
+    def _xt_pen(self, v):
+        """Products of ``v`` with the penalised coordinates' columns."""
+        g = self.B.T @ v
+        if self.n_pen > self.m:
+            g = self.xp.concatenate([g, self.xp.reshape(self.extra * v.sum(), (1,))])
+        return g
+
     def grad(self, z, x):
         xp = self.xp
-        r_raw = self._raw_residual(z)[0]
+        r_raw = self._state(z)[0]
         g = -(self.B.T @ r_raw)
         if self.l2 > 0.0:
             g = g + self.l2 * x[:self.m]
-        if self.fit_intercept:
-            g = xp.concatenate([g, xp.reshape(-r_raw.sum(), (1,))])
+        if self.extra is not None:
+            g = xp.concatenate([g, xp.reshape(-self.extra * r_raw.sum(), (1,))])
         return g
 
     def prox(self, u, step):
-        if not self.fit_intercept:
+        n = self.n_pen
+        if n == u.size:
             return self.shrink(u, step)
-        xp = self.xp
-        return xp.concatenate([self.shrink(u[:self.m], step[:self.m]),
-                               u[self.m:]])
+        return self.xp.concatenate([self.shrink(u[:n], step[:n]), u[n:]])
 
     def check(self, x, z):
         xp = self.xp
-        r_raw, log_neg, log_pos = self._raw_residual(z)
+        r_raw, loss, aux = self._state(z)
         f_pos = f_neg = 1.0
-        if self.fit_intercept:  # class factors making sum(r) = 0
+        if self.balance:  # class factors making sum(r) = 0
             pos = float(r_raw[self.pos].sum())
             neg = -float(r_raw[~self.pos].sum())
             if pos > neg > 0.0:
@@ -348,23 +381,52 @@ class LogisticWorkingSet(_L1Working):
                 f_neg = pos / neg
         factor = xp.where(self.pos, f_pos, f_neg)
         r = factor * r_raw
-        u = x[:self.m]
-        # the loss: -sum s_i log sigma(m_i)
-        primal = -_dot(xp, self.s, log_pos) + self.penalty(u)
-        kappa, conj = dual_scale(xp, self.B.T @ r, self.v, self.lam, self.l2,
+        primal = loss + self.penalty(x[:self.n_pen])
+        kappa, conj = dual_scale(xp, self._xt_pen(r), self.v, self.lam, self.l2,
                                  self.positive)
-        # q_i = kappa f_i sigma(-m_i); s_i H(q_i), H(q) = q log q + (1-q) log(1-q)
-        k = kappa * factor
-        q = k * xp.exp(log_neg)
-        one_minus = xp.exp(log_pos) + (1.0 - k) * xp.exp(log_neg)
-        log_q = xp.where(k > 0.0, xp.log(xp.where(k > 0.0, k, 1.0)) + log_neg, 0.0)
-        ent = q * log_q + xp.where(one_minus > 0.0,
-                                   one_minus * xp.log(xp.where(one_minus > 0.0,
-                                                               one_minus, 1.0)),
-                                   0.0)
-        dual = -_dot(xp, self.s, ent) - conj
+        dual = self._dual_value(kappa * factor, r_raw, aux) - conj
         diff = self.r_start - kappa * r
         return primal - dual, self.p_start - primal, _dot(xp, diff, diff)
+
+
+class L1SVMWorkingSet(LogisticWorkingSet):
+    """The L1 squared-hinge SVM's subproblem of a device problem on ``ws``.
+
+    As the logistic one, with the loss ``sum_i s_i max(0, 1 - m_i)^2``, its
+    residual ``r_i = 2 s_i y_i max(0, 1 - m_i)`` and the dual ``D(theta) =
+    sum_i (y_i theta_i - theta_i^2 / (4 s_i))``; the constant column is the
+    synthetic intercept feature ``B`` (penalised, when in the working set) or
+    the free intercept.  ``ws`` must be sorted (the synthetic component,
+    ``n_features``, last).
+    """
+
+    def __init__(self, problem, ws):
+        p = problem.n_features
+        real = ws[ws < p]
+        if problem.mode == "penalized" and real.size < ws.size:
+            super().__init__(problem, ws, real, extra=problem.bias,
+                             start=float(problem.w[p]), penalised=True)
+        else:
+            super().__init__(problem, ws, real)
+
+    def _state(self, z):
+        xp = self.xp
+        slack = xp.maximum(1.0 - self._margins(z), 0.0)
+        loss = _dot(xp, self.s, slack * slack)
+        return 2.0 * self.s * self.y * slack, loss, None
+
+    def _dual_value(self, k, r_raw, aux):
+        xp = self.xp
+        theta = k * r_raw
+        live = self.s > 0.0
+        quad = xp.where(live, theta * theta / (4.0 * xp.where(live, self.s, 1.0)),
+                        0.0)
+        return _dot(xp, self.y, theta) - float(quad.sum())
+
+    def bregman(self, z_a, z_b, step):
+        """``sum_i s_i (m_a - m_b)_i^2``: the loss's curvature is at most ``2 s_i``."""
+        diff = self._margins(z_a) - self._margins(z_b)
+        return _dot(self.xp, self.s, diff * diff)
 
 
 class SVMWorkingSet:
