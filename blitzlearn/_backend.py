@@ -132,9 +132,13 @@ class DeviceMatrix:
 
     ``A`` is the device copy in float64: CSC or Fortran-ordered dense, its
     columns the BlitzWS components (``X`` for the L1 models, ``X^T`` for the
-    SVM).  ``host`` is a host matrix of the same layout that the host kernels
-    read: the input itself when it came from the host, otherwise a mirror
-    whose columns are copied from the device on first use (:meth:`ensure`).
+    SVM).  ``host`` is a host matrix of the same layout, which the few host
+    kernels left read (the columns of unpenalised features, which the dual
+    point is projected against; the SVM's fixed examples when ``X`` came
+    from the host): the input itself when it came from the host, otherwise
+    a mirror whose columns are copied from the device on first use
+    (:meth:`ensure`).  The subproblems read the working set's columns on the
+    device (:meth:`gather`).
     The mirror's buffers are allocated zeroed and untouched, so the memory of
     the columns never fetched is never committed.
 
