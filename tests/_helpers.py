@@ -205,3 +205,18 @@ def make_binary_data(n_samples, n_features, sparse=False, dtype=np.float64,
     y = np.where(rng.random(n_samples) < 1.0 / (1.0 + np.exp(-z)), 1.0, -1.0)
     y[:2] = [1.0, -1.0]
     return X, y
+
+
+def cupy_or_skip():
+    """``(cupy, cupyx.scipy.sparse)``, or skip the test saying what is missing."""
+    try:
+        import cupy
+        import cupyx.scipy.sparse as cusparse
+    except ImportError:
+        pytest.skip("CuPy is not installed")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("no device")
+    except Exception:
+        pytest.skip("CuPy finds no CUDA GPU")
+    return cupy, cusparse
