@@ -54,6 +54,7 @@ from peer_comparison import (  # noqa: E402
     format_rows,
     load,
     logistic_certificate,
+    logistic_point,
     run_levels,
 )
 
@@ -160,18 +161,9 @@ def logistic_enet_certificate(X, y, coef, intercept, C, rho, fit_intercept):
     """
     if rho >= 1.0:
         return logistic_certificate(X, y, coef, intercept, C, fit_intercept)
-    coef = np.ravel(coef)
-    b = float(np.ravel(intercept)[0]) if np.ndim(intercept) else float(intercept)
-    margin = y * (np.asarray(X @ coef).ravel() + b)
+    coef, margin, theta = logistic_point(X, y, coef, intercept, fit_intercept)
     primal = (C * float(np.logaddexp(0.0, -margin).sum())
               + rho * float(np.abs(coef).sum()) + 0.5 * (1.0 - rho) * _sq(coef))
-    theta = y * np.exp(-np.logaddexp(0.0, margin))
-    if fit_intercept:
-        pos, neg = theta[y > 0].sum(), -theta[y < 0].sum()
-        if pos > neg:
-            theta[y > 0] *= neg / pos
-        else:
-            theta[y < 0] *= pos / neg
     q = np.clip(y * theta, 0.0, 1.0)
     excess = np.maximum(C * np.abs(np.asarray(X.T @ theta).ravel()) - rho, 0.0)
     dual = (-C * float((xlogy(q, q) + xlogy(1.0 - q, 1.0 - q)).sum())

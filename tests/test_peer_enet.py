@@ -1,25 +1,14 @@
 """The elastic-net peer benchmark: its external certificate and its tables."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _helpers import load_benchmark
 from scipy.optimize import minimize
-
-BENCH = Path(__file__).resolve().parents[1] / "asv_benchmarks"
 
 
 @pytest.fixture(scope="module")
 def enet():
-    spec = importlib.util.spec_from_file_location("peer_enet", BENCH / "peer_enet.py")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:  # the script puts its folder on the path to find its helpers
-        sys.path.remove(str(BENCH))
-    return module
+    return load_benchmark("peer_enet")
 
 
 def _reference(X, y, C, rho, fit_intercept):
