@@ -33,6 +33,25 @@ DATASET_NAMES = ("diabetes", *_LIBSVM_SETS)
 _SPARSE_LIBSVM_SETS = ("a9a", "w8a")
 
 
+BENCH = Path(__file__).resolve().parents[1] / "asv_benchmarks"
+
+
+def load_benchmark(name):
+    """The module ``asv_benchmarks/<name>.py``, imported from its file.
+
+    The peer scripts put their folder on ``sys.path`` to find their helpers;
+    it is taken off again.
+    """
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if str(BENCH) in sys.path:
+            sys.path.remove(str(BENCH))
+    return module
+
+
 @functools.cache
 def _load_libsvm(name):
     X, y = load_libsvm(name, data_home=DATASETS)
@@ -207,22 +226,3 @@ def make_binary_data(n_samples, n_features, sparse=False, dtype=np.float64,
     y = np.where(rng.random(n_samples) < 1.0 / (1.0 + np.exp(-z)), 1.0, -1.0)
     y[:2] = [1.0, -1.0]
     return X, y
-
-
-BENCH = Path(__file__).resolve().parents[1] / "asv_benchmarks"
-
-
-def load_benchmark(name):
-    """The module ``asv_benchmarks/<name>.py``, imported from its file.
-
-    The peer scripts put their folder on ``sys.path`` to find their helpers;
-    it is taken off again.
-    """
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        if str(BENCH) in sys.path:
-            sys.path.remove(str(BENCH))
-    return module
