@@ -330,6 +330,27 @@ def run_lasso(datasets, ratios, target, repeat, keep=None, max_seconds=None,
     return rows
 
 
+def logistic_point(X, y, coef, intercept, fit_intercept):
+    """``(coef, margins, g)`` of a logistic model: the dual point's direction.
+
+    ``coef`` raveled, the margins ``y_i z_i`` and the negative loss gradient
+    ``g_i = y_i sigma(-y_i z_i)``; with an intercept the heavier class's
+    entries are shrunk so that ``sum(g) = 0``.
+    """
+    coef = np.ravel(coef)
+    z = np.asarray(X @ coef).ravel() + float(np.ravel(intercept)[0]
+                                             if np.ndim(intercept) else intercept)
+    margin = y * z
+    g = y * np.exp(-np.logaddexp(0.0, margin))
+    if fit_intercept:
+        pos, neg = g[y > 0].sum(), -g[y < 0].sum()
+        if pos > neg:
+            g[y > 0] *= neg / pos
+        else:
+            g[y < 0] *= pos / neg
+    return coef, margin, g
+
+
 def logistic_certificate(X, y, coef, intercept, C, fit_intercept):
     """Objective and duality gap of an L1-logistic solution, in scikit-learn units.
 
@@ -338,19 +359,9 @@ def logistic_certificate(X, y, coef, intercept, C, fit_intercept):
     with an intercept the heavier class's entries are shrunk so that
     ``sum(g) = 0``; then it is scaled into ``|x_j^T theta| <= 1 / C``.
     """
-    coef = np.ravel(coef)
-    z = np.asarray(X @ coef).ravel() + float(np.ravel(intercept)[0]
-                                             if np.ndim(intercept) else intercept)
-    margin = y * z
+    coef, margin, g = logistic_point(X, y, coef, intercept, fit_intercept)
     loss = float(np.logaddexp(0.0, -margin).sum())
     primal = C * loss + float(np.abs(coef).sum())
-    g = y * np.exp(-np.logaddexp(0.0, margin))
-    if fit_intercept:
-        pos, neg = g[y > 0].sum(), -g[y < 0].sum()
-        if pos > neg:
-            g[y > 0] *= neg / pos
-        else:
-            g[y < 0] *= pos / neg
     lam = 1.0 / C
     top = float(np.abs(X.T @ g).max())
     theta = g * min(1.0, lam / top) if top > 0 else g

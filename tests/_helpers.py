@@ -9,6 +9,8 @@ them; only the reading of the LIBSVM files goes through
 """
 
 import functools
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,25 @@ DATASET_NAMES = ("diabetes", *_LIBSVM_SETS)
 
 # The sparse LIBSVM sets the classification tests use (kept CSC).
 _SPARSE_LIBSVM_SETS = ("a9a", "w8a")
+
+
+BENCH = Path(__file__).resolve().parents[1] / "asv_benchmarks"
+
+
+def load_benchmark(name):
+    """The module ``asv_benchmarks/<name>.py``, imported from its file.
+
+    The peer scripts put their folder on ``sys.path`` to find their helpers;
+    it is taken off again.
+    """
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if str(BENCH) in sys.path:
+            sys.path.remove(str(BENCH))
+    return module
 
 
 @functools.cache
