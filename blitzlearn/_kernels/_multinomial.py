@@ -20,8 +20,12 @@ import numpy as np
 
 from .._jit import njit
 from ._columns import JIT, col_span, layout_kernel, shuffle
-from ._logistic import ARMIJO, MAX_PASSES, MIN_PASSES, N_HALVINGS, PASS_DROP, ROUNDING
+from ._logistic import ARMIJO, MAX_PASSES, MIN_PASSES, PASS_DROP, ROUNDING
 from ._stopping import budget_spent, enough_progress, gap_reached
+
+# Halvings of the line search before a Newton step is rejected (and the
+# model's damping raised); the damping's range.
+N_HALVINGS, MIN_DAMPING, MAX_DAMPING = 10, 1e-10, 1e6
 
 
 @njit(**JIT)
@@ -370,7 +374,7 @@ def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms):
 
 @layout_kernel
 def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, lam,
-                           budget, seed):
+                           budget, seed, damping):
     """Proximal Newton on the multinomial problem restricted to the features ``ws``.
 
     Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + lam sum_{j in ws}
@@ -384,6 +388,14 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
     ``m_i = p_i^T u_i`` are kept as the blocks move.  An Armijo line search
     on the true objective follows.  Each Newton iteration draws one
     pseudo-random order of the blocks (from ``seed``).
+
+    Where a sample is confidently misclassified its loss is nearly linear in
+    the scores and the model's curvature nearly 0, so an undamped model step
+    can be huge.  Each curvature gets ``nu`` times Bohning's bound ``1/2
+    sum_i s_i x_ij^2`` added (Levenberg-Marquardt): ``nu`` (``damping[0]``,
+    kept between calls) falls tenfold after a full step and rises tenfold
+    after a shortened one, a hundredfold after a rejected one (no decrease
+    within ``N_HALVINGS`` halvings: the step is not taken).
 
     The stopping rule is :mod:`._stopping`'s (work in matrix entries times
     K, epochs the passes over the blocks, the dual point ``kappa R``),
@@ -417,6 +429,16 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
     new = np.empty(K)
     db = np.zeros(K)
     cb = np.empty(K)
+    bohning = np.zeros(m)
+    for c in range(m):
+        start, stop = _span(indptr, n, sparse, ws[c])
+        for t in range(start, stop):
+            i = _row(indices, sparse, start, t)
+            bohning[c] += 0.5 * s[i] * data[t] * data[t]
+    bohning_b = 0.0
+    for i in range(n):
+        bohning_b += 0.5 * s[i]
+    nu = damping[0]
     loss = softmax_state(y, s, Z, P, R)
     pen = penalty(W, ws, group)
     p_start = loss + lam * pen
@@ -451,6 +473,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
                 x2 = s[i] * data[t] * data[t]
                 for k in range(K):
                     curv[c, k] += x2 * P[i, k] * (1.0 - P[i, k])
+            for k in range(K):
+                curv[c, k] += nu * bohning[c]
         for k in range(K):
             cb[k] = 0.0
             db[k] = 0.0
@@ -459,6 +483,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             for k in range(K):
                 U[i, k] = 0.0
                 cb[k] += s[i] * P[i, k] * (1.0 - P[i, k])
+        for k in range(K):
+            cb[k] += nu * bohning_b
         work += nnz_ws * K
         state = shuffle(order, m, state)
         first = 0.0
@@ -509,13 +535,20 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             break  # the model is solved at the current point
         step_len = 1.0
         if -decrease > ROUNDING * abs(f0):  # else below what values can verify
+            accepted = False
             for _ in range(N_HALVINGS):
                 f_t = loss_along(y, s, Z, U, step_len) + lam * _penalty_along(
                     W, dW, ws, step_len, group)
                 work += n * K
                 if f_t <= f0 + ARMIJO * step_len * decrease:
+                    accepted = True
                     break
                 step_len *= 0.5
+            if not accepted:
+                nu = min(100.0 * nu, MAX_DAMPING)
+                continue  # a new model, more damped, at the same point
+            nu = max(0.1 * nu, MIN_DAMPING) if step_len == 1.0 else min(
+                10.0 * nu, MAX_DAMPING)
         for c in range(m):
             j = ws[c]
             for k in range(K):
@@ -528,4 +561,5 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
         loss = softmax_state(y, s, Z, P, R)
         pen = penalty(W, ws, group)
         work += 2.0 * n * K
+    damping[0] = nu
     return epochs, work, gap

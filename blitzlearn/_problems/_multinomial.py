@@ -204,6 +204,7 @@ class MultinomialProblem(ModelProblem):
         self.atx = np.zeros((p, K))  # X^T r on alive features
         self._final_atx = None
         self._n_solves = 0
+        self._damping = np.full(1, 1e-4)  # the subproblem's, kept between calls
         self._revive_usable()
         self._residual(INIT_INTERCEPT_STEPS)
 
@@ -397,7 +398,7 @@ class MultinomialProblem(ModelProblem):
         epochs, work, sub_gap = multinomial_subproblem(
             self._bundle(), self.y, self.s, self.group, self.fit_intercept,
             self.gamma, self.W, self.b, self.Z, ws, self.lam, budget,
-            self._n_solves)
+            self._n_solves, self._damping)
         self._n_solves += 1
         self._residual(rescore=False)
         return epochs, work, sub_gap
