@@ -52,7 +52,7 @@ def _lipschitz(X, s, fit_intercept):
 
 
 def fista(X, y, s, C, n_classes, *, group=False, fit_intercept=True,
-          max_iter=200000, rtol=1e-15):
+          max_iter=200000, rtol=1e-13):
     """Minimise ``P`` by FISTA with adaptive restart; returns ``(coef, intercept)``.
 
     The step is ``1 / L`` with ``L`` the bound of :func:`_lipschitz` (times
