@@ -172,7 +172,8 @@ def test_null_model_and_units():
 
 def _random_case(seed):
     rng = np.random.default_rng([31, seed])
-    n, p, K = int(rng.integers(8, 40)), int(rng.integers(2, 12)), int(rng.integers(3, 6))
+    n, p = int(rng.integers(8, 40)), int(rng.integers(2, 12))
+    K = int(rng.integers(3, 6))
     dtype = rng.choice([np.float32, np.float64])
     sparse = bool(rng.random() < 0.4)
     X, y = _small(seed, n=max(n, K), p=p, K=K, sparse=sparse, dtype=dtype)

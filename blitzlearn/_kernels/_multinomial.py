@@ -91,7 +91,10 @@ def loss_along(y, s, Z, U, t):
 
 @njit(**JIT)
 def multinomial_dual(y, s, theta, kappa):
-    """``D(kappa Theta) = sum_i s_i H(e_{y_i} - kappa Theta_i / s_i)`` (clipped to [0, 1])."""
+    """``D(kappa Theta) = sum_i s_i H(e_{y_i} - kappa Theta_i / s_i)``.
+
+    Each ``q`` is clipped to [0, 1] (rounding at the simplex's faces).
+    """
     n, K = theta.shape
     total = 0.0
     for i in range(n):

@@ -105,7 +105,7 @@ def balance_classes(R, y, s, totals):
 
 
 def _ball_step(aty, atz, lam):
-    """Largest ``u`` in [0, 1] keeping ``||(1 - u) a_j + u z_j||_2 <= lam`` for every row."""
+    """Largest ``u`` in [0, 1] keeping every ``||(1 - u) a_j + u z_j||_2 <= lam``."""
     nz = np.sqrt((atz ** 2).sum(axis=1))
     over = nz > lam
     if not over.any():
@@ -230,11 +230,11 @@ class MultinomialProblem(ModelProblem):
         return "the null model's objective"
 
     def tol_scale(self):
-        """The null model's loss (log class priors as intercept): what ``tol`` multiplies."""
+        """The null model's loss (log priors as intercept): what ``tol`` multiplies."""
         return null_loss(self.y, self.s, self.K, self.fit_intercept)
 
     def warm_start(self, coef, intercept):
-        """Start from ``coef`` (n_classes, n_features) and ``intercept`` (n_classes,)."""
+        """Start from ``coef`` (n_classes, n_features) and ``intercept`` (n_classes)."""
         self.W = np.array(np.asarray(coef, dtype=np.float64).T, order="C")
         self.b = (np.array(np.broadcast_to(intercept, (self.K,)), dtype=np.float64)
                   if self.fit_intercept else np.zeros(self.K))
@@ -324,7 +324,7 @@ class MultinomialProblem(ModelProblem):
         return out
 
     def _feasible_scale(self, A, rows):
-        """Largest ``kappa <= 1`` with ``||kappa A_j|| <= lam`` for ``j`` in ``rows``."""
+        """Largest ``kappa <= 1`` with ``||kappa A_j|| <= lam`` for ``rows``."""
         if rows.size == 0:
             return 1.0
         top = float(self._dual_norms(A, rows).max())
@@ -390,7 +390,8 @@ class MultinomialProblem(ModelProblem):
         self._alive = self._alive[keep[self._alive]]
 
     def overhead(self):
-        return float(self.costs[self._alive].sum()) + (self.n + self._alive.size) * self.K
+        alive = self._alive
+        return float(self.costs[alive].sum()) + (self.n + alive.size) * self.K
 
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         budget = make_budget(eps, gap, min_work, max_work, max_epochs)
