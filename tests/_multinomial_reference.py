@@ -96,7 +96,7 @@ def fista(X, y, s, C, n_classes, *, group=False, fit_intercept=True,
     return W, b
 
 
-def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=100000):
+def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=20000):
     """Minimise the L1 ``P`` by L-BFGS-B on the split ``W = W+ - W-``, both >= 0.
 
     A smooth bound-constrained problem (``sum(W+ + W-)`` replaces
@@ -128,8 +128,8 @@ def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=100000):
     v0 = np.zeros(2 * size + (K if fit_intercept else 0))
     bounds = [(0.0, None)] * (2 * size) + [(None, None)] * (K if fit_intercept else 0)
     res = minimize(fun, v0, jac=True, method="L-BFGS-B", bounds=bounds,
-                   options=dict(maxiter=maxiter, maxfun=2 * maxiter, ftol=0.0,
-                                gtol=0.0, maxcor=30))
+                   options=dict(maxiter=maxiter, maxfun=2 * maxiter, ftol=1e-15,
+                                gtol=1e-10, maxcor=30))
     v = res.x
     W = v[:size].reshape(K, p) - v[size:2 * size].reshape(K, p)
     b = v[2 * size:] if fit_intercept else np.zeros(K)
