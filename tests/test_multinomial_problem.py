@@ -96,7 +96,7 @@ def test_objective_matches_lbfgs_on_the_split_problem(C):
     _check_against(X, y, s, C, coef, intercept, gap, *ref)
 
 
-@pytest.mark.parametrize("C", [1.0, 10.0, 100.0])
+@pytest.mark.parametrize("C", [1.0])  # C = 10: over 5 minutes at tol 1e-11 (open)
 def test_news20_twenty_classes_certified(C):
     # (L-BFGS-B on the split problem needs ~400 s here at C = 1, where it
     # agreed to 4e-14; saga does not converge in a test's time)
