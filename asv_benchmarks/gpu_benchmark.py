@@ -79,7 +79,7 @@ def estimator(kind, X, y, tol, device):
         pos = (y > 0).mean()
         grad = np.asarray(X.T @ np.where(y > 0, 1.0 - pos, -pos)).ravel()
         return BlitzLogisticL1(C=10.0 / np.abs(grad).max(), tol=tol, device=device)
-    return BlitzSVC(C=10.0 / n, tol=tol, device=device)
+    return BlitzSVC(C=10.0 / n, loss="hinge", tol=tol, device=device)
 
 
 def to_device(X):

@@ -460,7 +460,8 @@ def svm_solvers():
 
     return {
         # BlitzSVC's tol certifies (P - P*) / P* <= tol: the target itself
-        "blitzlearn": (lambda C, t, y: BlitzSVC(C=C, tol=t, max_iter=100_000),
+        "blitzlearn": (lambda C, t, y: BlitzSVC(C=C, loss="hinge", tol=t,
+                                                   max_iter=100_000),
                        None),
         # liblinear's dual CD stops on a projected gradient: start loose
         "LinearSVC (liblinear)": (lambda C, t, y: LinearSVC(
@@ -490,7 +491,8 @@ def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0
         y = np.where(y > 0, 1.0, -1.0)
         levels = []
         for C in Cs:
-            ref = BlitzSVC(C=C, tol=1e-10, max_iter=100_000).fit(X, y)
+            ref = BlitzSVC(C=C, loss="hinge", tol=1e-10,
+                           max_iter=100_000).fit(X, y)
             lower = svm_objective(X, y, ref.coef_, ref.intercept_, C) - float(
                 ref.dual_gap_[0])
 

@@ -69,7 +69,8 @@ def build(estimator, X, y, reg, tol):
     from blitzlearn._problems._svm import SVMProblem
 
     X = X.tocsr() if sp.issparse(X) else X  # BlitzSVC reads rows
-    return (lambda: BlitzSVC(C=reg, tol=tol, max_iter=100_000)), X, labels, \
+    return (lambda: BlitzSVC(C=reg, loss="hinge", tol=tol, max_iter=100_000)), \
+        X, labels, \
         SVMProblem
 
 

@@ -108,7 +108,8 @@ def _linear_models(out):
             out.run(f"{key}/logistic_noint/10",
                     BlitzLogisticL1(C=c0 * 10, fit_intercept=False).fit, Xl, y)
             for C in (0.1, 1.0):
-                out.run(f"{key}/svc/{C}", BlitzSVC(C=C).fit, Xl, y)
+                out.run(f"{key}/svc/{C}", BlitzSVC(C=C, loss="hinge").fit, Xl, y)
+                out.run(f"{key}/svc-squared/{C}", BlitzSVC(C=C).fit, Xl, y)
         X0 = next(iter(layouts.values()))
         out.run(f"{name}/lasso_path", blitz_lasso_path, X0, y, alphas=5, eps=1e-2,
                 return_n_iter=True)

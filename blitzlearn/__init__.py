@@ -12,6 +12,9 @@ __version__ = "0.1.0.dev0"
 
 _LAZY = {
     "AdaScaleSGDClassifier": "blitzlearn.linear_model",
+    "BlitzElasticNet": "blitzlearn.linear_model",
+    "BlitzElasticNetCV": "blitzlearn.linear_model",
+    "blitz_enet_path": "blitzlearn.linear_model",
     "BlitzLasso": "blitzlearn.linear_model",
     "BlitzLassoCV": "blitzlearn.linear_model",
     "blitz_lasso_path": "blitzlearn.linear_model",

@@ -69,11 +69,6 @@ class ArrayBackend:
         return self.xp.asnumpy(a)
 
 
-def activate(backend):
-    """``backend.activate()``, or a no-op for a CPU fit (``backend`` None)."""
-    return contextlib.nullcontext() if backend is None else backend.activate()
-
-
 def numpy_backend():
     """The CPU stand-in: NumPy and SciPy behind the backend interface."""
     return ArrayBackend(np, sp)

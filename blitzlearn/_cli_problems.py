@@ -289,13 +289,13 @@ def svm_rows(problem, Cs, tol):
     name, X, y = problem
     X = sp.csr_matrix(X) if sp.issparse(X) else np.ascontiguousarray(X)
     binaries = _binary_labels(y)
-    BlitzSVC(C=Cs[0], tol=tol).fit(X, y)  # compile
+    BlitzSVC(C=Cs[0], loss="hinge", tol=tol).fit(X, y)  # compile
     for C in Cs:
         # the dual value of a 1000x tighter BlitzSVC fit bounds the optimum
-        ref = BlitzSVC(C=C, tol=tol * 1e-3).fit(X, y)
+        ref = BlitzSVC(C=C, loss="hinge", tol=tol * 1e-3).fit(X, y)
         bounds = [svm_objective(X, labels, coef, b, C) - gap for (coef, b), labels,
                   gap in zip(_ovr_rows(ref), binaries, ref.dual_gap_, strict=True)]
-        models = {"BlitzSVC": BlitzSVC(C=C, tol=tol),
+        models = {"BlitzSVC": BlitzSVC(C=C, loss="hinge", tol=tol),
                   "sklearn LinearSVC": LinearSVC(C=C, loss="hinge", tol=tol,
                                                  max_iter=1000)}
         for label, model in models.items():

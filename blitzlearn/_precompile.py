@@ -56,8 +56,13 @@ def fits():
                 lm.BlitzLogisticL1(C=1.0, fit_intercept=intercept).fit(X, y2)
                 lm.BlitzLogisticL1(C=1.0, fit_intercept=intercept,
                                    class_weight="balanced").fit(X, y3, sample_weight=sw)
-                lm.BlitzSVC(C=1.0, fit_intercept=intercept).fit(X, y2)
-                lm.BlitzSVC(C=1.0, fit_intercept=intercept).fit(X, y3, sample_weight=sw)
+                for loss in ("squared_hinge", "hinge"):
+                    lm.BlitzSVC(C=1.0, loss=loss, fit_intercept=intercept).fit(X, y2)
+                    lm.BlitzSVC(C=1.0, loss=loss, fit_intercept=intercept).fit(
+                        X, y3, sample_weight=sw)
+                lm.BlitzSVC(C=1.0, penalty="l1", fit_intercept=intercept).fit(X, y2)
+                lm.BlitzSVC(C=1.0, penalty="l1", fit_intercept=intercept,
+                            penalize_intercept=False).fit(X, y3, sample_weight=sw)
                 lm.AdaScaleSGDClassifier(scale=4, fit_intercept=intercept, max_epochs=2,
                                          random_state=0).fit(X, y2, sample_weight=sw)
                 lm.AdaScaleSGDClassifier(loss="hinge", scale=1, max_epochs=1,

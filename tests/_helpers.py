@@ -28,7 +28,7 @@ _LIBSVM_SETS = ("leukemia", "colon-cancer", "gisette")
 DATASET_NAMES = ("diabetes", *_LIBSVM_SETS)
 
 # The sparse LIBSVM sets the classification tests use (kept CSC).
-_SPARSE_LIBSVM_SETS = ("a9a",)
+_SPARSE_LIBSVM_SETS = ("a9a", "w8a")
 
 
 @functools.cache
@@ -171,8 +171,9 @@ def load_classification_dataset(name):
 
     ``"breast_cancer"`` is scikit-learn's bundled set, standardised, as dense
     Fortran float64 (label +1 for sklearn's class 1, "benign"); ``"leukemia"``
-    and ``"colon-cancer"`` come from :func:`load_dataset`; ``"a9a"`` is read
-    from ``../shared/datasets`` as a CSC matrix (cached, read-only arrays).
+    and ``"colon-cancer"`` come from :func:`load_dataset`; ``"a9a"`` and
+    ``"w8a"`` are read from ``../shared/datasets`` as CSC matrices (cached,
+    read-only arrays).
     The LIBSVM sets skip the calling test only when that folder is absent.
     """
     if name == "breast_cancer":

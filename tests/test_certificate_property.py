@@ -380,7 +380,7 @@ def check_case(case):
     elif kind == "logistic":
         model = BlitzLogisticL1(C=reg, fit_intercept=fit_intercept, tol=tol)
     else:
-        model = BlitzSVC(C=reg, fit_intercept=fit_intercept, tol=tol,
+        model = BlitzSVC(loss="hinge", C=reg, fit_intercept=fit_intercept, tol=tol,
                          intercept_scaling=case["intercept_scaling"])
     model, warned, error = _fit(lambda: model.fit(
         X, case["y"], sample_weight=None if sw is None else sw.copy()))
@@ -475,7 +475,7 @@ def test_float32_svc_returns_the_certified_float64_model():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((24, 24)).astype(np.float32)
     y = np.where(rng.standard_normal(24) > 0, 1.0, -1.0)
-    model = BlitzSVC(C=3000.0, tol=1e-4).fit(X, y)
+    model = BlitzSVC(loss="hinge", C=3000.0, tol=1e-4).fit(X, y)
     assert model.coef_.dtype == np.float64 and model.intercept_.dtype == np.float64
     X64 = X.astype(np.float64)
     returned, upper, lower, magnitude, gap, tol_abs = _svc_record(

@@ -6,6 +6,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from blitzlearn import (
     AdaScaleSGDClassifier,
+    BlitzElasticNet,
+    BlitzElasticNetCV,
     BlitzLasso,
     BlitzLassoCV,
     BlitzLogisticL1,
@@ -25,7 +27,22 @@ EXPECTED_FAILED = {
 }
 
 
+# the squared hinge is smooth, so a certified gap bounds the weights' error
+# only by its square root: at the tightest relative gap float64 certifies
+# (1e-14), ||w - w*|| is up to 1e-7 sqrt(P), and a few decision values differ
+# from the repeated-rows fit by 1e-8, above the check's atol of 1e-9.  The
+# equivalence holds at the objective level: test_svc_loss.py::
+# test_weights_are_repetitions (the hinge's optimum is reached exactly and
+# passes this check at tol=1e-10).
+_SMOOTH = ("a certified gap of 1e-14 bounds the squared hinge's weights only to "
+           "1e-7; weights and repetitions agree in objective (test_svc_loss.py)")
+
+
 def _expected_failed_checks(estimator):
+    if (isinstance(estimator, BlitzSVC) and estimator.loss == "squared_hinge"
+            and estimator.penalty == "l2"):
+        return {"check_sample_weight_equivalence_on_dense_data": _SMOOTH,
+                "check_sample_weight_equivalence_on_sparse_data": _SMOOTH}
     return EXPECTED_FAILED.get(type(estimator), {})
 
 
@@ -35,10 +52,21 @@ def _expected_failed_checks(estimator):
 # test_svc.py::test_integer_weights_equal_repeated_rows), but at tol=1e-4
 # each stops anywhere within 1e-4 of the optimum: the check needs a tight
 # tol, as scikit-learn runs it for LinearSVC (dual=False, tol=1e-12).
-@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzLogisticL1(tol=1e-6),
-                          BlitzSVC(tol=1e-10), AdaScaleSGDClassifier(random_state=0),
+@parametrize_with_checks([BlitzLasso(tol=1e-6), BlitzElasticNet(tol=1e-6),
+                          BlitzElasticNetCV(l1_ratio=[0.5, 0.9], cv=3, alphas=5,
+                                            tol=1e-14),
+                          BlitzLogisticL1(tol=1e-6),
+                          BlitzSVC(tol=1e-14), BlitzSVC(loss="hinge", tol=1e-10),
+                          BlitzSVC(penalty="l1", tol=1e-10),
+                          AdaScaleSGDClassifier(random_state=0),
                           BlitzLassoCV(cv=3, alphas=5, tol=1e-10),
-                          BlitzLogisticL1CV(Cs=3, cv=3, tol=1e-12)],
+                          BlitzLogisticL1CV(Cs=3, cv=3, tol=1e-12),
+                          BlitzLogisticL1(l1_ratio=0.5, tol=1e-6),
+                          # a smooth problem's gap bounds its weights by its
+                          # square root: at tol=1e-12 the sparse sample-weight
+                          # check's probabilities differed by 4e-8 (atol 1e-9)
+                          BlitzLogisticL1CV(Cs=3, cv=3, l1_ratios=[0.5, 1.0],
+                                            tol=1e-14)],
                          expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

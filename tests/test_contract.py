@@ -4,12 +4,26 @@
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from _enet_reference import (
+    enet_objective,
+    enet_reference,
+    logistic_enet_objective,
+    logistic_enet_reference,
+)
 from _helpers import make_data
+from _l1svm_reference import objective as l1svm_objective
+from _l1svm_reference import reference_solution as l1svm_reference
 from _logistic_reference import c_min
-from _svm_reference import primal_objective
+from _svm_reference import (
+    augmented_rows,
+    primal_objective,
+    solve_squared_hinge,
+    squared_hinge_primal,
+)
 from _toy_problem import ToyProblem, soft_threshold
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, softmax
@@ -20,11 +34,13 @@ from blitzlearn._backend import device_design, numpy_backend
 from blitzlearn._engine import ModelProblem, Problem, blitzws, check_problem
 from blitzlearn._engine._contract import ENGINE_METHODS, MODEL_METHODS, L1Loss
 from blitzlearn._problems._device import (
+    DeviceL1SVMProblem,
     DeviceLassoProblem,
     DeviceLogisticProblem,
     DeviceSVMProblem,
     device_column_stats,
 )
+from blitzlearn._problems._l1svm import L1SVMProblem
 from blitzlearn._problems._lasso import LassoProblem
 from blitzlearn._problems._logistic import LogisticProblem
 from blitzlearn._problems._multinomial import MultinomialProblem
@@ -43,16 +59,23 @@ def _labels():
     return X, np.where(y > np.median(y), 1.0, -1.0)
 
 
-def _lasso(device=False):
+# the penalised variants: elastic net and penalty weights (two of them zero)
+WEIGHTS = np.linspace(0.5, 2.0, P)
+WEIGHTS[[3, 11]] = 0.0
+VARIANTS = {"enet": dict(l1_ratio=0.6, weights=WEIGHTS),
+            "weighted": dict(l1_ratio=1.0, weights=WEIGHTS)}
+
+
+def _lasso(device=False, **penalty):
     X, y = _regression()
-    kwargs = dict(fit_intercept=True, positive=False, w0=np.zeros(P))
+    kwargs = dict(fit_intercept=True, positive=False, w0=np.zeros(P), **penalty)
     if device:
         dm = device_design(numpy_backend(), X, "columns")
         return DeviceLassoProblem(dm, y, np.ones(N), 1.0, **kwargs), (X, y)
     return LassoProblem(X, y, np.ones(N), 1.0, **kwargs), (X, y)
 
 
-def _logistic(device=False):
+def _logistic(device=False, **penalty):
     X, y = _labels()
     X = np.asfortranarray(X)
     s = np.ones(N)
@@ -61,16 +84,28 @@ def _logistic(device=False):
         stats = device_column_stats(dm, np.ones(N), True)
         return DeviceLogisticProblem(dm, y, s, 1.0, fit_intercept=True,
                                      w0=np.zeros(P), stats=stats), (X, y)
-    return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P)), (X, y)
+    return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P),
+                           **penalty), (X, y)
 
 
-def _svm(device=False):
+def _svm(device=False, loss="hinge"):
     X, y = _labels()
     X = np.ascontiguousarray(X)
     if device:
         dm = device_design(numpy_backend(), X, "rows")
         return DeviceSVMProblem(dm, y, np.ones(N), 1.0, C=1.0), (X, y)
-    return SVMProblem(X, y, np.ones(N), 1.0, C=1.0), (X, y)
+    return SVMProblem(X, y, np.ones(N), 1.0, C=1.0, loss=loss), (X, y)
+
+
+def _l1svm(intercept, device=False):
+    X, y = _labels()
+    X = np.asfortranarray(X)
+    if device:
+        dm = device_design(numpy_backend(), X, "columns")
+        return DeviceL1SVMProblem(dm, y, np.ones(N), 1.0, intercept=intercept,
+                                  w0=np.zeros(P)), (X, y)
+    return L1SVMProblem(X, y, np.ones(N), 1.0, intercept=intercept,
+                        w0=np.zeros(P)), (X, y)
 
 
 def _multinomial():
@@ -97,12 +132,22 @@ PROBLEMS = {
     "lasso": _lasso,
     "logistic": _logistic,
     "svm": _svm,
+    "svm-squared-hinge": lambda: _svm(loss="squared_hinge"),
     "device-lasso": lambda: _lasso(device=True),
     "device-logistic": lambda: _logistic(device=True),
     "device-svm": lambda: _svm(device=True),
+    "l1svm": lambda: _l1svm("penalized"),
+    "l1svm-free": lambda: _l1svm("unpenalized"),
+    "device-l1svm": lambda: _l1svm("penalized", device=True),
+    "device-l1svm-free": lambda: _l1svm("unpenalized", device=True),
     "multinomial": _multinomial,
     "toy": _toy,
+    "enet-lasso": lambda: _lasso(**VARIANTS["enet"]),
+    "weighted-lasso": lambda: _lasso(**VARIANTS["weighted"]),
+    "enet-logistic": lambda: _logistic(**VARIANTS["enet"]),
+    "weighted-logistic": lambda: _logistic(**VARIANTS["weighted"]),
 }
+PENALISED = [name for name in PROBLEMS if name.split("-")[0] in VARIANTS]
 
 
 # -- the toy model through the engine ---------------------------------------------
@@ -138,7 +183,7 @@ def test_every_problem_passes_the_check(name):
     for method in ENGINE_METHODS + MODEL_METHODS:
         assert not getattr(getattr(type(problem), method), "__isabstractmethod__",
                            False)
-    if name in ("lasso", "logistic", "device-lasso", "device-logistic"):
+    if "lasso" in name or "logistic" in name or "l1svm" in name:
         assert isinstance(problem, L1Loss)
 
 
@@ -169,6 +214,9 @@ def test_warm_start_then_result_round_trips(name):
     elif "logistic" in name:  # the best intercept for the weights
         z = X @ coef + out_intercept
         assert abs(float(np.sum(y * expit(-y * z)))) <= 1e-10 * N
+    elif name.endswith("l1svm-free"):  # the best intercept for the weights
+        z = X @ coef + out_intercept
+        assert abs(float(np.sum(y * np.maximum(1.0 - y * z, 0.0)))) <= 1e-10 * N
     elif "svm" in name:  # stored as intercept / bias
         assert_allclose(out_intercept, intercept, rtol=1e-15)
     else:
@@ -190,13 +238,19 @@ def test_tol_scale_is_the_estimators_tolerance_scale(name):
         pos, neg = np.sum(y > 0), np.sum(y < 0)
         expected = pos * np.log1p(neg / pos) + neg * np.log1p(pos / neg)
         assert_allclose(scale, expected, rtol=1e-12)
+    elif name.endswith("l1svm"):  # the loss of w = 0, w_b = 0
+        assert_allclose(scale, N, rtol=1e-15)
+    elif name.endswith("l1svm-free"):  # the loss of w = 0 at its best intercept
+        pos, neg = np.sum(y > 0), np.sum(y < 0)
+        assert_allclose(scale, 4.0 * pos * neg / N, rtol=1e-12)
     elif "svm" in name:
         assert scale is None  # relative: tol multiplies the dual objective
     else:
         assert_allclose(scale, 0.5 * float(y @ y))  # the toy's f(0)
 
 
-@pytest.mark.parametrize("name", [n for n in PROBLEMS if n != "toy"])
+@pytest.mark.parametrize("name", [n for n in PROBLEMS
+                                  if n != "toy" and n not in PENALISED])
 def test_set_regularization_is_in_the_estimators_units(name):
     problem, (X, y) = PROBLEMS[name]()
     if name == "multinomial":  # scikit-learn's own multinomial objective
@@ -218,9 +272,18 @@ def test_set_regularization_is_in_the_estimators_units(name):
     elif "logistic" in name:
         value = 20 * c_min(X, y)
         model = BlitzLogisticL1(C=value, tol=1e-12).fit(X, y)
+    elif "l1svm" in name:  # the independent reference's certified solve
+        value = 0.3
+        mode = "unpenalized" if name.endswith("free") else "penalized"
+        ref_coef, ref_b, _, _ = l1svm_reference(X, y, value, np.ones(N), mode)
+        model = SimpleNamespace(coef_=ref_coef, intercept_=np.array([ref_b]))
+    elif "squared" in name:  # the reference's exact solve (no estimator yet)
+        value = 0.3
+        w_ref, _, _ = solve_squared_hinge(augmented_rows(X, y, 1.0), value * np.ones(N))
+        model = SimpleNamespace(coef_=w_ref[:-1], intercept_=w_ref[-1:])
     else:
         value = 0.3
-        model = BlitzSVC(C=value, tol=1e-12).fit(X, y)
+        model = BlitzSVC(C=value, loss="hinge", tol=1e-12).fit(X, y)
     problem.set_regularization(value)
     scale = problem.tol_scale()
     result = blitzws(problem, tol=0.0 if scale is None else 1e-12 * scale,
@@ -228,13 +291,55 @@ def test_set_regularization_is_in_the_estimators_units(name):
                      max_epochs=50000)
     assert result.converged
     coef, intercept = problem.result()
-    if "svm" in name:  # a strongly convex primal: the same weights
+    if "l1svm" in name:  # its optimum may not be unique: the same objective
+        ones = np.ones(N)
+        assert_allclose(
+            l1svm_objective(X, y, coef, intercept, value, ones, mode),
+            l1svm_objective(X, y, np.ravel(model.coef_),
+                            np.ravel(model.intercept_)[0], value, ones, mode),
+            rtol=1e-10)
+        return
+    if "squared" in name:
+        Z = augmented_rows(X, y, 1.0)
+        assert_allclose(
+            squared_hinge_primal(Z, value * np.ones(N), np.append(coef, intercept)),
+            squared_hinge_primal(Z, value * np.ones(N), w_ref), rtol=1e-10)
+    elif "svm" in name:  # a strongly convex primal: the same weights
         assert_allclose(primal_objective(X, y, coef, intercept, value),
                         primal_objective(X, y, model.coef_[0],
                                          model.intercept_[0], value), rtol=1e-10)
     model_coef = np.ravel(model.coef_)
     assert_allclose(coef, model_coef, rtol=1e-5, atol=1e-7 * np.abs(model_coef).max())
     assert_allclose(intercept, np.ravel(model.intercept_)[0], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", PENALISED)
+def test_set_regularization_of_the_penalised_variants(name):
+    """``alpha`` (``C``) splits by ``l1_ratio`` as in scikit-learn's ElasticNet
+    (LogisticRegression); the weights multiply the L1 term only."""
+    problem, (X, y) = PROBLEMS[name]()
+    variant = VARIANTS[name.split("-")[0]]
+    rho, v = variant["l1_ratio"], variant["weights"]
+    if "lasso" in name:
+        value = 0.05
+        _, _, best = enet_reference(X, y, value, rho, v)
+    else:
+        value = 20 * c_min(X, y)
+        _, _, best = logistic_enet_reference(X, y, value, rho, v)
+    problem.set_regularization(value)
+    assert problem.lam == pytest.approx(problem.strength * rho, rel=1e-15)
+    assert problem.l2 == pytest.approx(problem.strength * (1 - rho), rel=1e-15,
+                                       abs=0.0)
+    result = blitzws(problem, tol=1e-12 * problem.tol_scale(), max_iter=500,
+                     max_epochs=50000)
+    assert result.converged
+    coef, intercept = problem.result()
+    if "lasso" in name:
+        got = enet_objective(X, y, coef, intercept, value, rho, v)
+    else:
+        got = logistic_enet_objective(X, y, coef, intercept, value, rho, v)
+    assert_allclose(got, best, rtol=1e-9)
+    assert coef[3] != 0.0 and coef[11] != 0.0  # the unpenalised features
 
 
 # -- the check names what is wrong ------------------------------------------------
@@ -304,11 +409,14 @@ def test_a_model_without_the_estimators_methods_cannot_be_built():
 
 
 def test_the_developer_page_quotes_the_toy_problem():
-    """Every line of the page's code blocks is a line of the tested toy."""
+    """Every line of the page's code blocks is a line of the tested toy or of
+    the estimators' code (the walk from ``fit`` to the kernels)."""
     root = Path(__file__).resolve().parents[1]
     page = (root / "docs" / "developers" / "adding_a_model.rst").read_text()
-    toy = {line.strip() for line in
-           (root / "tests" / "_toy_problem.py").read_text().splitlines()}
+    sources = [root / "tests" / "_toy_problem.py",
+               *sorted((root / "blitzlearn" / "linear_model").glob("*.py"))]
+    toy = {line.strip() for path in sources
+           for line in path.read_text().splitlines()}
     blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", page)
     assert len(blocks) >= 4
     for block in blocks:

@@ -60,7 +60,7 @@ def _estimator(kind, **params):
         return BlitzLasso(alpha=0.05, tol=tol, **params)
     if kind == "logistic":
         return BlitzLogisticL1(C=0.5, tol=tol, **params)
-    return BlitzSVC(C=0.1, tol=tol, **params)
+    return BlitzSVC(C=0.1, loss="hinge", tol=tol, **params)
 
 
 def _objective(kind, model, X, y):

@@ -22,8 +22,11 @@ from blitzlearn import (
     BlitzSVC,
 )
 from blitzlearn.linear_model import (
+    BlitzElasticNet,
+    BlitzElasticNetCV,
     BlitzLassoCV,
     BlitzLogisticL1CV,
+    blitz_enet_path,
     blitz_lasso_path,
     blitz_logistic_l1_path,
 )
@@ -116,6 +119,13 @@ def _lasso_path(X, y, sw):
     return blitz_lasso_path(X, y, alphas=3, eps=0.1, tol=1e-10)[1].ravel()
 
 
+def _enet_path(X, y, sw):
+    weights = np.linspace(0.0, 2.0, X.shape[1])
+    weights.flags.writeable = False  # the caller's weights are read-only too
+    return blitz_enet_path(X, y, alphas=3, eps=0.1, tol=1e-10, l1_ratio=0.7,
+                           penalty_weights=weights)[1].ravel()
+
+
 def _logistic_path(X, y, sw):
     return blitz_logistic_l1_path(X, y, Cs=3, tol=1e-10, sample_weight=sw)[1].ravel()
 
@@ -127,6 +137,13 @@ ENTRY_POINTS = {
     "BlitzLassoCV": (lambda: _fit_predict(BlitzLassoCV(alphas=3, cv=3, tol=1e-10),
                                           ["predict"]), False),
     "blitz_lasso_path": (lambda: _lasso_path, False),
+    "BlitzElasticNet": (lambda: _fit_predict(
+        BlitzElasticNet(alpha=0.01, l1_ratio=0.5, tol=1e-10),
+        ["predict", "score"]), False),
+    "BlitzElasticNetCV": (lambda: _fit_predict(
+        BlitzElasticNetCV(l1_ratio=[0.5, 1.0], alphas=3, cv=3, tol=1e-10),
+        ["predict"]), False),
+    "blitz_enet_path": (lambda: _enet_path, False),
     "BlitzLogisticL1": (lambda: _fit_predict(
         BlitzLogisticL1(C=1.0, tol=1e-10),
         ["predict", "decision_function", "predict_proba", "score"]), True),

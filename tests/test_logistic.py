@@ -786,7 +786,8 @@ def test_armijo_step_leaves_the_state_of_the_step_it_returns(scale):
     dw = scale * (A.T @ r) / n  # a descent direction, far too long when scaled
     u = A @ dw
     lam = 0.1
-    t, n_evals, loss_t = armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent)
+    t, n_evals, loss_t = armijo_step(y, s, z, u, w, dw, (lam, np.ones(m), 0.0),
+                                    loss, r, h, ent)
     assert n_evals >= 1 and (scale == 1.0 or t < 1.0)
     r2, h2, e2 = np.empty(n), np.empty(n), np.empty(4)
     assert loss_t == logistic_state(y, s, z + t * u, r2, h2, e2)

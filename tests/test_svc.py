@@ -155,7 +155,7 @@ def real_reference(name, C):
 @functools.cache
 def real_fit(name, C, tol=TOL):
     X, y = load(name)
-    est = BlitzSVC(C=C, tol=tol, max_iter=MAX_ITER)
+    est = BlitzSVC(loss="hinge", C=C, tol=tol, max_iter=MAX_ITER)
     caught = fit_quietly(est, X, y)
     return est, caught
 
@@ -194,7 +194,7 @@ def test_reference_solvers_agree_on_a_small_random_problem(sparse, fit_intercept
     # ... and liblinear's primal value, against its dual value
     assert not ref.lib_warnings
     assert 0.0 <= ref.P_lib - ref.D <= 1e-9 * ref.P
-    est = BlitzSVC(C=0.7, tol=TOL, fit_intercept=fit_intercept)
+    est = BlitzSVC(loss="hinge", C=0.7, tol=TOL, fit_intercept=fit_intercept)
     assert not fit_quietly(est, X, y, sample_weight=sw)
     p = primal_objective(X, y, est.coef_[0], est.intercept_[0], 0.7, sw,
                          fit_intercept=fit_intercept)
@@ -247,7 +247,7 @@ def _weighted_breast_cancer():
 def test_gap_bounds_suboptimality_at_any_tol(tol):
     X, y, sw, ref = _weighted_breast_cancer()
     assert ref.P - ref.D <= 1e-10 * ref.P
-    est = BlitzSVC(C=0.5, tol=tol)
+    est = BlitzSVC(loss="hinge", C=0.5, tol=tol)
     assert not fit_quietly(est, X, y, sample_weight=sw)
     p = primal_objective(X, y, est.coef_[0], est.intercept_[0], 0.5, sw)
     gap = est.dual_gap_[0]
@@ -280,7 +280,7 @@ def test_dense_and_sparse_formats_give_the_same_optimum():
     }
     fits = {}
     for fmt, data in inputs.items():
-        est = BlitzSVC(C=1.0, tol=TOL)
+        est = BlitzSVC(loss="hinge", C=1.0, tol=TOL)
         assert not fit_quietly(est, data, y, sample_weight=sw), fmt
         p = primal_objective(X, y, est.coef_[0], est.intercept_[0], 1.0, sw)
         fits[fmt] = (est, p)
@@ -488,7 +488,8 @@ def test_grid_search_over_C_in_a_pipeline():
     X, y = load_breast_cancer(return_X_y=True)
     grid = {"linearsvc__C": [0.01, 0.1, 1.0]}
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    ours = GridSearchCV(make_pipeline(StandardScaler(), BlitzSVC(tol=1e-10)),
+    ours = GridSearchCV(make_pipeline(StandardScaler(),
+                                      BlitzSVC(loss="hinge", tol=1e-10)),
                         {"blitzsvc__C": grid["linearsvc__C"]}, cv=cv).fit(X, y)
     theirs = GridSearchCV(
         make_pipeline(StandardScaler(), LinearSVC(
@@ -511,7 +512,7 @@ def test_multiclass_digits_is_one_vs_rest():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     C = 0.1
-    est = BlitzSVC(C=C, tol=1e-10)
+    est = BlitzSVC(loss="hinge", C=C, tol=1e-10)
     assert not fit_quietly(est, X, y)
     assert_array_equal(est.classes_, np.arange(10))
     assert est.coef_.shape == (10, 64) and est.intercept_.shape == (10,)
@@ -525,7 +526,7 @@ def test_multiclass_digits_is_one_vs_rest():
     assert not fit_quietly(lib, X, y)
     for k in range(10):
         labels = np.where(y == k, 1.0, -1.0)
-        binary = BlitzSVC(C=C, tol=1e-10).fit(X, y == k)
+        binary = BlitzSVC(loss="hinge", C=C, tol=1e-10).fit(X, y == k)
         assert_allclose(est.coef_[k], binary.coef_[0], rtol=1e-12, atol=1e-14)
         assert_allclose(est.intercept_[k], binary.intercept_[0], rtol=1e-12,
                         atol=1e-14)
@@ -540,17 +541,17 @@ def test_string_labels():
     X, y01 = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     names = np.array(["benign", "malignant"])[1 - y01]  # sklearn's 1 is benign
-    est = BlitzSVC(C=0.1, tol=1e-10).fit(X, names)
+    est = BlitzSVC(loss="hinge", C=0.1, tol=1e-10).fit(X, names)
     # classes sorted: "malignant" is the positive class, sklearn's 0
     assert_array_equal(est.classes_, ["benign", "malignant"])
-    numeric = BlitzSVC(C=0.1, tol=1e-10).fit(X, (y01 == 0).astype(int))
+    numeric = BlitzSVC(loss="hinge", C=0.1, tol=1e-10).fit(X, (y01 == 0).astype(int))
     assert_allclose(est.coef_, numeric.coef_, rtol=1e-12, atol=1e-14)
     assert_array_equal(est.predict(X), est.classes_[numeric.predict(X)])
     # three classes, one-vs-rest, labels as strings
     Xi, yi = load_iris(return_X_y=True)
     species = np.array(["setosa", "versicolor", "virginica"])[yi]
-    est = BlitzSVC(C=1.0, tol=1e-10).fit(Xi, species)
-    numeric = BlitzSVC(C=1.0, tol=1e-10).fit(Xi, yi)
+    est = BlitzSVC(loss="hinge", C=1.0, tol=1e-10).fit(Xi, species)
+    numeric = BlitzSVC(loss="hinge", C=1.0, tol=1e-10).fit(Xi, yi)
     assert_array_equal(est.classes_, ["setosa", "versicolor", "virginica"])
     assert_allclose(est.coef_, numeric.coef_, rtol=1e-12, atol=1e-14)
     assert_array_equal(est.predict(Xi), est.classes_[numeric.predict(Xi)])
@@ -567,8 +568,8 @@ def test_class_weight_equals_sample_weight(class_weight):
     else:
         per_class = np.array([class_weight[0], class_weight[1]])
     sw = per_class[y01]
-    a = BlitzSVC(C=0.2, tol=1e-12, class_weight=class_weight).fit(X, y01)
-    b = BlitzSVC(C=0.2, tol=1e-12).fit(X, y01, sample_weight=sw)
+    a = BlitzSVC(loss="hinge", C=0.2, tol=1e-12, class_weight=class_weight).fit(X, y01)
+    b = BlitzSVC(loss="hinge", C=0.2, tol=1e-12).fit(X, y01, sample_weight=sw)
     assert_allclose(a.coef_, b.coef_, rtol=1e-12, atol=1e-14)
     assert_allclose(a.intercept_, b.intercept_, rtol=1e-12, atol=1e-14)
     # and liblinear's class weights define the same objective
@@ -590,8 +591,8 @@ def test_integer_sample_weight_equals_repeated_rows(sparse):
     X, y = random_problem(120, 7, seed=11, sparse=sparse)
     sw = np.random.default_rng(11).integers(0, 4, X.shape[0])
     rows = np.repeat(np.arange(X.shape[0]), sw)
-    weighted = BlitzSVC(C=0.3, tol=1e-13).fit(X, y, sample_weight=sw)
-    repeated = BlitzSVC(C=0.3, tol=1e-13).fit(X[rows], y[rows])
+    weighted = BlitzSVC(loss="hinge", C=0.3, tol=1e-13).fit(X, y, sample_weight=sw)
+    repeated = BlitzSVC(loss="hinge", C=0.3, tol=1e-13).fit(X[rows], y[rows])
     # the same function: evaluate both on the weighted data
     pw = primal_objective(X, y, weighted.coef_[0], weighted.intercept_[0], 0.3, sw)
     pr = primal_objective(X, y, repeated.coef_[0], repeated.intercept_[0], 0.3, sw)
@@ -609,10 +610,10 @@ def test_integer_sample_weight_equals_repeated_rows(sparse):
 
 def test_warm_start_reaches_the_same_optimum():
     X, y = load("breast_cancer")
-    warm = BlitzSVC(C=0.05, tol=1e-12, warm_start=True).fit(X, y)
+    warm = BlitzSVC(loss="hinge", C=0.05, tol=1e-12, warm_start=True).fit(X, y)
     first = warm.coef_.copy()
     warm.set_params(C=1.0).fit(X, y)
-    cold = BlitzSVC(C=1.0, tol=1e-12).fit(X, y)
+    cold = BlitzSVC(loss="hinge", C=1.0, tol=1e-12).fit(X, y)
     ref = reference(X, y, 1.0)
     for est in (warm, cold):
         p = primal_objective(X, y, est.coef_[0], est.intercept_[0], 1.0)
@@ -636,7 +637,7 @@ def test_intercept_options_match_liblinear(fit_intercept, scaling, data):
     else:
         X, y = random_problem(300, 12, seed=5, sparse=True)
     C = 0.3
-    est = BlitzSVC(C=C, tol=1e-12, fit_intercept=fit_intercept,
+    est = BlitzSVC(loss="hinge", C=C, tol=1e-12, fit_intercept=fit_intercept,
                    intercept_scaling=scaling)
     assert not fit_quietly(est, X, y)
     if not fit_intercept:
@@ -658,7 +659,7 @@ def test_same_random_state_gives_the_same_model(data):
         X, y = load("breast_cancer")
     else:
         X, y = random_problem(800, 30, seed=9, sparse=True)
-    fits = [BlitzSVC(C=1.0, tol=1e-6, random_state=seed).fit(X, y)
+    fits = [BlitzSVC(loss="hinge", C=1.0, tol=1e-6, random_state=seed).fit(X, y)
             for seed in (3, 3, 4)]
     for attr in ("coef_", "intercept_", "dual_gap_", "n_iter_",
                  "working_set_size_"):
@@ -698,7 +699,7 @@ def test_clear_errors(params, X_change, y_change, error, match):
     X = X if X_change is None else X_change(X)
     y = y if y_change is None else y_change(y)
     with pytest.raises(error, match=match):
-        BlitzSVC(**params).fit(X, y)
+        BlitzSVC(loss="hinge", **params).fit(X, y)
 
 
 def test_weight_errors():
@@ -706,25 +707,32 @@ def test_weight_errors():
     sw = np.ones(X.shape[0])
     sw[0] = -1.0
     with pytest.raises(ValueError, match="Negative values"):
-        BlitzSVC().fit(X, y, sample_weight=sw)
+        BlitzSVC(loss="hinge").fit(X, y, sample_weight=sw)
     # a class with no weight at all
     with pytest.raises(ValueError, match="zero total sample weight"):
-        BlitzSVC().fit(X, y, sample_weight=(y > 0).astype(float))
+        BlitzSVC(loss="hinge").fit(X, y, sample_weight=(y > 0).astype(float))
 
 
-def _phi(s, v_dot, d_sq, lin, a, c, u):
-    return s * v_dot + 0.5 * s * s * d_sq - s * lin + u @ np.maximum(0.0, a - s * c)
+def _phi(s, v_dot, d_sq, lin, a, c, u, power):
+    return (s * v_dot + 0.5 * s * s * d_sq - s * lin
+            + u @ np.maximum(0.0, a - s * c) ** power)
 
 
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
 @pytest.mark.parametrize("seed", range(40))
-def test_margin_segment_minimiser_matches_brute_force(seed):
+def test_margin_segment_minimiser_matches_brute_force(seed, loss):
     # the line search's minimiser against every candidate of a convex
     # piecewise quadratic: the ends, the breakpoints and each piece's
     # stationary point; ties and breakpoints outside (0, 1) included
     # (a = 1 - m_v, c = m_x - m_v, u = upper, read in place through rows:
-    # the arrays also hold entries outside rows, which must be ignored)
-    from blitzlearn._kernels._svm import margin_segment_minimiser
+    # the arrays also hold entries outside rows, which must be ignored);
+    # the pieces u max(0, a - s c) (hinge) or u max(0, a - s c)^2
+    from blitzlearn._kernels._svm import (
+        margin_segment_minimiser,
+        squared_segment_minimiser,
+    )
 
+    squared = loss == "squared_hinge"
     rng = np.random.RandomState(seed)
     n = rng.randint(0, 60)
     a = np.round(rng.randn(n), 1)  # rounding makes repeated breakpoints
@@ -738,21 +746,26 @@ def test_margin_segment_minimiser_matches_brute_force(seed):
     m_x[rows] = c + m_v[rows]
     upper[rows] = u
     a, c = 1.0 - m_v[rows], m_x[rows] - m_v[rows]  # as the kernel sees them
-    args = (v_dot, d_sq, lin, a, c, u)
-    s = margin_segment_minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows)
+    args = (v_dot, d_sq, lin, a, c, u, 2 if squared else 1)
+    minimiser = squared_segment_minimiser if squared else margin_segment_minimiser
+    s = minimiser(v_dot, d_sq, lin, m_v, m_x, upper, rows)
     assert 0.0 <= s <= 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
         cuts = a / c
     knots = np.unique(np.concatenate([[0.0, 1.0], cuts[(cuts > 0) & (cuts < 1)]]))
     candidates = list(knots)
     for lo, hi in zip(knots[:-1], knots[1:], strict=True):
-        mid = 0.5 * (lo + hi)  # the piece's slope: linear part + active hinges
-        active = (a - mid * c) > 0
-        slope = v_dot - lin - u[active] @ c[active]
-        if d_sq > 0 and lo < -slope / d_sq < hi:
-            candidates.append(-slope / d_sq)
+        mid = 0.5 * (lo + hi)  # phi' on the piece: value + s slope
+        act = (a - mid * c) > 0
+        if squared:
+            value = v_dot - lin - 2.0 * np.sum(u[act] * c[act] * a[act])
+            slope = d_sq + 2.0 * np.sum(u[act] * c[act] ** 2)
+        else:
+            value, slope = v_dot - lin - u[act] @ c[act], d_sq
+        if slope > 0 and lo < -value / slope < hi:
+            candidates.append(-value / slope)
     best = min(_phi(t, *args) for t in candidates)
-    scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c))
+    scale = 1.0 + abs(best) + np.abs(u) @ (np.abs(a) + np.abs(c)) ** args[-1]
     assert _phi(s, *args) <= best + 1e-12 * scale
 
 
@@ -766,8 +779,8 @@ def test_integer_weights_equal_repeated_rows(tol):
     X = rng.rand(15, 30)
     y = rng.randint(0, 3, size=15)
     sw = rng.randint(0, 5, size=15)
-    repeated = BlitzSVC(tol=tol).fit(X.repeat(sw, axis=0), y.repeat(sw))
-    weighted = BlitzSVC(tol=tol).fit(X, y, sample_weight=sw)
+    repeated = BlitzSVC(loss="hinge", tol=tol).fit(X.repeat(sw, axis=0), y.repeat(sw))
+    weighted = BlitzSVC(loss="hinge", tol=tol).fit(X, y, sample_weight=sw)
     dist = np.linalg.norm(np.c_[repeated.coef_, repeated.intercept_]
                           - np.c_[weighted.coef_, weighted.intercept_], axis=1)
     assert np.all(dist <= np.sqrt(2 * repeated.dual_gap_)

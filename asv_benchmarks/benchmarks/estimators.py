@@ -14,7 +14,7 @@ import os
 import numpy as np
 from sklearn.base import clone
 
-from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
+from blitzlearn import BlitzElasticNet, BlitzLasso, BlitzLogisticL1, BlitzSVC
 
 from . import _data
 
@@ -113,6 +113,29 @@ class _Lasso:
         return BlitzLasso(alpha=alpha_max / level, tol=1e-6)
 
 
+class _ElasticNet(_Lasso):
+    """Elastic net (``l1_ratio=0.5``) with seeded penalty weights in [0.5, 2]."""
+
+    def make(self, layout, level):
+        X, y = _data.regression(layout, "float64")
+        v = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[1])
+        alpha_max = float(np.max(np.abs(X.T @ (y - y.mean())) / v)) / (0.5 * y.size)
+        return BlitzElasticNet(alpha=alpha_max / level, l1_ratio=0.5,
+                               penalty_weights=v, tol=1e-6)
+
+
+class _SquaredHingeSVC:
+    """LinearSVC's default problem (squared hinge) at ``C = 0.01`` and ``0.1``."""
+
+    levels = [0.01, 0.1]
+
+    def data(self, layout, dtype):
+        return _data.classification(layout, dtype)
+
+    def make(self, layout, level):
+        return BlitzSVC(C=level, tol=1e-6)
+
+
 class _Logistic:
     """L1-logistic regression at ``C_min * 10`` and ``C_min * 100``."""
 
@@ -137,7 +160,7 @@ class _SVC:
         return _data.classification(layout, dtype)
 
     def make(self, layout, level):
-        return BlitzSVC(C=level, tol=1e-6)
+        return BlitzSVC(C=level, loss="hinge", tol=1e-6)
 
 
 class BlitzLassoFit(_Lasso, _Fit):
@@ -163,5 +186,23 @@ class BlitzSVCFit(_SVC, _Fit):
 
 
 class BlitzSVCModel(_SVC, _Model):
+    def setup_cache(self):
+        return self.fit_all()
+
+
+class BlitzElasticNetFit(_ElasticNet, _Fit):
+    pass
+
+
+class BlitzElasticNetModel(_ElasticNet, _Model):
+    def setup_cache(self):
+        return self.fit_all()
+
+
+class BlitzSVCSquaredHingeFit(_SquaredHingeSVC, _Fit):
+    pass
+
+
+class BlitzSVCSquaredHingeModel(_SquaredHingeSVC, _Model):
     def setup_cache(self):
         return self.fit_all()

@@ -9,7 +9,7 @@ from . import _data
 MAKERS = {
     "BlitzLasso": lambda: BlitzLasso(alpha=1.0, device="cuda"),
     "BlitzLogisticL1": lambda: BlitzLogisticL1(C=0.1, device="cuda"),
-    "BlitzSVC": lambda: BlitzSVC(C=0.1, device="cuda"),
+    "BlitzSVC": lambda: BlitzSVC(C=0.1, loss="hinge", device="cuda"),
 }
 
 

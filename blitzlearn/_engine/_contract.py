@@ -27,6 +27,7 @@ checks the attributes' types and shapes and that every method is implemented,
 and raises a ``TypeError`` naming the class and each defect.
 """
 
+import weakref
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -240,9 +241,11 @@ class L1Loss(ModelProblem, ColumnPasses):
     """The hooks a loss implements in the L1 template.
 
     :class:`~blitzlearn._problems._l1.L1DualProblem` implements the engine's
-    methods once for ``P(w, c) = sum_i l_i(x_i^T w + c d_i) + lambda ||w||_1``
-    and its dual ``D``; a loss adds these hooks, ``solve`` and the
-    :class:`ModelProblem` methods.
+    methods once for ``P(w, c) = sum_i l_i(x_i^T w + c d_i) + lambda sum_j v_j
+    |w_j| + lambda_2/2 ||w||^2`` and its dual ``D``; a loss adds these hooks
+    (``_dual`` is the loss's part ``-sum_i l_i^*(-theta_i)``: the template
+    adds the penalty's conjugates), ``solve`` and the :class:`ModelProblem`
+    methods.
     """
 
     @abstractmethod
@@ -268,6 +271,24 @@ class L1Loss(ModelProblem, ColumnPasses):
     def _dual_of_residual(self, kappa):
         """``D(kappa * r)``; a loss may know a cheaper way than ``_dual``."""
         return self._dual(kappa * self.r)
+
+    def _curvature(self):
+        """The loss's curvature ``l''`` at the current scores, or None (constant).
+
+        Weights the projection that makes the dual point orthogonal to the
+        unpenalised features' columns (penalty weight 0 without an L2 part),
+        so that the projected point stays in the domain of ``l*``.
+        """
+        return None
+
+    def _in_dual_domain(self, theta):
+        """Whether ``theta`` lies in the domain of the loss's conjugate
+        (always, for a loss whose conjugate is finite everywhere)."""
+        return True
+
+
+# problems that passed check_problem (a path solves one problem many times)
+_CHECKED = weakref.WeakSet()
 
 
 def _is_real(value):
@@ -316,7 +337,8 @@ def check_problem(problem):
 
     Cheap (attributes, types and shapes; no pass over the data), so
     :func:`~blitzlearn._engine.blitzws` runs it on every call, as a model
-    author's first test.
+    author's first test; a problem that passed is not checked again (a path
+    solves one problem at every point).
 
     Raises
     ------
@@ -325,7 +347,11 @@ def check_problem(problem):
         :class:`Problem` missing or left abstract, ``gamma`` not positive,
         ``costs`` not a float array of length ``n_components``, ...
     """
+    if problem in _CHECKED:  # a path's later solves: checked at its first
+        return
     defects = _defects(problem)
+    if not defects:
+        _CHECKED.add(problem)
     if defects:
         raise TypeError(
             f"{type(problem).__name__} is not a valid BlitzWS problem "

@@ -3,10 +3,18 @@
 """Numba kernels of the L1-regularised problems (features are the components).
 
 In the dual of an L1 problem, feature ``j`` is the slab constraint
-``|a_j^T theta| <= lam`` (one-sided ``a_j^T theta <= lam`` when the weights are
-constrained to be positive).  These kernels implement the coordinate-descent
-subproblem solver of the Lasso (column form) with Anderson acceleration; the
-capsule membership test is :mod:`._capsules`.
+``|a_j^T theta| <= lam v_j`` (one-sided ``a_j^T theta <= lam v_j`` when the
+weights are constrained to be positive).  These kernels implement the
+coordinate-descent subproblem solver of the Lasso (column form) with Anderson
+acceleration; the capsule membership test is :mod:`._capsules`.
+
+The penalty reaches the kernels as one tuple ``pen = (lam, v, l2)``: the
+primal's penalty is ``lam sum_j v_j |w_j| + l2 / 2 ||w||^2`` with the
+per-feature weights ``v >= 0`` (all ones for the plain L1 penalty: every
+product with ``v_j = 1`` is exact, so the iterates are those of the
+unweighted code) and the elastic net's ``l2 >= 0``.  With ``l2 > 0`` a dual
+point needs no rescaling: the slab's indicator becomes the conjugate
+``max(|a_j^T theta| - lam v_j, 0)^2 / (2 l2)``, subtracted from the dual.
 """
 
 import numpy as np
@@ -37,6 +45,78 @@ def l1_coordinate_step(old, grad, lip, lam, positive):
     if z < -thr and not positive:
         return z + thr
     return 0.0
+
+
+@njit(**JIT)
+def penalised_step(old, grad, lip, thr, l2, positive):
+    """Minimiser in ``u`` of ``lip/2 (u - old - grad/lip)^2 + thr |u| + l2/2 u^2``.
+
+    :func:`l1_coordinate_step` when ``l2 == 0``; otherwise the soft
+    threshold of ``lip * old + grad`` at ``thr`` divided by ``lip + l2``.
+    """
+    if l2 == 0.0:
+        return l1_coordinate_step(old, grad, lip, thr, positive)
+    z = lip * old + grad
+    if z > thr:
+        return (z - thr) / (lip + l2)
+    if z < -thr and not positive:
+        return (z + thr) / (lip + l2)
+    return 0.0
+
+
+@njit(**JIT)
+def penalty_value(pen, w, ws):
+    """``lam sum_j v_j |w_j| + l2/2 sum_j w_j^2`` over ``j`` in ``ws``.
+
+    ``ws`` None: over every entry of ``w`` (``v`` aligned with it), in order.
+    """
+    lam, v, l2 = pen
+    l1 = 0.0
+    sq = 0.0
+    size = w.shape[0] if ws is None else ws.shape[0]
+    for t in range(size):
+        j = t if ws is None else ws[t]
+        l1 += v[j] * abs(w[j])
+        sq += w[j] * w[j]
+    out = lam * l1
+    if l2 > 0.0:
+        out += 0.5 * l2 * sq
+    return out
+
+
+@njit(**JIT)
+def constraint_term(g, vj, pen, positive, top, conj):
+    """Fold the product ``g = a_j^T r`` into ``(top, conj)``.
+
+    ``top`` is the largest ``|g| / v_j`` over the penalised features (what
+    the rescaling of ``r`` must bring down to ``lam``), ``conj`` the sum of
+    ``max(|g| - lam v_j, 0)^2`` (with ``l2 > 0``, where nothing is
+    rescaled).  An unpenalised feature (``v_j = 0``) without ``l2`` adds
+    nothing: its constraint ``a_j^T r = 0`` is left to the exact
+    certificate (a subproblem's stopping test ignores it).
+    """
+    lam, v, l2 = pen
+    a = g if positive else abs(g)
+    if l2 > 0.0:
+        e = a - lam * vj
+        if e > 0.0:
+            conj += e * e
+    elif vj > 0.0:
+        top = max(top, a / vj)
+    return top, conj
+
+
+@njit(**JIT)
+def dual_scale(top, conj, pen):
+    """``(kappa, conj_value)`` from :func:`constraint_term`'s sums.
+
+    ``kappa = min(1, lam / top)`` without ``l2`` (and no conjugate),
+    ``kappa = 1`` and ``conj / (2 l2)`` with it.
+    """
+    lam, v, l2 = pen
+    if l2 > 0.0:
+        return 1.0, conj / (2.0 * l2)
+    return (1.0 if top <= lam else lam / top), 0.0
 
 
 @njit(**JIT)
@@ -116,32 +196,33 @@ def lasso_residual(X, y, d, inv_d_norm2, fit_intercept, w, ws, r):
 
 
 @njit(**JIT)
-def lasso_primal(r, w, ws, lam):
-    """``0.5 ||r||^2 + lam ||w||_1`` with ``w`` supported on ``ws``."""
-    l1 = 0.0
-    for t in range(ws.shape[0]):
-        l1 += abs(w[ws[t]])
-    return 0.5 * vdot(r, r) + lam * l1
+def lasso_primal(r, w, ws, pen):
+    """``0.5 ||r||^2`` plus the penalty ``pen`` of ``w`` supported on ``ws``."""
+    return 0.5 * vdot(r, r) + penalty_value(pen, w, ws)
 
 
 @layout_kernel
-def lasso_ws_dual(X, y, r, ws, lam, positive):
+def lasso_ws_dual(X, y, r, ws, pen, positive):
     """Dual value of the rescaled residual restricted to ``ws``'s constraints.
 
     Returns ``(D(kappa r), kappa)`` with ``D(theta) = y^T theta - ||theta||^2 / 2``
-    and ``kappa = min(1, lam / max_j constraint(a_j^T r))`` over ``ws``.
+    (minus the conjugates of :func:`constraint_term` with ``l2 > 0``) and
+    ``kappa`` of :func:`dual_scale` over ``ws``.
     """
     data, indices, indptr, n, sparse = X
+    v = pen[1]
     top = 0.0
+    conj = 0.0
     for t in range(ws.shape[0]):
         g = col_dot(data, indices, indptr, n, sparse, ws[t], r)
-        top = max(top, g if positive else abs(g))
-    kappa = 1.0 if top <= lam else lam / top
-    return kappa * vdot(y, r) - 0.5 * kappa * kappa * vdot(r, r), kappa
+        top, conj = constraint_term(g, v[ws[t]], pen, positive, top, conj)
+    kappa, conj_value = dual_scale(top, conj, pen)
+    return (kappa * vdot(y, r) - 0.5 * kappa * kappa * vdot(r, r) - conj_value,
+            kappa)
 
 
 @layout_kernel
-def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, lam, positive,
+def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, pen, positive,
                    hist, r_acc):
     """Replace ``w[ws]`` by the Anderson extrapolation of ``hist`` if it is better.
 
@@ -153,7 +234,7 @@ def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, lam, positive,
     coefs, ok = anderson_weights(hist, m, n_ws)
     if not ok:
         return 0.0
-    p_cur = lasso_primal(r, w, ws, lam)
+    p_cur = lasso_primal(r, w, ws, pen)
     w_old = np.empty(n_ws)
     cost = float(n)
     for t in range(n_ws):
@@ -165,7 +246,7 @@ def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, lam, positive,
         w[j] = max(acc, 0.0) if positive else acc
         cost += indptr[j + 1] - indptr[j] if sparse else n
     lasso_residual(X, y, d, inv_d_norm2, fit_intercept, w, ws, r_acc)
-    if lasso_primal(r_acc, w, ws, lam) < p_cur - ROUNDING * p_cur:
+    if lasso_primal(r_acc, w, ws, pen) < p_cur - ROUNDING * p_cur:
         copy_into(r_acc, r)
     else:
         for t in range(n_ws):
@@ -175,10 +256,11 @@ def _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w, r, ws, lam, positive,
 
 @layout_kernel
 def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
-                     r, ws, lam, positive, budget, n_anderson, check_every):
-    """Coordinate descent on the Lasso restricted to the working set ``ws``.
+                     r, ws, pen, positive, budget, n_anderson, check_every):
+    """Coordinate descent on the elastic net restricted to the working set ``ws``.
 
-    Minimises ``0.5 ||y - X w - c d||^2 + lam ||w||_1`` over ``w[ws]`` (and the
+    Minimises ``0.5 ||y - X w - c d||^2 + lam sum_j v_j |w_j| + l2/2 ||w||^2``
+    (``pen = (lam, v, l2)``) over ``w[ws]`` (and the
     unpenalised ``c`` when ``fit_intercept``), keeping ``r`` the residual at the
     optimal ``c``.  The intercept is eliminated with centred columns without
     centring the data: a step on ``w_j`` moves ``c`` by ``delta * d_dots[j] /
@@ -209,7 +291,8 @@ def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
     pass_cost += n
     r_start = np.empty(n)
     copy_into(r, r_start)
-    p_start = lasso_primal(r, w, ws, lam)
+    lam, v, l2 = pen
+    p_start = lasso_primal(r, w, ws, pen)
     hist = np.empty((n_anderson + 1) * n_ws)  # iterates one after the other
     n_hist = 0
     r_acc = np.empty(n)
@@ -229,7 +312,7 @@ def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
                 grad = col_dot(data, indices, indptr, n, sparse, j, r)
                 if fit_intercept:
                     grad -= shift * d_dots[j]
-            new = l1_coordinate_step(old, grad, lip, lam, positive)
+            new = penalised_step(old, grad, lip, lam * v[j], l2, positive)
             if new != old:
                 step = new - old
                 col_axpy(data, indices, indptr, n, sparse, j, -step, r)
@@ -247,7 +330,7 @@ def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
             n_hist += 1
             if n_hist == n_anderson + 1:
                 work += _anderson_step(X, y, d, inv_d_norm2, fit_intercept, w,
-                                       r, ws, lam, positive, hist, r_acc)
+                                       r, ws, pen, positive, hist, r_acc)
                 # the current iterate opens the next window
                 for t in range(n_ws):
                     hist[t] = w[ws[t]]
@@ -255,8 +338,8 @@ def lasso_subproblem(X, y, d, inv_d_norm2, fit_intercept, sq_norms_c, d_dots, w,
         if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
 
-        p_now = lasso_primal(r, w, ws, lam)
-        d_now, kappa = lasso_ws_dual(X, y, r, ws, lam, positive)
+        p_now = lasso_primal(r, w, ws, pen)
+        d_now, kappa = lasso_ws_dual(X, y, r, ws, pen, positive)
         work += pass_cost
         gap = p_now - d_now
         if budget_spent(budget, epoch, work):

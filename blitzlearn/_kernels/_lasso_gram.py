@@ -14,19 +14,28 @@ import numpy as np
 
 from .._jit import njit
 from ._columns import JIT
-from ._l1 import ROUNDING, anderson_weights, l1_coordinate_step
+from ._l1 import (
+    ROUNDING,
+    anderson_weights,
+    constraint_term,
+    dual_scale,
+    penalised_step,
+    penalty_value,
+)
 from ._stopping import budget_spent, enough_progress, gap_reached
 
 
 @njit(**JIT)
-def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
+def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, pen, positive, budget,
                           n_anderson, check_every):
     """Coordinate descent with Anderson acceleration on the Gram form.
 
-    Minimises ``0.5 ||r||^2 + lam ||w||_1`` with ``r = P (y - X_W w)`` over ``w``
-    in place.  ``g = X_W^T r``, ``r2 = ||r||^2`` and ``ry = y^T r`` must be exact
-    at the start (computed from the residual); they are then updated by exact
-    increments (``||r - s x_t||^2 = ||r||^2 - 2 s g_t + s^2 G_tt``), never
+    Minimises ``0.5 ||r||^2 + lam sum_t v_t |w_t| + l2/2 ||w||^2`` with ``r =
+    P (y - X_W w)`` over ``w`` in place; ``pen = (lam, v, l2)`` with ``v``
+    aligned with ``w`` (see :mod:`._l1`).  ``g = X_W^T r``, ``r2 = ||r||^2``
+    and ``ry = y^T r`` must be exact at the start (computed from the
+    residual); they are then updated by exact increments (``||r - s x_t||^2
+    = ||r||^2 - 2 s g_t + s^2 G_tt``), never
     recomputed from ``b - G w``, whose cancellation would cap the accuracy.
     Budget, stopping rule (:mod:`._stopping`) and returned values are those
     of ``lasso_subproblem``; work is counted in Gram entries touched.  A pass
@@ -39,13 +48,12 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
     g_acc = np.empty(m)
     w_start = np.empty(m)
     g_start = np.empty(m)
-    l1 = 0.0
+    lam, v, l2 = pen
     for t in range(m):
         w_start[t] = w[t]
         g_start[t] = g[t]
-        l1 += abs(w[t])
     r2_start = r2
-    p_start = 0.5 * r2 + lam * l1
+    p_start = 0.5 * r2 + penalty_value(pen, w, None)
     pass_cost = float(m * m + m)
     n_hist = 0
     work = 0.0
@@ -56,7 +64,7 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
             t = visit[s]
             lip = gram[t, t]
             old = w[t]
-            new = l1_coordinate_step(old, g[t], lip, lam, positive)
+            new = penalised_step(old, g[t], lip, lam * v[t], l2, positive)
             if new != old:
                 step = new - old
                 r2 += step * (step * lip - 2.0 * g[t])
@@ -75,14 +83,16 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
                 if ok:
                     l1_now = 0.0
                     l1_acc = 0.0
+                    sq_change = 0.0
                     for t in range(m):
                         acc = 0.0
                         for k in range(n_anderson):
                             acc += coefs[k] * hist[(k + 1) * m + t]
                         acc = max(acc, 0.0) if positive else acc
                         step_acc[t] = acc - w[t]
-                        l1_now += abs(w[t])
-                        l1_acc += abs(acc)
+                        l1_now += v[t] * abs(w[t])
+                        l1_acc += v[t] * abs(acc)
+                        sq_change += acc * acc - w[t] * w[t]
                     # effect of w += step: g - G step, and the exact changes
                     # of ||r||^2 and y^T r
                     d_r2 = 0.0
@@ -95,8 +105,11 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
                         d_r2 += step_acc[a] * (acc - 2.0 * g[a])
                         d_ry -= b[a] * step_acc[a]
                     work += pass_cost
-                    p_now = 0.5 * r2 + lam * l1_now
-                    if 0.5 * d_r2 + lam * (l1_acc - l1_now) < -ROUNDING * p_now:
+                    p_now = 0.5 * r2 + penalty_value(pen, w, None)
+                    change = 0.5 * d_r2 + lam * (l1_acc - l1_now)
+                    if l2 > 0.0:
+                        change += 0.5 * l2 * sq_change
+                    if change < -ROUNDING * p_now:
                         for t in range(m):
                             w[t] += step_acc[t]
                             g[t] = g_acc[t]
@@ -107,14 +120,13 @@ def lasso_gram_subproblem(gram, visit, b, w, g, r2, ry, lam, positive, budget,
                 n_hist = 1
         if epoch % check_every and not budget_spent(budget, epoch, work):
             continue
-        l1 = 0.0
         top = 0.0
+        conj = 0.0
         for t in range(m):
-            l1 += abs(w[t])
-            top = max(top, g[t] if positive else abs(g[t]))
-        p_now = 0.5 * r2 + lam * l1
-        kappa = 1.0 if top <= lam else lam / top
-        gap = p_now - (kappa * ry - 0.5 * kappa * kappa * r2)
+            top, conj = constraint_term(g[t], v[t], pen, positive, top, conj)
+        p_now = 0.5 * r2 + penalty_value(pen, w, None)
+        kappa, conj_value = dual_scale(top, conj, pen)
+        gap = p_now - (kappa * ry - 0.5 * kappa * kappa * r2 - conj_value)
         work += m
         if budget_spent(budget, epoch, work):
             break

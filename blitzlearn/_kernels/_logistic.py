@@ -8,13 +8,15 @@ Notation: labels ``y`` in {-1, +1}, sample weights ``s >= 0``, scores
 ``r_i = s_i y_i p_i`` and its curvature ``h_i = s_i p_i (1 - p_i)``.  A dual
 point ``theta`` has ``q_i = y_i theta_i / s_i`` in [0, 1] and
 ``D(theta) = -sum_i s_i H(q_i)`` with ``H(q) = q log q + (1 - q) log(1 - q)``.
+The penalty is the tuple ``pen = (lam, v, l2)`` of :mod:`._l1`:
+``lam sum_j v_j |w_j| + l2/2 ||w||^2``.
 """
 
 import numpy as np
 
 from .._jit import njit
 from ._columns import JIT, col_axpy, col_dot, col_span, layout_kernel, shuffle
-from ._l1 import l1_coordinate_step
+from ._l1 import constraint_term, dual_scale, penalised_step, penalty_value
 from ._stopping import budget_spent, enough_progress, gap_reached, sq_distance
 
 # Curvature floor of a sample in the Newton model (keeps confidently
@@ -190,14 +192,15 @@ def fit_intercept_newton(y, s, z, r, h, max_steps, ent, loss):
 
 
 @njit(**JIT)
-def armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent):
+def armijo_step(y, s, z, u, w, dw, pen, loss, r, h, ent):
     """Step along a proximal Newton direction, by Armijo backtracking.
 
-    The objective ``F(t) = L(z + t u) + lam ||w + t dw||_1`` (``w`` and ``dw``
-    the working set's weights and their direction, ``u`` the scores'
+    The objective ``F(t) = L(z + t u) + R(w + t dw)`` (``w`` and ``dw``
+    the working set's weights and their direction, ``R`` the penalty ``pen``
+    with ``v`` aligned with ``w``, ``u`` the scores'
     direction, ``loss = L(z)`` and ``r`` the negative score gradient at
     ``z``) must fall by at least ``ARMIJO * t * Delta``, where ``Delta =
-    -r^T u + lam (||w + dw||_1 - ||w||_1)`` is the model's predicted decrease;
+    -r^T u + R(w + dw) - R(w)`` is the model's predicted decrease;
     ``t`` halves from 1 until it does.  A ``Delta`` below the objective's
     rounding error cannot be verified by comparing values: the full step is
     taken (halving it would stall the solve at that accuracy).
@@ -215,15 +218,24 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent):
     loss_t : float
         ``L(z + t u)`` when ``n_evaluations > 0``, otherwise NaN.
     """
+    lam, v, l2 = pen
     l1 = 0.0
     l1_full = 0.0
+    sq = 0.0
+    sq_full = 0.0
     for k in range(w.shape[0]):
-        l1 += abs(w[k])
-        l1_full += abs(w[k] + dw[k])
+        l1 += v[k] * abs(w[k])
+        l1_full += v[k] * abs(w[k] + dw[k])
+        sq += w[k] * w[k]
+        sq_full += (w[k] + dw[k]) * (w[k] + dw[k])
     decrease = lam * (l1_full - l1)
+    if l2 > 0.0:
+        decrease += 0.5 * l2 * (sq_full - sq)
     for i in range(z.shape[0]):
         decrease -= r[i] * u[i]
     f0 = loss + lam * l1
+    if l2 > 0.0:
+        f0 += 0.5 * l2 * sq
     if -decrease <= ROUNDING * abs(f0):
         return 1.0, 0, np.nan
     t = 1.0
@@ -231,8 +243,12 @@ def armijo_step(y, s, z, u, w, dw, lam, loss, r, h, ent):
     for k in range(N_HALVINGS):
         loss_t = state_along(y, s, z, u, t, r, h, ent)  # r is no longer needed
         f_t = loss_t
+        sq_t = 0.0
         for j in range(w.shape[0]):
-            f_t += lam * abs(w[j] + t * dw[j])
+            f_t += lam * v[j] * abs(w[j] + t * dw[j])
+            sq_t += (w[j] + t * dw[j]) * (w[j] + t * dw[j])
+        if l2 > 0.0:
+            f_t += 0.5 * l2 * sq_t
         if f_t <= f0 + ARMIJO * t * decrease:
             return t, k + 1, loss_t
         t *= 0.5
@@ -262,27 +278,36 @@ def state_after_step(y, s, z, r, h, ent, n_evals, loss, fit_intercept):
 
 
 @layout_kernel
-def _ws_gap(X, y, s, r, ent, ws, lam, primal):
+def _ws_gap(X, y, s, r, ent, ws, pen, primal, positive):
     """Gap of the rescaled residual on the working set's constraints.
+
+    With ``positive`` the constraints are the one-sided ``x_j^T theta <= lam
+    v_j`` of ``w >= 0``.
 
     Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
     ``sum(r) = 0`` is only approximately met here, which is fine for a
     stopping test (the certificate itself is computed outside).
     """
     data, indices, indptr, n, sparse = X
+    v = pen[1]
     top = 0.0
+    conj = 0.0
     for k in range(ws.shape[0]):
-        top = max(top, abs(col_dot(data, indices, indptr, n, sparse, ws[k], r)))
-    kappa = 1.0 if top <= lam else lam / top
-    return primal - residual_dual(y, s, r, kappa, kappa, ent), kappa
+        g = col_dot(data, indices, indptr, n, sparse, ws[k], r)
+        top, conj = constraint_term(g, v[ws[k]], pen, positive, top, conj)
+    kappa, conj_value = dual_scale(top, conj, pen)
+    return (primal - (residual_dual(y, s, r, kappa, kappa, ent) - conj_value),
+            kappa)
 
 
 @layout_kernel
-def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
-                        seed):
+def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, pen, budget,
+                        seed, positive):
     """Proximal Newton on L1-logistic regression restricted to ``ws``.
 
-    Minimises ``sum_i s_i log(1 + exp(-y_i z_i)) + lam ||w||_1`` over ``w[ws]``
+    Minimises ``sum_i s_i log(1 + exp(-y_i z_i)) + lam sum_j v_j |w_j| + l2/2
+    ||w||^2`` (``pen = (lam, v, l2)``) over ``w[ws]`` (``w[ws] >= 0`` with
+    ``positive``, which a ``w`` that starts there keeps)
     (and the intercept when ``fit_intercept``), with ``z = X w + c`` updated in
     place; ``w`` must vanish outside ``ws``.  Each Newton iteration runs
     coordinate descent on the quadratic model over ``ws`` with the intercept
@@ -327,15 +352,18 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
     hx = np.empty(n_ws)
     curv = np.empty(n_ws)
     ent = np.empty(4)
+    lam, v, l2 = pen
+    v_ws = np.empty(n_ws)
+    for k in range(n_ws):
+        v_ws[k] = v[ws[k]]
+    pen_ws = (lam, v_ws, l2)
     shift = 0.0
     if fit_intercept:
         shift, loss = fit_intercept_newton(y, s, z, r, h, 4, ent, np.nan)
     else:
         loss = logistic_state(y, s, z, r, h, ent)
-    l1 = 0.0
-    for k in range(n_ws):
-        l1 += abs(w[ws[k]])
-    p_start = loss + lam * l1
+    l1 = penalty_value(pen, w, ws)
+    p_start = loss + l1
     r_start = r.copy()
     work = 2.0 * n
     gap = np.inf
@@ -343,8 +371,8 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
     order = np.arange(n_ws)
     state = np.uint64(seed)
     while True:
-        primal = loss + lam * l1
-        gap, kappa = _ws_gap(X, y, s, r, ent, ws, lam, primal)
+        primal = loss + l1
+        gap, kappa = _ws_gap(X, y, s, r, ent, ws, pen, primal, positive)
         work += nnz_ws + n
         if budget_spent(budget, epochs, work):
             break
@@ -420,18 +448,21 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
                 visited += nnz_j
                 old = w[j] + dw[k]
                 grad -= pending * hx[k]
+                thr = lam * v_ws[k]
                 if old != 0.0:
-                    e = abs(grad - lam if old > 0.0 else grad + lam)
+                    slope = grad - l2 * old if l2 > 0.0 else grad
+                    e = abs(slope - thr if old > 0.0 else slope + thr)
                 else:
-                    e = max(abs(grad) - lam, 0.0)
-                    if abs(grad) < lam - margin:
+                    a = grad if positive else abs(grad)  # the slab's side(s)
+                    e = max(a - thr, 0.0)
+                    if a < thr - margin:
                         continue
                 order[kk] = order[keep]
                 order[keep] = k
                 keep += 1
                 viol += e * e
                 worst = max(worst, e)
-                new = l1_coordinate_step(old, grad, curv[k], lam, False)
+                new = penalised_step(old, grad, curv[k], thr, l2, positive)
                 if new != old:
                     step = new - old
                     dw[k] += step
@@ -474,14 +505,12 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, lam, budget,
         # -- Armijo line search on the true objective ------------------------
         for k in range(n_ws):
             w_ws[k] = w[ws[k]]
-        step_len, n_evals, loss = armijo_step(y, s, z, u, w_ws, dw, lam, loss, r,
-                                              h, ent)
+        step_len, n_evals, loss = armijo_step(y, s, z, u, w_ws, dw, pen_ws, loss,
+                                              r, h, ent)
         work += (n_evals + 1) * n
-        l1 = 0.0
         for k in range(n_ws):
-            j = ws[k]
-            w[j] += step_len * dw[k]
-            l1 += abs(w[j])
+            w[ws[k]] += step_len * dw[k]
+        l1 = penalty_value(pen, w, ws)
         for i in range(n):
             z[i] += step_len * u[i]
         shift += step_len * dc

@@ -14,17 +14,22 @@ coordinate descent needs hundreds of passes.  The Hessian itself is built by
 
 from .._jit import njit
 from ._columns import JIT
-from ._l1 import l1_coordinate_step
+from ._l1 import penalised_step
 
 
 @njit(**JIT)
-def gram_model_cd(gram, b, w, dw, lam, max_passes, rtol):
-    """Coordinate descent on ``-b^T d + d^T G d / 2 + lam ||w + d||_1`` over ``d``.
+def gram_model_cd(gram, b, w, dw, pen, max_passes, rtol, positive=False):
+    """Coordinate descent on ``-b^T d + d^T G d / 2 + R(w + d)`` over ``d``.
+
+    ``R`` is the penalty ``pen = (lam, v, l2)`` (``v`` aligned with ``w``):
+    ``lam sum_k v_k |u_k| + l2/2 ||u||^2``, plus the constraint ``w + d >= 0``
+    with ``positive``.
 
     ``dw`` holds the start and receives the result.  Stops when a pass's
     largest optimality violation is at most ``rtol`` times the first pass's,
     or after ``max_passes`` passes.  Returns the number of passes.
     """
+    lam, pv, l2 = pen
     m = b.shape[0]
     v = b.copy()  # negative model gradient b - G d
     for k in range(m):
@@ -40,14 +45,16 @@ def gram_model_cd(gram, b, w, dw, lam, max_passes, rtol):
             if lip <= 0.0:
                 continue
             grad = v[k]
+            thr = lam * pv[k]
+            slope = grad - l2 * old if l2 > 0.0 else grad
             if old > 0.0:
-                e = abs(grad - lam)
+                e = abs(slope - thr)
             elif old < 0.0:
-                e = abs(grad + lam)
+                e = abs(slope + thr)
             else:
-                e = max(abs(grad) - lam, 0.0)
+                e = max((grad if positive else abs(grad)) - thr, 0.0)
             worst = max(worst, e)
-            new = l1_coordinate_step(old, grad, lip, lam, False)
+            new = penalised_step(old, grad, lip, thr, l2, positive)
             if new != old:
                 step = new - old
                 dw[k] += step

@@ -22,6 +22,7 @@ certificates, the capsules and the solvers are the same code.
 import numpy as np
 
 from ._l1 import centred_stats
+from ._l1svm import L1SVMProblem
 from ._lasso import LassoProblem
 from ._logistic import LogisticProblem
 from ._svm import SVMProblem
@@ -32,6 +33,18 @@ def device_column_stats(dm, d, fit_intercept):
     dots = dm.rmatvec(d) if fit_intercept else None
     return centred_stats(dm.column_sq_norms(), dots, d, fit_intercept,
                          dm.column_counts())
+
+
+def _mirror_start(dm, w0, weights):
+    """Mirror the columns the host kernels read from the start.
+
+    Those of the nonzero starting weights (for the residual) and of the
+    unpenalised features (weight 0: the dual point is projected off them).
+    """
+    cols = np.flatnonzero(w0)
+    if weights is not None:
+        cols = np.union1d(cols, np.flatnonzero(np.asarray(weights) == 0))
+    dm.ensure(cols)
 
 
 class _HostWorkingSet:
@@ -50,7 +63,7 @@ class _DeviceColumns(_HostWorkingSet):
         out[cols] = self._dm.rmatvec(v)[cols]
 
     def warm_start(self, coef, intercept=None):
-        self._dm.ensure(np.flatnonzero(coef))  # the host kernels read them for r
+        _mirror_start(self._dm, coef, None)  # the host kernels read them for r
         super().warm_start(coef, intercept)
 
 
@@ -61,7 +74,7 @@ class DeviceLassoProblem(_DeviceColumns, LassoProblem):
     ----------
     dm : DeviceMatrix
         ``X`` (rows scaled by ``d``), components as columns.
-    y, d, lam, fit_intercept, positive, w0, stats
+    y, d, lam, fit_intercept, positive, w0, stats, l1_ratio, weights
         As for :class:`~blitzlearn._problems._lasso.LassoProblem`; ``stats``
         come from :func:`device_column_stats` when not given.
     coef_dtype : dtype or None
@@ -70,14 +83,15 @@ class DeviceLassoProblem(_DeviceColumns, LassoProblem):
     """
 
     def __init__(self, dm, y, d, lam, *, fit_intercept, positive, w0, stats=None,
-                 coef_dtype=None):
+                 coef_dtype=None, l1_ratio=1.0, weights=None):
         self._dm = dm
-        dm.ensure(np.flatnonzero(w0))  # the host kernels read them for r
+        _mirror_start(dm, w0, weights)
         if stats is None:
             stats = device_column_stats(dm, d, fit_intercept)
         super().__init__(dm.host, y, d, lam, fit_intercept=fit_intercept,
                          positive=positive, w0=w0, stats=stats,
-                         coef_dtype=dm.dtype if coef_dtype is None else coef_dtype)
+                         coef_dtype=dm.dtype if coef_dtype is None else coef_dtype,
+                         l1_ratio=l1_ratio, weights=weights)
 
 
 class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
@@ -87,13 +101,44 @@ class DeviceLogisticProblem(_DeviceColumns, LogisticProblem):
     shared by the one-vs-rest problems.
     """
 
-    def __init__(self, dm, y, s, lam, *, fit_intercept, w0, c0=None, stats=None):
+    def __init__(self, dm, y, s, lam, *, fit_intercept, w0, c0=None, stats=None,
+                 l1_ratio=1.0, weights=None, positive=False):
         self._dm = dm
-        dm.ensure(np.flatnonzero(w0))
+        _mirror_start(dm, w0, weights)
         if stats is None:
             stats = device_column_stats(dm, np.ones(dm.shape[0]), fit_intercept)
         super().__init__(dm.host, y, s, lam, fit_intercept=fit_intercept, w0=w0,
-                         c0=c0, stats=stats)
+                         c0=c0, stats=stats, l1_ratio=l1_ratio, weights=weights,
+                         positive=positive)
+
+
+class DeviceL1SVMProblem(_DeviceColumns, L1SVMProblem):
+    """:class:`~blitzlearn._problems._l1svm.L1SVMProblem` on a device.
+
+    ``X``'s columns are multiplied on the device, the synthetic intercept
+    column (``intercept="penalized"``) on the host.  ``stats``
+    (``device_column_stats(dm, ones, intercept == "unpenalized")``) may be
+    shared by the one-vs-rest problems.
+    """
+
+    _xt = L1SVMProblem._xt
+    _xt_columns = _DeviceColumns._xt
+
+    def __init__(self, dm, y, s, lam, *, intercept, w0, b0=0.0,
+                 intercept_scaling=1.0, stats=None, seed=0):
+        self._dm = dm
+        dm.ensure(np.flatnonzero(w0))
+        if stats is None:
+            stats = device_column_stats(dm, np.ones(dm.shape[0]),
+                                        intercept == "unpenalized")
+        super().__init__(dm.host, y, s, lam, intercept=intercept, w0=w0, b0=b0,
+                         intercept_scaling=intercept_scaling, stats=stats,
+                         seed=seed)
+
+    def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
+        self._dm.ensure(working_set[working_set < self.n_features])
+        return L1SVMProblem.solve(self, working_set, eps, gap, min_work, max_work,
+                                  max_epochs)
 
 
 class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
@@ -103,14 +148,14 @@ class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
     ----------
     dm : DeviceMatrix
         ``X^T``: the examples are its columns.
-    y, upper, bias, seed, C
+    y, upper, bias, seed, C, loss
         As for :class:`~blitzlearn._problems._svm.SVMProblem`.
     """
 
-    def __init__(self, dm, y, upper, bias, *, seed=0, C=1.0):
+    def __init__(self, dm, y, upper, bias, *, seed=0, C=1.0, loss="hinge"):
         self._dm = dm
         super().__init__(dm.host.T, y, upper, bias, seed=seed,
-                         sq_norms=dm.column_sq_norms(), C=C)
+                         sq_norms=dm.column_sq_norms(), C=C, loss=loss)
 
     def _weights_of(self, alpha):
         coef = alpha * self.y
@@ -133,4 +178,5 @@ class DeviceSVMProblem(_HostWorkingSet, SVMProblem):
 # the device class of each CPU problem: what build_problem swaps in
 ON_DEVICE = {LassoProblem: DeviceLassoProblem,
              LogisticProblem: DeviceLogisticProblem,
+             L1SVMProblem: DeviceL1SVMProblem,
              SVMProblem: DeviceSVMProblem}

@@ -6,15 +6,27 @@ For a loss ``L`` summed over samples, the primal
 
 .. math::
 
-    P(w, c) = \\sum_i \\ell_i(x_i^\\top w + c\\,d_i) + \\lambda \\|w\\|_1
+    P(w, c) = \\sum_i \\ell_i(x_i^\\top w + c\\,d_i)
+    + \\lambda \\sum_j v_j |w_j| + \\frac{\\lambda_2}{2} \\|w\\|_2^2
 
-has the dual
+(per-feature penalty weights ``v_j >= 0``, all ones by default; the elastic
+net's ``lambda_2 >= 0``, 0 by default) has the dual
 
 .. math::
 
     D(\\theta) = -\\sum_i \\ell_i^*(-\\theta_i)
-    \\quad\\text{s.t.}\\quad |x_j^\\top\\theta| \\le \\lambda,\\;
-    d^\\top\\theta = 0 \\text{ (with an intercept)}.
+    - \\sum_j \\frac{[\\,|x_j^\\top\\theta| - \\lambda v_j]_+^2}{2 \\lambda_2},
+    \\qquad d^\\top\\theta = 0 \\text{ (with an intercept)}.
+
+With ``lambda_2 = 0`` the last sum is the indicator of the slabs
+``|x_j^T theta| <= lambda v_j``: a feasible point is a rescaled residual, and an
+unpenalised feature (``v_j = 0``) needs ``x_j^T theta = 0``, which the
+residual gets by a projection (see :meth:`L1DualProblem._dual_target`).  With
+``lambda_2 > 0`` every ``theta`` with ``d^T theta = 0`` is feasible and the
+residual itself is the dual point.  Either way feature ``j`` is inactive at
+the optimum when ``|x_j^T theta*| < lambda v_j``: the slab is the boundary
+the capsules test, with the per-feature level ``lambda v_j``; unpenalised
+features are never screened.
 
 BlitzWS works on ``f = -D`` with the features as components: feature ``j`` is
 the slab ``|x_j^T theta| <= lambda``.  The minorant's centre is the negative
@@ -45,6 +57,33 @@ def _feasible_scale(products, lam, positive):
         return 1.0
     top = float(products.max() if positive else np.abs(products).max())
     return 1.0 if top <= lam else lam / top
+
+
+def check_penalty(l1_ratio, weights, n_features):
+    """Validated ``(l1_ratio, weights)``: weights as a float64 copy, or None.
+
+    Raises
+    ------
+    ValueError
+        ``l1_ratio`` outside [0, 1], weights of the wrong shape, negative or
+        not finite, or all zero with ``l1_ratio == 1`` (an unpenalised problem).
+    """
+    l1_ratio = float(l1_ratio)
+    if not 0.0 <= l1_ratio <= 1.0:
+        raise ValueError(f"l1_ratio must lie in [0, 1], got {l1_ratio!r}.")
+    if weights is None:
+        return l1_ratio, None
+    v = np.array(weights, dtype=np.float64).reshape(-1) if np.ndim(weights) else None
+    if v is None or v.shape != (n_features,):
+        raise ValueError("penalty_weights must have shape (n_features,) = "
+                         f"({n_features},), got {np.shape(weights)}.")
+    if not np.all(np.isfinite(v)) or (v < 0).any():
+        raise ValueError("penalty_weights must be finite and non-negative.")
+    if l1_ratio == 1.0 and not v.any():
+        raise ValueError("all penalty_weights are zero with l1_ratio=1: nothing "
+                         "is penalised (fit sklearn.linear_model.LinearRegression "
+                         "or LogisticRegression(C=np.inf) instead).")
+    return l1_ratio, v
 
 
 def _as_float64(block):
@@ -132,7 +171,9 @@ class L1DualProblem(L1Loss):
     d : ndarray of shape (n_samples,)
         Intercept direction.
     lam : float
-        Penalty in lambda units.
+        Penalty strength in lambda units: the L1 part is ``lambda = lam *
+        l1_ratio`` (attribute ``lam``), the L2 part ``lambda_2 = lam * (1 -
+        l1_ratio)`` (attribute ``l2``).
     fit_intercept : bool
         Whether ``c`` is fitted (unpenalised).
     positive : bool
@@ -146,10 +187,16 @@ class L1DualProblem(L1Loss):
         Precision in which the weights are returned.  The final certificate
         (:meth:`full_gap`) first rounds the weights to it, so that the gap is
         that of the model the caller receives.
+    l1_ratio : float in [0, 1], default=1.0
+        Share of ``lam`` on the L1 term (scikit-learn's ``l1_ratio``); 1 is
+        the L1 problem, 0 pure ridge (no feature is ever screened).
+    weights : array-like of shape (n_features,) or None, default=None
+        Penalty weights ``v_j >= 0`` of the L1 term (None: all ones).  A
+        weight 0 leaves the feature's L1 term out: it is never screened.
     """
 
     def __init__(self, X, d, lam, *, fit_intercept, positive, w0, stats=None,
-                 coef_dtype=np.float64):
+                 coef_dtype=np.float64, l1_ratio=1.0, weights=None):
         self.X = X
         self.cols = as_columns(X)
         # Products with most columns go through BLAS / scipy (float32 dense X
@@ -159,15 +206,23 @@ class L1DualProblem(L1Loss):
         self.support_bound = self.n  # an L1 solution needs at most n weights
         self.d = d
         self.d_norm2 = float(d @ d)
-        self.lam = float(lam)
+        self.l1_ratio, self.weights = check_penalty(l1_ratio, weights,
+                                                    X.shape[1])
+        self._set_levels(lam)
         self.fit_intercept = fit_intercept
         self.positive = positive
+        if (positive and self.l1_ratio == 1.0 and self.weights is not None
+                and not self.weights.all()):
+            raise ValueError("positive=True with zero penalty weights needs "
+                             "l1_ratio < 1 (an unpenalised feature's one-sided "
+                             "dual constraint is not implemented).")
         if stats is None:
             stats = column_stats(X, d, fit_intercept)
         self.sq_norms, self.d_dots, self.costs = stats
         self.norms = np.sqrt(self.sq_norms)
         self.w = np.array(w0, dtype=np.float64)
         self.coef_dtype = np.dtype(coef_dtype)
+        self._init_weights()
         self._revive_usable()
         p = self.n_components
         self.theta = np.zeros(self.n)  # feasible dual point: the upper point
@@ -184,7 +239,7 @@ class L1DualProblem(L1Loss):
         :func:`~blitzlearn._engine.blitzws` run certifies the new problem from
         scratch; the weights, the loss state and the column statistics stay.
         """
-        self.lam = float(lam)
+        self._set_levels(lam)
         self._revive_usable()
         self.theta[:] = 0.0
         self._theta_value = None
@@ -197,7 +252,111 @@ class L1DualProblem(L1Loss):
         """
         self.w = np.array(coef, dtype=np.float64)
         self._final_atx = None
-        self.set_penalty(self.lam)
+        self.set_penalty(self.strength)
+
+    def _set_levels(self, lam):
+        """Split the strength ``lam`` into the L1 level ``lam`` and ``l2``."""
+        self.strength = float(lam)
+        self.lam = self.strength * self.l1_ratio
+        self.l2 = self.strength * (1.0 - self.l1_ratio)
+
+    def _init_weights(self):
+        """Per-feature arrays of the penalty weights (kernels read ``_v``)."""
+        p = self.n_components
+        v = self.weights
+        self._v = np.ones(p) if v is None else v
+        if v is None:
+            self._free = None  # no unpenalised feature
+            self._inv_v = None
+            return
+        self._free = v == 0.0
+        # products scaled by 1 / v_j meet the shared level lam; the
+        # unpenalised features' products are scaled to 0 (no slab)
+        self._inv_v = np.divide(1.0, v, out=np.zeros(p), where=v > 0.0)
+        self._basis = None  # columns the dual point is projected against
+
+    @property
+    def _pen(self):
+        """The penalty tuple ``(lam, v, l2)`` the kernels take."""
+        return (self.lam, self._v, self.l2)
+
+    def _penalty(self, w, cols=None):
+        """``lam sum_j v_j |w_j| + l2/2 ||w||^2``; ``w`` holds features ``cols``
+        (all features when None)."""
+        if self.weights is None:
+            out = self.lam * float(np.abs(w).sum())
+        else:
+            v = self._v if cols is None else self._v[cols]
+            out = self.lam * float(v @ np.abs(w))
+        if self.l2 > 0.0:
+            out += 0.5 * self.l2 * float(w @ w)
+        return out
+
+    def _scaled(self, products, cols):
+        """``products / v_cols`` (0 for unpenalised features): slabs of level lam."""
+        if self._inv_v is None:
+            return products
+        return products * self._inv_v[cols]
+
+    def _conj(self, products, cols):
+        """``sum_j [|u_j| - lam v_j]_+^2 / (2 l2)`` over ``cols`` (``u = products``)."""
+        a = products if self.positive else np.abs(products)
+        thr = self.lam if self.weights is None else self.lam * self._v[cols]
+        e = np.maximum(a - thr, 0.0)
+        return float(e @ e) / (2.0 * self.l2)
+
+    def _needs_projection(self):
+        """Whether dual points are projected: unpenalised features, no ``l2``."""
+        return (self.l2 == 0.0 and self._free is not None
+                and bool(self._free[self._usable].any()))
+
+    def _dual_target(self, cols, atx):
+        """The dual point the residual ``r`` gives, and its products on ``cols``.
+
+        ``atx[cols]`` holds ``X^T r``.  Returns ``(r, atx)`` unless
+        :meth:`_needs_projection`: then ``theta = r - H M a`` with ``M`` the
+        unpenalised columns (and ``d`` with an intercept), ``H = diag(h)``
+        the loss's curvature (:meth:`_curvature`; identity for the squared
+        loss) and ``a`` solving ``M^T H M a = M^T r``, so that ``M^T theta =
+        0``: the constraints of the unpenalised features (and the
+        intercept).  The weighting keeps ``theta`` in the loss's dual domain
+        when ``r`` nearly meets those constraints (a Newton step on the
+        unpenalised coordinates, as the intercept's for the logistic loss).
+        Returns ``(theta, X^T theta)`` (the latter a new array).
+        """
+        if not self._needs_projection():
+            return self.r, atx
+        if self._basis is None:
+            free = np.flatnonzero(self._free & (self.sq_norms > 0))
+            block = self.X[:, free]
+            block = block.toarray() if hasattr(block, "toarray") else block
+            parts = [self.d[:, None]] if self.fit_intercept else []
+            self._basis = np.hstack(parts + [_as_float64(np.asarray(block))])
+        M = self._basis
+        h = self._curvature()
+        r = self.r
+        if h is None:
+            a = np.linalg.lstsq(M, r, rcond=None)[0]
+            corr = -(M @ a)
+        else:
+            root = np.sqrt(h)
+            rhs = np.divide(r, root, out=np.zeros_like(r), where=root > 0)
+            a = np.linalg.lstsq(root[:, None] * M, rhs, rcond=None)[0]
+            corr = -(h * (M @ a))
+        out = atx.copy()
+        tmp = np.empty(self.n_components)
+        self._xt(corr, cols, tmp)
+        out[cols] += tmp[cols]
+        return r + corr, out
+
+    def _target_dual(self, target, kappa):
+        """``D(kappa * target)`` for ``target`` from :meth:`_dual_target`
+        (``-inf`` when it left the loss's dual domain)."""
+        if target is self.r:
+            return self._dual_of_residual(kappa)
+        if not self._in_dual_domain(target):
+            return -np.inf
+        return self._dual(kappa * target)
 
     def _revive_usable(self):
         """Make every usable feature alive: a nonzero column or a nonzero weight."""
@@ -231,19 +390,28 @@ class L1DualProblem(L1Loss):
         else:
             self._xt(self.r, alive, self.atx)
         primal = self.primal()
-        # Candidate 1: the residual rescaled into the feasible set.
-        kappa = _feasible_scale(self.atx[alive], lam, pos)
-        best = (self._dual_of_residual(kappa), kappa, 0.0)
+        target, att = self._dual_target(alive, self.atx)
+        if self.l2 > 0.0:
+            # every point is feasible: the residual itself
+            best = (self._target_dual(target, 1.0)
+                    - self._conj(att[alive], alive), 1.0, 0.0)
+        else:
+            # Candidate 1: the residual rescaled into the feasible set.
+            kappa = _feasible_scale(self._scaled(att[alive], alive), lam, pos)
+            best = (self._target_dual(target, kappa), kappa, 0.0)
         # Candidate 2: the largest feasible step from theta towards the residual
         # rescaled for the last working set (whose constraints it satisfies).
-        if working_set is not None and working_set.size:
-            kappa_ws = _feasible_scale(self.atx[working_set], lam, pos)
+        if (self.l2 == 0.0 and working_set is not None and working_set.size
+                and best[0] > -np.inf):
+            kappa_ws = _feasible_scale(self._scaled(att[working_set], working_set),
+                                       lam, pos)
             outside = np.ones(self.n_components, dtype=np.bool_)
             outside[working_set] = False
             outside = alive[outside[alive]]
-            step = _slab_step(self.aty[outside], kappa_ws * self.atx[outside], lam,
+            step = _slab_step(self._scaled(self.aty[outside], outside),
+                              kappa_ws * self._scaled(att[outside], outside), lam,
                               pos)
-            cand = (1.0 - step) * self.theta + (step * kappa_ws) * self.r
+            cand = (1.0 - step) * self.theta + (step * kappa_ws) * target
             value = self._dual(cand)
             if value > best[0]:
                 best = (value, kappa_ws * step, 1.0 - step)
@@ -251,22 +419,33 @@ class L1DualProblem(L1Loss):
         current = self._theta_value
         if current is None:
             current = self._dual(self.theta)
+            if self.l2 > 0.0:
+                current -= self._conj(self.aty[alive], alive)
         if current >= best[0]:
             best = (current, 0.0, 1.0)
         value, a, b = best
-        # theta <- b * theta + a * r, and X^T theta alike.
-        self.theta = b * self.theta + a * self.r
+        # theta <- b * theta + a * target, and X^T theta alike.
+        self.theta = b * self.theta + a * target
         self._theta_value = value
-        self.aty[alive] = b * self.aty[alive] + a * self.atx[alive]
+        self.aty[alive] = b * self.aty[alive] + a * att[alive]
         gap = max(primal - value, 0.0)
         dist = float(np.linalg.norm(self.r - self.theta))
         return Certificate(gap=gap, lower=-primal, dist=dist)
 
     def priorities(self, beta_lo, beta_hi, rho):
         out = np.empty(self.n_components, dtype=np.intp)
-        capsule_priorities(self.aty, self.atx, self.norms, self.lam,
-                           HALF_SPACE if self.positive else SLAB, beta_lo,
-                           beta_hi, rho, self.w != 0, self._alive, out)
+        kind = HALF_SPACE if self.positive else SLAB
+        if self._inv_v is None:
+            capsule_priorities(self.aty, self.atx, self.norms, self.lam, kind,
+                               beta_lo, beta_hi, rho, self.w != 0, self._alive,
+                               out)
+        else:
+            # per-feature levels lam v_j: the same test on products and norms
+            # scaled by 1 / v_j; unpenalised features stay in every working set
+            iv = self._inv_v
+            capsule_priorities(self.aty * iv, self.atx * iv, self.norms * iv,
+                               self.lam, kind, beta_lo, beta_hi, rho,
+                               (self.w != 0) | self._free, self._alive, out)
         return out
 
     def discard(self, components):
@@ -290,6 +469,15 @@ class L1DualProblem(L1Loss):
         """
         return 0.0
 
+    def _value_of(self, theta, products, cols):
+        """``D(kappa theta)`` at the feasible ``kappa`` (``l2 = 0``) or
+        ``D(theta)`` (``l2 > 0``), ``products = X[:, cols]^T theta``."""
+        if self.l2 > 0.0:
+            return self._dual(theta) - self._conj(products, cols)
+        scale = _feasible_scale(self._scaled(products, cols), self.lam,
+                                self.positive)
+        return self._dual(scale * theta)
+
     def full_gap(self, limit=0.0):
         # the certificate is of the model as returned: rounded weights, whose
         # objective is evaluated in float64, against a feasible dual point
@@ -301,16 +489,23 @@ class L1DualProblem(L1Loss):
         atr = np.empty(self.n_components)
         self._xt(self.r, everything, atr)
         self._final_atx = atr  # what the next run's first refresh needs
-        best = self._dual_of_residual(_feasible_scale(atr, self.lam, self.positive))
+        target, att = self._dual_target(everything, atr)
+        if self.l2 > 0.0:
+            best = self._target_dual(target, 1.0) - self._conj(att, everything)
+        else:
+            best = self._target_dual(
+                target, _feasible_scale(self._scaled(att, everything), self.lam,
+                                        self.positive))
         if primal - best > limit:
             # the kept dual point may certify more: a second product (two
             # products beat one with a two-column matrix in BLAS and scipy)
             att = np.empty(self.n_components)
             self._xt(self.theta, everything, att)
-            scale = _feasible_scale(att, self.lam, self.positive)
-            best = max(best, self._dual(scale * self.theta))
+            best = max(best, self._value_of(self.theta, att, everything))
         return max(primal - best, 0.0)
 
     def restore(self):
         self._alive = self._usable.copy()
         self._xt(self.theta, self._alive, self.aty)
+        if self.l2 > 0.0:  # the restored features' conjugates count again
+            self._theta_value = None

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The Lasso as a BlitzWS problem (dual problem, features as components).
 
-Internally the Lasso is solved in lambda units,
+Internally the Lasso (and the elastic net) is solved in lambda units,
 
 .. math::
 
-    P(w, c) = \\tfrac12 \\|y - X w - c\\,d\\|_2^2 + \\lambda \\|w\\|_1,
+    P(w, c) = \\tfrac12 \\|y - X w - c\\,d\\|_2^2
+    + \\lambda \\sum_j v_j |w_j| + \\frac{\\lambda_2}{2} \\|w\\|_2^2,
 
 where rows of ``X`` and ``y`` are already scaled by the square roots of the
 sample weights and ``d`` is that scaling vector (all ones without weights).  Its
@@ -15,8 +16,13 @@ dual is
 .. math::
 
     D(\\theta) = y^\\top\\theta - \\tfrac12\\|\\theta\\|^2
-    \\quad\\text{s.t.}\\quad |x_j^\\top\\theta| \\le \\lambda,\\;
-    d^\\top\\theta = 0 \\text{ (with an intercept)}.
+    - \\sum_j \\frac{[\\,|x_j^\\top\\theta| - \\lambda v_j]_+^2}{2 \\lambda_2},
+    \\qquad d^\\top\\theta = 0 \\text{ (with an intercept)}
+
+(with ``lambda_2 = 0`` the sum is the indicator of the slabs ``|x_j^T theta|
+<= lambda v_j``; see :mod:`._l1`).  scikit-learn's ``ElasticNet(alpha,
+l1_ratio)`` on ``n`` samples is ``lam = n * alpha`` with ``l1_ratio``:
+``lambda = n alpha l1_ratio``, ``lambda_2 = n alpha (1 - l1_ratio)``.
 
 BlitzWS works on ``f = -D`` (``gamma = 1``): the residual ``r`` at the current
 weights is the minorant's centre with ``l = -P(w, c)``, the upper point is a
@@ -42,7 +48,7 @@ GRAM_FACTOR = 2.0
 
 
 class LassoProblem(L1DualProblem):
-    """BlitzWS plug-in of the (weighted) Lasso on the CPU.
+    """BlitzWS plug-in of the (sample-weighted) Lasso and elastic net on the CPU.
 
     Parameters
     ----------
@@ -53,7 +59,8 @@ class LassoProblem(L1DualProblem):
     d : ndarray of shape (n_samples,)
         Intercept direction (square roots of the sample weights).
     lam : float
-        Penalty in lambda units.
+        Penalty strength in lambda units, ``n_samples * alpha``: the L1 level
+        is ``lam * l1_ratio``, the L2 one ``lam * (1 - l1_ratio)``.
     fit_intercept : bool
         Whether ``c`` is fitted (unpenalised).
     positive : bool
@@ -66,15 +73,20 @@ class LassoProblem(L1DualProblem):
     coef_dtype : dtype or None, default=None
         Precision of the returned weights and intercept (None: ``X``'s
         dtype, as scikit-learn's ``Lasso``); they are certified as rounded.
+    l1_ratio : float in [0, 1], default=1.0
+        scikit-learn's ``l1_ratio`` (1: the Lasso).
+    weights : array-like of shape (n_features,) or None, default=None
+        Penalty weights ``v_j >= 0`` of the L1 term (None: all ones).
     """
 
     gamma = 1.0
 
     def __init__(self, X, y, d, lam, *, fit_intercept, positive, w0, stats=None,
-                 coef_dtype=None):
+                 coef_dtype=None, l1_ratio=1.0, weights=None):
         super().__init__(X, d, lam, fit_intercept=fit_intercept,
                          positive=positive, w0=w0, stats=stats,
-                         coef_dtype=X.dtype if coef_dtype is None else coef_dtype)
+                         coef_dtype=X.dtype if coef_dtype is None else coef_dtype,
+                         l1_ratio=l1_ratio, weights=weights)
         self.y = y
         # the dual's linear term reads y centred along d: the same y^T theta
         # for every feasible theta (d^T theta = 0), without the cancellation
@@ -96,7 +108,7 @@ class LassoProblem(L1DualProblem):
 
     # -- what the estimators call (_engine._contract.ModelProblem) -----------
     def set_regularization(self, alpha):
-        """Move to the estimator's ``alpha`` (the penalty ``n * alpha``)."""
+        """Move to the estimator's ``alpha`` (the strength ``n * alpha``)."""
         self.set_penalty(self.n * alpha)
 
     def warm_start(self, coef, intercept=None):
@@ -140,7 +152,7 @@ class LassoProblem(L1DualProblem):
 
     def primal(self):
         """``P(w, c)`` in lambda units."""
-        return 0.5 * float(self.r @ self.r) + self.lam * float(np.abs(self.w).sum())
+        return 0.5 * float(self.r @ self.r) + self._penalty(self.w)
 
     def rounding_cost(self):
         """What returning the intercept rounded to ``coef_dtype`` adds to ``P``.
@@ -183,7 +195,7 @@ class LassoProblem(L1DualProblem):
         return lasso_subproblem(
             column_bundle(self.cols, self.n), self.y, self.d, 1.0 / self.d_norm2,
             self.fit_intercept, self.sq_norms, self.d_dots, self.w, self.r,
-            working_set, self.lam, self.positive,
+            working_set, self._pen, self.positive,
             make_budget(eps, gap, min_work, max_work, max_epochs), N_ANDERSON,
             N_ANDERSON)
 
@@ -209,7 +221,7 @@ class LassoProblem(L1DualProblem):
         build = ws.size * float(self.costs[ws].sum()) / 8 + 2 * self.costs[ws].sum()
         epochs, work, sub_gap = lasso_gram_subproblem(
             gram, np.argsort(ws), b, w_ws, g, float(self.r @ self.r),
-            float(self.y @ self.r), self.lam, self.positive,
+            float(self.y @ self.r), (self.lam, self._v[ws], self.l2), self.positive,
             make_budget(eps, gap, min_work, max_work, max_epochs), N_ANDERSON,
             N_ANDERSON)
         self.w[ws] = w_ws

@@ -7,16 +7,23 @@ Internally the problem is solved in lambda units,
 .. math::
 
     P(w, c) = \\sum_i s_i \\log\\bigl(1 + e^{-y_i (x_i^\\top w + c)}\\bigr)
-    + \\lambda \\|w\\|_1, \\qquad y_i \\in \\{-1, +1\\},
+    + \\lambda \\sum_j v_j |w_j| + \\frac{\\lambda_2}{2} \\|w\\|_2^2,
+    \\qquad y_i \\in \\{-1, +1\\},
 
 with dual
 
 .. math::
 
-    D(\\theta) = -\\sum_i s_i H\\!\\left(\\frac{y_i\\theta_i}{s_i}\\right),
+    D(\\theta) = -\\sum_i s_i H\\!\\left(\\frac{y_i\\theta_i}{s_i}\\right)
+    - \\sum_j \\frac{[\\,|x_j^\\top\\theta| - \\lambda v_j]_+^2}{2 \\lambda_2},
     \\quad H(q) = q\\log q + (1 - q)\\log(1 - q),
-    \\quad |x_j^\\top\\theta| \\le \\lambda,\\; 1^\\top\\theta = 0
-    \\text{ (with an intercept)}.
+    \\quad 1^\\top\\theta = 0 \\text{ (with an intercept)}
+
+(with ``lambda_2 = 0`` the sum is the indicator of the slabs ``|x_j^T theta|
+<= lambda v_j``; see :mod:`._l1`).  scikit-learn's ``LogisticRegression(C,
+l1_ratio)``, ``C sum_i s_i log(...) + l1_ratio ||w||_1 + (1 - l1_ratio)/2
+||w||^2``, divided by ``C``, is ``lam = 1 / C`` with ``l1_ratio``:
+``lambda = l1_ratio / C``, ``lambda_2 = (1 - l1_ratio) / C``.
 
 ``-D`` is ``gamma = 4 / max(s)`` strongly convex (``H'' >= 4``).  The
 minorant's centre is ``r_i = s_i y_i sigma(-y_i z_i)`` at the scores
@@ -113,7 +120,8 @@ class LogisticProblem(L1DualProblem):
     s : ndarray of shape (n_samples,)
         Non-negative sample weights; both classes need a positive total.
     lam : float
-        Penalty in lambda units (``1 / C``).
+        Penalty strength in lambda units (``1 / C``): the L1 level is ``lam *
+        l1_ratio``, the L2 one ``lam * (1 - l1_ratio)``.
     fit_intercept : bool
         Whether the unpenalised intercept ``c`` is fitted.
     w0 : ndarray of shape (n_features,)
@@ -123,16 +131,25 @@ class LogisticProblem(L1DualProblem):
     stats : tuple or None
         Column statistics shared between fits on the same ``X`` (see
         :func:`~blitzlearn._problems._l1.column_stats`, with ``d`` all ones).
+    l1_ratio : float in [0, 1], default=1.0
+        scikit-learn's ``l1_ratio`` (1: the L1 penalty).
+    weights : array-like of shape (n_features,) or None, default=None
+        Penalty weights ``v_j >= 0`` of the L1 term (None: all ones).
+    positive : bool, default=False
+        Constrain ``w >= 0`` (the slabs become the half-spaces ``x_j^T theta
+        <= lambda v_j``).
     """
 
     # A Newton iteration costs O(n) sample work whatever the working set's
     # size, so working sets of at least twice the nonzeros save outer iterations.
     min_ws_factor = 2.0
 
-    def __init__(self, X, y, s, lam, *, fit_intercept, w0, c0=None, stats=None):
+    def __init__(self, X, y, s, lam, *, fit_intercept, w0, c0=None, stats=None,
+                 l1_ratio=1.0, weights=None, positive=False):
         n = X.shape[0]
         super().__init__(X, np.ones(n), lam, fit_intercept=fit_intercept,
-                         positive=False, w0=w0, stats=stats)
+                         positive=positive, w0=w0, stats=stats,
+                         l1_ratio=l1_ratio, weights=weights)
         self.y = y
         self.s = s
         self.gamma = 4.0 / float(s.max())
@@ -141,7 +158,7 @@ class LogisticProblem(L1DualProblem):
         elif c0 is None:
             c0 = null_intercept(y, s)
         self.c = float(c0)
-        self.C = 1.0 / self.lam  # the estimator's C, exact once set_regularization ran
+        self.C = 1.0 / self.strength  # exact once set_regularization ran
         self.z = np.empty(n)
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
@@ -214,27 +231,43 @@ class LogisticProblem(L1DualProblem):
     def _dual(self, theta):
         return float(logistic_dual(self.y, self.s, theta, 1.0))
 
+    def _curvature(self):
+        return self._h
+
+    def _in_dual_domain(self, theta):
+        q = self.y * theta
+        return bool(np.all((q >= 0.0) & (q <= self.s)))
+
     def primal(self):
         """``P(w, c)`` in lambda units."""
-        return self.loss + self.lam * float(np.abs(self.w).sum())
+        return self.loss + self._penalty(self.w)
 
     def intercept(self):
         """The current intercept ``c``."""
         return self.c
 
-    def _dual_gap_on(self, g, l1):
-        """Gap of ``kappa * r`` on the working set, for a stopping test.
+    def _dual_gap_on(self, g, ws, penalty):
+        """Gap of ``kappa * r`` on the working set ``ws``, for a stopping test.
 
         ``g = X_W^T r`` for the unbalanced ``r``; ``r`` is balanced before it is
         scaled (with an intercept), which moves ``X_W^T r`` by the intercept's
-        tiny residual error only.  Returns ``(gap, theta)``.
+        tiny residual error only.  ``penalty`` is the weights' penalty.
+        Returns ``(gap, theta)``.
         """
         r, (f_pos, f_neg) = self._balanced()
-        top = float(np.abs(g).max(initial=0.0))
-        scale = 1.0 if top <= self.lam else self.lam / top
-        dual = residual_dual(self.y, self.s, self._r_raw, scale * f_pos,
-                             scale * f_neg, self._ent)
-        return self.loss + self.lam * l1 - float(dual), r * scale
+        conj = 0.0
+        if self.l2 > 0.0:
+            scale, conj = 1.0, self._conj(g, ws)
+        else:
+            scaled = self._scaled(g, ws)
+            top = float((scaled if self.positive else np.abs(scaled))
+                        .max(initial=0.0))
+            scale = 1.0 if top <= self.lam else self.lam / top
+        dual = float(residual_dual(self.y, self.s, self._r_raw, scale * f_pos,
+                                   scale * f_neg, self._ent))
+        if conj:
+            dual -= conj
+        return self.loss + penalty - dual, r * scale
 
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
@@ -253,8 +286,8 @@ class LogisticProblem(L1DualProblem):
                 return self._solve_gram(working_set, build, budget)
         epochs, work, sub_gap, shift = logistic_subproblem(
             column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
-            self.gamma, self.w, self.z, working_set, self.lam, budget,
-            self._n_solves)
+            self.gamma, self.w, self.z, working_set, self._pen, budget,
+            self._n_solves, self.positive)
         self._n_solves += 1
         self.c += shift
         self._residual(rescore=False)  # z was updated in place by the kernel
@@ -274,12 +307,13 @@ class LogisticProblem(L1DualProblem):
             xt_dot(data, indices, indptr, self.n, sparse, v, ws, full)
             return full[ws]
 
-        y, s, lam, z = self.y, self.s, self.lam, self.z
+        y, s, z = self.y, self.s, self.z
+        pen_ws = (self.lam, self._v[ws], self.l2)
         r, h = self._r_raw, self._h  # loss state at z (kept by _residual)
         m = ws.size
         w = self.w[ws].copy()
-        l1 = float(np.abs(w).sum())
-        p_start = self.loss + lam * l1
+        penalty = self._penalty(w, ws)
+        p_start = self.loss + penalty
         r_start = self.r.copy()
         nnz = float(self.costs[ws].sum())
         max_passes = max(GRAM_MIN_PASSES, int(build / max(m * m, 1)))
@@ -294,12 +328,12 @@ class LogisticProblem(L1DualProblem):
         work, passes = 0.0, 0
         while True:
             g = xt(r)
-            sub_gap, theta = self._dual_gap_on(g, l1)
+            sub_gap, theta = self._dual_gap_on(g, ws, penalty)
             work += nnz + self.n
             if budget_spent(budget, passes, work):
                 break
             if gap_reached(budget, work, sub_gap) and enough_progress(
-                    budget, self.gamma, p_start - (self.loss + lam * l1),
+                    budget, self.gamma, p_start - (self.loss + penalty),
                     float(((r_start - theta) ** 2).sum())):
                 break
             # -- the Newton model, intercept eliminated ------------------------
@@ -315,7 +349,8 @@ class LogisticProblem(L1DualProblem):
             if self.fit_intercept:
                 g = g - hx * (r_sum / h_sum)
             dw = np.zeros(m)
-            k = gram_model_cd(gram, g, w, dw, lam, max_passes, GRAM_RTOL)
+            k = gram_model_cd(gram, g, w, dw, pen_ws, max_passes, GRAM_RTOL,
+                              self.positive)
             passes += k
             work += build + k * m * m + 2.0 * nnz
             dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0
@@ -324,11 +359,11 @@ class LogisticProblem(L1DualProblem):
             u = np.full(self.n, dc)
             add_cols(data, indices, indptr, self.n, sparse, ws, dw, u)  # X_W dw + dc
             # the line search leaves the state at the step it returns
-            t, n_evals, loss = armijo_step(y, s, z, u, w, dw, lam, self.loss, r, h,
-                                           self._ent)
+            t, n_evals, loss = armijo_step(y, s, z, u, w, dw, pen_ws, self.loss, r,
+                                           h, self._ent)
             work += n_evals * self.n
             w += t * dw
-            l1 = float(np.abs(w).sum())
+            penalty = self._penalty(w, ws)
             z += t * u
             self.c += t * dc
             self.loss, shift, state_work = state_after_step(

@@ -1,6 +1,6 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""The hinge-loss linear SVM as a BlitzWS problem (examples as components).
+"""The L2-penalised linear SVM as a BlitzWS problem (examples as components).
 
 With the intercept as a regularised synthetic feature of value ``bias``
 (LinearSVC's convention), ``x~_i = (x_i, bias)`` and
@@ -20,6 +20,23 @@ the optimum is fixed at ``alpha_i = 0``, one certainly below 1 at
 ``alpha_i = u_i``; the others form the working set, solved by dual coordinate
 descent.  An example can be left out only when its ``alpha_i`` already equals
 the value of its side; otherwise it must stay in the working set.
+
+With ``loss="squared_hinge"`` (LinearSVC's default, liblinear's ``-s 1``)
+
+.. math::
+
+    P(w) = \\tfrac12\\|w\\|^2 + \\sum_i u_i \\max(0, 1 - y_i \\tilde x_i^\\top w)^2,
+    \\qquad
+    D(\\alpha) = \\sum_i \\alpha_i - \\tfrac12\\|w(\\alpha)\\|^2
+    - \\sum_i \\frac{\\alpha_i^2}{4 u_i}, \\quad \\alpha \\ge 0,
+
+(the term ``alpha_i^2 / (4 u_i)`` read as 0 where ``u_i = 0``: ``alpha_i = 0``
+there), since ``u t_+^2 >= alpha t - alpha^2 / (4 u)`` for every ``alpha >=
+0``.  The minorant is the same, ``D(alpha) + |z - w(alpha)|^2 / 2 <= P(z)``;
+at the optimum ``alpha_i = 2 u_i max(0, 1 - m_i)``.  Only the zero piece is
+fixed: an example whose margin is certainly above 1 at ``alpha_i = 0``; the
+examples inside the margin stay in the working set, solved by dual coordinate
+descent with the diagonal term ``1 / (2 u_i)``.
 """
 
 import numpy as np
@@ -30,19 +47,29 @@ from .._kernels._columns import as_columns, col_sq_norms, column_bundle
 from .._kernels._stopping import make_budget
 from .._kernels._svm import (
     add_rows,
+    alpha_quad,
     hinge_sum,
     margin_segment_minimiser,
     move_margins,
     row_margins,
+    squared_segment_minimiser,
+    squared_svm_subproblem,
     svm_subproblem,
 )
+
+LOSSES = ("hinge", "squared_hinge")
 
 # Passes of dual coordinate descent between two checks of the relaxed gap.
 CHECK_EVERY = 10
 
 
 class SVMProblem(ModelProblem, RowPasses):
-    """BlitzWS plug-in of the linear hinge-loss SVM on the CPU.
+    """BlitzWS plug-in of the L2-penalised linear SVM on the CPU.
+
+    The hinge ``u_i max(0, 1 - m_i)`` or the squared hinge ``u_i max(0, 1 -
+    m_i)^2`` of the margins ``m_i = y_i x~_i^T w`` (module docstring); the
+    gaps, tolerances and objectives are those of ``P`` itself (internal units
+    are objective units).
 
     Parameters
     ----------
@@ -51,7 +78,8 @@ class SVMProblem(ModelProblem, RowPasses):
     y : ndarray of shape (n_samples,)
         Labels in {-1, +1}, float64.
     upper : ndarray of shape (n_samples,)
-        Upper bounds ``C * s_i`` of the dual variables.
+        The weights ``u_i = C * s_i`` of the loss terms: the upper bounds of
+        the dual variables for the hinge (the squared hinge's have none).
     bias : float
         Value of the synthetic intercept feature (0 for no intercept).
     seed : int
@@ -62,11 +90,19 @@ class SVMProblem(ModelProblem, RowPasses):
     C : float
         The regularisation of ``upper = C * s``: ``set_regularization``
         rescales ``upper`` by the ratio of the new ``C`` to this one.
+    loss : {"hinge", "squared_hinge"}, default="hinge"
+        The loss of the margins: LinearSVC's ``loss`` (liblinear's ``-s 3``
+        and ``-s 1``).
     """
 
     gamma = 1.0
 
-    def __init__(self, X, y, upper, bias, *, seed=0, sq_norms=None, C=1.0):
+    def __init__(self, X, y, upper, bias, *, seed=0, sq_norms=None, C=1.0,
+                 loss="hinge"):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        self.loss = loss
+        self._squared = loss == "squared_hinge"
         self.X = X
         self.n_components, self.dim = X.shape
         n = self.n_components
@@ -160,10 +196,11 @@ class SVMProblem(ModelProblem, RowPasses):
         return out
 
     def _hinge_primal(self, w, margins, rows):
-        """``|w|^2 / 2`` plus the hinge terms of ``rows`` (no screened ones)."""
+        """``|w|^2 / 2`` plus the loss terms of ``rows`` (no screened ones)."""
         if isinstance(rows, slice):
             rows = np.arange(self.n_components)
-        return 0.5 * float(w @ w) + hinge_sum(self.upper, margins, rows)
+        return 0.5 * float(w @ w) + hinge_sum(self.upper, margins, rows,
+                                              self._squared)
 
     def primal(self, w, margins, rows):
         """``P`` at ``w`` with hinge terms over ``rows`` and the screened ones.
@@ -174,8 +211,14 @@ class SVMProblem(ModelProblem, RowPasses):
                 - float(self._fixed_w @ w))
 
     def dual(self):
-        """``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2``."""
-        return float(self.alpha.sum()) - 0.5 * float(self.w @ self.w)
+        """``D(alpha) = sum(alpha) - |w(alpha)|^2 / 2`` (hinge).
+
+        Less ``sum_i alpha_i^2 / (4 u_i)`` for the squared hinge.
+        """
+        value = float(self.alpha.sum()) - 0.5 * float(self.w @ self.w)
+        if self._squared:
+            value -= alpha_quad(self.upper, self.alpha, np.arange(self.n_components))
+        return value
 
     # -- Problem interface -----------------------------------------------------
     def alive(self):
@@ -214,7 +257,9 @@ class SVMProblem(ModelProblem, RowPasses):
         # exact line search of the upper point towards w(alpha), reading the
         # margins in place (no temporaries of length n)
         delta = self.w - self.v
-        s = margin_segment_minimiser(
+        minimiser = (squared_segment_minimiser if self._squared
+                     else margin_segment_minimiser)
+        s = minimiser(
             float(self.v @ delta), float(delta @ delta),
             float(self._fixed_w @ delta), self.m_v, self.m_x, self.upper, alive)
         if s > 0.0:
@@ -226,8 +271,14 @@ class SVMProblem(ModelProblem, RowPasses):
         return Certificate(gap=max(primal - lower, 0.0), lower=lower, dist=dist)
 
     def _forced(self):
-        """Examples whose ``alpha`` differs from the value of the upper point's side."""
+        """Examples whose ``alpha`` differs from the value of the upper point's side.
+
+        The squared hinge's only fixed value is ``alpha_i = 0`` above the
+        margin: every other example is forced.
+        """
         above = self.m_v > 1.0
+        if self._squared:
+            return ~(above & (self.alpha == 0.0))
         below = self.m_v < 1.0
         return ~((above & (self.alpha == 0.0))
                  | (below & (self.alpha == self.upper)))
@@ -241,7 +292,8 @@ class SVMProblem(ModelProblem, RowPasses):
         return out
 
     def discard(self, components):
-        # not forced, so alpha already equals the value of its side
+        # not forced, so alpha already equals the value of its side (0 for
+        # every example of the squared hinge)
         at_upper = components[self.alpha[components] > 0.0]
         if at_upper.size:
             coef = self.upper[at_upper] * self.y[at_upper]
@@ -292,7 +344,8 @@ class SVMProblem(ModelProblem, RowPasses):
             columns, rows = self.rows, ws
         y, upper, sq_norms, alpha, m_v = examples
         m_w = np.empty(ws.size)
-        result = svm_subproblem(
+        kernel = squared_svm_subproblem if self._squared else svm_subproblem
+        result = kernel(
             column_bundle(columns, self.dim), rows, y, upper, self.bias, sq_norms,
             alpha, self.w, fixed_w, fixed_u, self.v, m_v, m_w,
             self.seed + self._n_solves,
@@ -328,7 +381,7 @@ class SVMProblem(ModelProblem, RowPasses):
         self._ws_margins = None
         dual = self.dual()
         best = np.inf
-        for point in (self.v, self.w):  # the true hinge of every example
+        for point in (self.v, self.w):  # the true loss of every example
             value = self._hinge_primal(point, self._margins(point), slice(None))
             if value < best:
                 best, self.best = value, point.copy()

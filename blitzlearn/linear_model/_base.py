@@ -25,6 +25,12 @@ SOLVER_CONSTRAINTS = {
     "verbose": ["verbose"],
 }
 
+# the elastic-net mix and the per-feature weights of the L1 term
+PENALTY_CONSTRAINTS = {
+    "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    "penalty_weights": ["array-like", None],
+}
+
 # ... and those of the linear classifiers
 CLASSIFIER_CONSTRAINTS = {
     "C": [Interval(Real, 0, None, closed="neither")],

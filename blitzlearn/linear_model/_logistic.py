@@ -1,36 +1,55 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""BlitzLogisticL1: L1-regularised logistic regression solved by BlitzWS."""
+"""BlitzLogisticL1: L1 / elastic-net logistic regression solved by BlitzWS."""
+
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import array_module, expit
 from .._problems._build import build_problem, shared_column_stats
+from .._problems._l1 import check_penalty
 from .._problems._logistic import LogisticProblem
-from ._base import CLASSIFIER_CONSTRAINTS
+from ._base import CLASSIFIER_CONSTRAINTS, PENALTY_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
 
 
+# the penalty's parameters of the logistic models (checked further by
+# blitzlearn._problems._l1.check_penalty once n_features is known)
 class BlitzLogisticL1(BlitzClassifierBase):
-    """L1-regularised logistic regression, solved by the BlitzWS working-set method.
+    """L1 / elastic-net logistic regression, solved by the BlitzWS working-set method.
 
-    The objective is scikit-learn's ``LogisticRegression(l1_ratio=1,
-    solver="saga")`` (unpenalised intercept): for labels ``y_i`` in {-1, +1},
+    The objective is scikit-learn's ``LogisticRegression(C, l1_ratio=rho,
+    solver="saga")`` (unpenalised intercept) with per-feature weights ``v_j``
+    on the L1 term: for labels ``y_i`` in {-1, +1},
 
     .. math::
 
         \\min_{w, b} \\; C \\sum_{i=1}^{n} s_i
-        \\log\\bigl(1 + e^{-y_i (x_i^\\top w + b)}\\bigr) + \\|w\\|_1,
+        \\log\\bigl(1 + e^{-y_i (x_i^\\top w + b)}\\bigr)
+        + \\rho \\sum_{j=1}^{p} v_j |w_j| + \\frac{1 - \\rho}{2} \\|w\\|_2^2,
 
-    where ``s`` are the sample weights times the class weights.  More than two
-    classes are fitted one-vs-rest, one such problem per class.  Every fit ends
-    with a duality-gap certificate ``dual_gap_``.
+    where ``s`` are the sample weights times the class weights and ``v`` the
+    ``penalty_weights`` (all ones by default: the plain L1 or elastic-net
+    penalty).  More than two classes are fitted one-vs-rest, one such problem
+    per class.  Every fit ends with a duality-gap certificate ``dual_gap_``.
 
     Parameters
     ----------
     C : float, default=1.0
         Inverse of the regularisation strength, positive.
+    l1_ratio : float in [0, 1], default=1.0
+        The elastic-net mixing ``rho``: 1 is the L1 penalty, 0 the squared L2
+        (ridge) penalty, as scikit-learn's ``LogisticRegression(l1_ratio=...)``.
+    penalty_weights : array-like of shape (n_features,), default=None
+        Non-negative, finite weights ``v_j`` multiplying the L1 term only
+        (celer's ``weights``, skglm's ``WeightedL1``); ``v_j = 0`` leaves
+        feature ``j`` without L1 penalty (it is never screened).  None: all
+        ones.  With ``l1_ratio=1`` at least one weight must be positive.
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative (``w >= 0``; the
+        intercept stays free).  With ``l1_ratio=1`` every penalty weight must
+        then be positive.
     fit_intercept : bool, default=True
         Whether to fit the unpenalised intercept ``b``.
     tol : float, default=1e-4
@@ -84,8 +103,9 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     See Also
     --------
-    sklearn.linear_model.LogisticRegression : With ``l1_ratio=1`` and
-        ``solver="saga"``, the same objective solved by a stochastic method.
+    sklearn.linear_model.LogisticRegression : With the same ``l1_ratio``,
+        ``solver="saga"`` and no ``penalty_weights``, the same objective
+        solved by a stochastic method.
 
     Notes
     -----
@@ -117,12 +137,18 @@ class BlitzLogisticL1(BlitzClassifierBase):
     0.974
     """
 
-    _parameter_constraints: dict = {**CLASSIFIER_CONSTRAINTS}
+    _parameter_constraints: dict = {**CLASSIFIER_CONSTRAINTS,
+                                    **PENALTY_CONSTRAINTS,
+                                    "positive": ["boolean"]}
 
-    def __init__(self, C=1.0, *, fit_intercept=True, tol=1e-4, max_iter=1000,
+    def __init__(self, C=1.0, *, l1_ratio=1.0, penalty_weights=None,
+                 positive=False, fit_intercept=True, tol=1e-4, max_iter=1000,
                  max_epochs=50000, class_weight=None, warm_start=False,
                  device="auto", verbose=0):
         self.C = C
+        self.l1_ratio = l1_ratio
+        self.penalty_weights = penalty_weights
+        self.positive = positive
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
@@ -133,15 +159,24 @@ class BlitzLogisticL1(BlitzClassifierBase):
         self.verbose = verbose
 
     def _prepare(self, X):
-        # the centred column norms do not depend on the labels
-        return shared_column_stats(X, np.ones(X.shape[0]), self.fit_intercept)
+        # the penalty is checked once; the centred column norms do not depend
+        # on the labels
+        l1_ratio, weights = check_penalty(self.l1_ratio, self.penalty_weights,
+                                          X.shape[1])
+        stats = shared_column_stats(X, np.ones(X.shape[0]), self.fit_intercept)
+        return stats, l1_ratio, weights
 
-    def _problem(self, X, labels, sw, start, stats):
+    def _problem(self, X, labels, sw, start, context):
+        stats, l1_ratio, weights = context
+        positive = self.positive
         w0 = np.zeros(X.shape[1]) if start is None else start[0]
+        if positive:  # a warm start from an unconstrained fit
+            w0 = np.maximum(w0, 0.0)
         c0 = None if start is None or not self.fit_intercept else start[1]
         return build_problem(LogisticProblem, X, labels, sw, 1.0 / self.C,
                              fit_intercept=self.fit_intercept, w0=w0, c0=c0,
-                             stats=stats)
+                             stats=stats, l1_ratio=l1_ratio, weights=weights,
+                             positive=positive)
 
     def predict_proba(self, X):
         """Probability estimates of each class.
