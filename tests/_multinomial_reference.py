@@ -20,6 +20,23 @@ from scipy.sparse.linalg import svds
 from scipy.special import logsumexp, softmax
 
 
+def standard_dataset(name):
+    """Iris, wine or digits (a seeded 500-row subset), standardised, Fortran-ordered.
+
+    Digits' constant columns are dropped.
+    """
+    from sklearn.datasets import load_digits, load_iris, load_wine
+    from sklearn.preprocessing import StandardScaler
+
+    load = {"iris": load_iris, "wine": load_wine, "digits": load_digits}[name]
+    X, y = load(return_X_y=True)
+    if name == "digits":  # a row subset keeps the references fast
+        rows = np.random.default_rng(0).choice(y.size, 500, replace=False)
+        X, y = X[rows], y[rows]
+        X = X[:, X.std(axis=0) > 0]
+    return np.asfortranarray(StandardScaler().fit_transform(X)), y
+
+
 def objective(X, y, s, coef, intercept, C, group=False):
     """``P(W, b)`` in float64, exactly as the module docstring writes it."""
     X = X.astype(np.float64)

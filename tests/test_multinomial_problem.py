@@ -5,9 +5,11 @@
 ``P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + sum_j ||W_{:, j}||``
 (``||.||_1``, or ``||.||_2`` for the group penalty), ``z_i = W x_i + b``.
 Every objective is evaluated by ``_multinomial_reference.objective`` (numpy
-and scipy); the references are scikit-learn's saga, where it converges, and
-independent solvers (L-BFGS-B on the split L1 problem, FISTA).  Objectives are
-compared, never intercepts (defined up to a constant).
+and scipy); the references are independent solvers (L-BFGS-B on the split L1
+problem, FISTA).  Objectives are compared, never intercepts (defined up to a
+constant).  The comparison with scikit-learn's saga (iris, wine, digits at
+three C each) is made through the estimator, on the same solve step, in
+``test_multinomial.py``.
 """
 
 import functools
@@ -17,10 +19,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _helpers import DATASETS
-from _multinomial_reference import fista, lbfgs_l1, objective
-from sklearn.datasets import load_digits, load_iris, load_wine
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
+from _multinomial_reference import fista, lbfgs_l1, objective, standard_dataset
 
 from blitzlearn._engine import solve
 from blitzlearn._problems._multinomial import MultinomialProblem
@@ -42,9 +41,7 @@ def _dataset(name):
         X = X[:, np.flatnonzero(np.diff(X.indptr) > 0)].tocsc()
         _, y = np.unique(y[rows], return_inverse=True)
         return X, y
-    load = {"iris": load_iris, "wine": load_wine, "digits": load_digits}[name]
-    X, y = load(return_X_y=True)
-    return np.asfortranarray(StandardScaler().fit_transform(X)), y
+    return standard_dataset(name)
 
 
 def _fit(X, y, C, *, s=None, group=False, fit_intercept=True, tol=1e-12,
@@ -69,29 +66,11 @@ def _check_against(X, y, s, C, coef, intercept, gap, ref_coef, ref_intercept,
     assert abs(value - ref) <= rtol * ref, (value, ref)
 
 
-@pytest.mark.parametrize("name, C", [
-    ("iris", 0.1), ("iris", 0.3), ("iris", 1.0),
-    ("wine", 0.1), ("wine", 0.3), ("wine", 1.0),
-    ("digits", 0.01),
-])
-def test_objective_matches_saga(name, C):
-    X, y = _dataset(name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        saga = LogisticRegression(l1_ratio=1, solver="saga", C=C, tol=1e-12,
-                                  max_iter=20000).fit(X, y)
-    assert saga.n_iter_[0] < 20000  # saga converged: a valid reference
-    coef, intercept, gap, _ = _fit(X, y, C)
-    assert coef.shape == saga.coef_.shape and intercept.shape == (y.max() + 1,)
-    _check_against(X, y, np.ones(y.size), C, coef, intercept, gap, saga.coef_,
-                   saga.intercept_)
-
-
 @pytest.mark.parametrize("C", [0.01, 0.1, 1.0])
 def test_objective_matches_lbfgs_on_the_split_problem(C):
     X, y = _dataset("digits")
     s = np.ones(y.size)
-    ref = lbfgs_l1(X, y, s, C, int(y.max()) + 1)
+    ref = lbfgs_l1(X, y, s, C, int(y.max()) + 1, maxiter=4000)
     coef, intercept, gap, _ = _fit(X, y, C, tol=1e-11)
     _check_against(X, y, s, C, coef, intercept, gap, *ref)
 
@@ -121,14 +100,22 @@ def _small(seed, n=40, p=8, K=4, sparse=False, dtype=np.float64):
     return (sp.csc_matrix(X) if sparse else np.asfortranarray(X)), y
 
 
+def _reference(X, y, s, C, K, group=False, fit_intercept=True, max_iter=20000):
+    """L-BFGS-B on the split problem (L1), or FISTA (the group penalty)."""
+    if group:
+        return fista(X, y, s, C, K, group=True, fit_intercept=fit_intercept,
+                     max_iter=max_iter)
+    return lbfgs_l1(X, y, s, C, K, fit_intercept=fit_intercept, maxiter=4000)
+
+
 @pytest.mark.parametrize("group", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("C", [0.05, 0.5, 5.0])
-def test_objective_matches_fista(group, weighted, C):
+def test_objective_matches_independent_solvers(group, weighted, C):
     X, y = _small(1)
     s = (np.random.default_rng(2).uniform(0.2, 3.0, y.size) if weighted
          else np.ones(y.size))
-    ref = fista(X, y, s, C, 4, group=group, max_iter=60000)
+    ref = _reference(X, y, s, C, 4, group=group)
     coef, intercept, gap, _ = _fit(X, y, C, s=s, group=group)
     _check_against(X, y, s, C, coef, intercept, gap, *ref, group=group)
 
@@ -196,7 +183,7 @@ def _random_case(seed):
                 tol=float(rng.choice([1e-3, 1e-5, 1e-8])))
 
 
-@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("seed", range(12))
 def test_the_certificate_bounds_the_suboptimality(seed):
     case = _random_case(seed)
     X, y, s, C, group = case["X"], case["y"], case["s"], case["C"], case["group"]
@@ -206,8 +193,9 @@ def test_the_certificate_bounds_the_suboptimality(seed):
     coef, intercept, gap, _ = _fit(X, y, C, s=s, group=group, tol=case["tol"],
                                    fit_intercept=fit_intercept)
     assert coef.dtype == np.float64 and coef.shape == (case["K"], X.shape[1])
-    ref = fista(X, y, s, C, case["K"], group=group, fit_intercept=fit_intercept,
-                max_iter=60000)
+    # an upper bound on P*: tight enough for the tolerances drawn
+    ref = _reference(X, y, s, C, case["K"], group=group,
+                     fit_intercept=fit_intercept, max_iter=5000)
     X64 = X.astype(np.float64)
     value = objective(X64, y, s, coef, intercept, C, group)
     best = objective(X64, y, s, *ref, C, group)
@@ -232,8 +220,9 @@ def test_screening_never_discards_a_feature_of_the_optimum(name, C, group):
     solve(problem, C, tol=1e-8, max_iter=500, max_epochs=100000, verbose=0,
           name="multinomial", stacklevel=1)
     assert discarded  # the test exercises screening
-    ref, _ = (fista(X, y, s, C, int(y.max()) + 1, group=True, max_iter=20000)
-              if group else lbfgs_l1(X, y, s, C, int(y.max()) + 1))
+    # (FISTA's objective no longer moves after 2000 iterations here)
+    ref, _ = (fista(X, y, s, C, int(y.max()) + 1, group=True, max_iter=3000)
+              if group else lbfgs_l1(X, y, s, C, int(y.max()) + 1, maxiter=4000))
     used = np.flatnonzero(np.abs(ref).max(axis=0) > 1e-6 * np.abs(ref).max())
     assert not np.intersect1d(used, discarded).size
 

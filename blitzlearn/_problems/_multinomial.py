@@ -46,7 +46,7 @@ from .._kernels._multinomial import (
     xt_block,
 )
 from .._kernels._stopping import make_budget
-from ._l1 import _slab_step, column_stats
+from ._l1 import L1DualProblem, _slab_step, column_stats
 
 # Newton steps allowed on the intercept alone when the weights are (re)set,
 # and after each subproblem or before a certificate.
@@ -384,10 +384,7 @@ class MultinomialProblem(ModelProblem):
                          self._alive, out)
         return out
 
-    def discard(self, components):
-        keep = np.ones(self.n_components, dtype=np.bool_)
-        keep[components] = False
-        self._alive = self._alive[keep[self._alive]]
+    discard = L1DualProblem.discard  # the same bookkeeping of alive features
 
     def overhead(self):
         alive = self._alive
