@@ -243,8 +243,14 @@ class MultinomialProblem(ModelProblem):
         self._residual(INIT_INTERCEPT_STEPS)
 
     def result(self):
-        """``(coef, intercept)``: float64 arrays of shapes (K, n_features) and (K,)."""
-        return self.W.T.copy(), self.b.copy()
+        """``(coef, intercept)``: float64 arrays of shapes (K, n_features) and (K,).
+
+        The intercept is defined up to a common constant (adding one to every
+        class changes no probability); it is returned centred, ``sum_k b_k =
+        0``, as gradient methods started from 0 return it (scikit-learn's), so
+        that fits reaching the same model return the same numbers.
+        """
+        return self.W.T.copy(), self.b - self.b.mean()
 
     def intercept(self):
         """The current intercept ``b`` (K values; zeros without one)."""
