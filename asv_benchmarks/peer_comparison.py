@@ -9,7 +9,8 @@ returned coefficients alone.  A solver whose solution misses the target at its
 nominal tolerance is rerun with a 10x tighter one (up to 6 times); the table
 reports the tolerance that was needed.
 
-The hinge SVM (``--task svm``) has no cheap external dual certificate:
+The SVM (``--task svm``, with ``--loss`` and ``--penalty`` as LinearSVC's)
+has no cheap external dual certificate:
 every solver is timed until its relative primal suboptimality
 ``(P - P*) / P*`` is at most ``--target``, with ``P*`` bounded below by a
 BlitzSVC fit certified to ``1e-10`` (:func:`run_svm`).
@@ -329,6 +330,27 @@ def run_lasso(datasets, ratios, target, repeat, keep=None, max_seconds=None,
     return rows
 
 
+def logistic_point(X, y, coef, intercept, fit_intercept):
+    """``(coef, margins, g)`` of a logistic model: the dual point's direction.
+
+    ``coef`` raveled, the margins ``y_i z_i`` and the negative loss gradient
+    ``g_i = y_i sigma(-y_i z_i)``; with an intercept the heavier class's
+    entries are shrunk so that ``sum(g) = 0``.
+    """
+    coef = np.ravel(coef)
+    z = np.asarray(X @ coef).ravel() + float(np.ravel(intercept)[0]
+                                             if np.ndim(intercept) else intercept)
+    margin = y * z
+    g = y * np.exp(-np.logaddexp(0.0, margin))
+    if fit_intercept:
+        pos, neg = g[y > 0].sum(), -g[y < 0].sum()
+        if pos > neg:
+            g[y > 0] *= neg / pos
+        else:
+            g[y < 0] *= pos / neg
+    return coef, margin, g
+
+
 def logistic_certificate(X, y, coef, intercept, C, fit_intercept):
     """Objective and duality gap of an L1-logistic solution, in scikit-learn units.
 
@@ -337,19 +359,9 @@ def logistic_certificate(X, y, coef, intercept, C, fit_intercept):
     with an intercept the heavier class's entries are shrunk so that
     ``sum(g) = 0``; then it is scaled into ``|x_j^T theta| <= 1 / C``.
     """
-    coef = np.ravel(coef)
-    z = np.asarray(X @ coef).ravel() + float(np.ravel(intercept)[0]
-                                             if np.ndim(intercept) else intercept)
-    margin = y * z
+    coef, margin, g = logistic_point(X, y, coef, intercept, fit_intercept)
     loss = float(np.logaddexp(0.0, -margin).sum())
     primal = C * loss + float(np.abs(coef).sum())
-    g = y * np.exp(-np.logaddexp(0.0, margin))
-    if fit_intercept:
-        pos, neg = g[y > 0].sum(), -g[y < 0].sum()
-        if pos > neg:
-            g[y > 0] *= neg / pos
-        else:
-            g[y < 0] *= pos / neg
     lam = 1.0 / C
     top = float(np.abs(X.T @ g).max())
     theta = g * min(1.0, lam / top) if top > 0 else g
@@ -440,37 +452,54 @@ def run_logistic(datasets, ratios, target, repeat, keep=None, fit_intercept=Fals
     return rows
 
 
-def svm_objective(X, y, coef, intercept, C, intercept_scaling=1.0):
-    """LinearSVC's hinge objective, with the intercept as a regularised feature.
+def svm_objective(X, y, coef, intercept, C, intercept_scaling=1.0, loss="hinge",
+                  penalty="l2"):
+    """LinearSVC's objective, with the intercept as a regularised feature.
 
-    ``0.5 (||w||^2 + (b / B)^2) + C sum_i max(0, 1 - y_i (x_i^T w + b))``.
+    ``R(w, b / B) + C sum_i l(1 - y_i (x_i^T w + b))`` with ``l(t) = max(0,
+    t)`` (hinge) or ``max(0, t)^2`` (squared hinge) and ``R`` half the squared
+    norm (``penalty="l2"``) or the L1 norm (``"l1"``).
     """
     coef = np.ravel(coef)
     b = float(np.ravel(intercept)[0])
     z = np.asarray(X @ coef).ravel() + b
-    hinge = float(np.maximum(0.0, 1.0 - y * z).sum())
-    return 0.5 * (float(coef @ coef) + (b / intercept_scaling) ** 2) + C * hinge
+    h = np.maximum(0.0, 1.0 - y * z)
+    total = float((h * h).sum() if loss == "squared_hinge" else h.sum())
+    w_b = b / intercept_scaling
+    if penalty == "l1":
+        return float(np.abs(coef).sum()) + abs(w_b) + C * total
+    return 0.5 * (float(coef @ coef) + w_b ** 2) + C * total
 
 
-def svm_solvers():
-    """Name -> (factory(C, tol, y), first tolerance) for the hinge-SVM solvers."""
+def svm_solvers(loss="hinge", penalty="l2"):
+    """Name -> (factory(C, tol, y), first tolerance) for the SVM solvers."""
     from sklearn.svm import LinearSVC
 
     from blitzlearn import BlitzSVC
 
-    return {
-        # BlitzSVC's tol certifies (P - P*) / P* <= tol: the target itself
-        "blitzlearn": (lambda C, t, y: BlitzSVC(C=C, loss="hinge", tol=t,
-                                                   max_iter=100_000),
-                       None),
-        # liblinear's dual CD stops on a projected gradient: start loose
-        "LinearSVC (liblinear)": (lambda C, t, y: LinearSVC(
+    # BlitzSVC's tol bounds (P - P*) / P* (L2) or a gap relative to the null
+    # loss (L1), liblinear stops on a (projected) gradient: both start loose,
+    # the sweep tightens them until the target is met
+    solvers = {"blitzlearn": (lambda C, t, y: BlitzSVC(
+        C=C, loss=loss, penalty=penalty, tol=t, max_iter=100_000), 1e-2)}
+    if penalty == "l1":
+        solvers["LinearSVC (liblinear)"] = (lambda C, t, y: LinearSVC(
+            C=C, penalty="l1", dual=False, tol=t, max_iter=1_000_000,
+            random_state=0), 1e-1)
+    elif loss == "hinge":
+        solvers["LinearSVC (liblinear)"] = (lambda C, t, y: LinearSVC(
             C=C, loss="hinge", dual=True, tol=t, max_iter=1_000_000,
-            random_state=0), 1e-1),
-    }
+            random_state=0), 1e-1)
+    else:  # LinearSVC() picks the primal Newton solver when n > p
+        solvers["LinearSVC()"] = (lambda C, t, y: LinearSVC(
+            C=C, tol=t, max_iter=1_000_000, random_state=0), 1e-1)
+        solvers["LinearSVC(dual=True)"] = (lambda C, t, y: LinearSVC(
+            C=C, dual=True, tol=t, max_iter=1_000_000, random_state=0), 1e-1)
+    return solvers
 
 
-def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0):
+def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0,
+            loss="hinge", penalty="l2"):
     """Time to a relative primal suboptimality ``target`` for each C.
 
     ``P*`` is bounded below by the dual value of a BlitzSVC fit certified to
@@ -480,7 +509,8 @@ def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0
     from blitzlearn import BlitzSVC
 
     solvers = {k: (make, (first or target) / target, 10)
-               for k, (make, first) in svm_solvers().items() if not keep or k in keep}
+               for k, (make, first) in svm_solvers(loss, penalty).items()
+               if not keep or k in keep}
     rows = []
     for name in datasets:
         X, y = load(name, "svm", scale)
@@ -491,13 +521,14 @@ def run_svm(datasets, Cs, target, repeat, keep=None, max_seconds=None, scale=1.0
         y = np.where(y > 0, 1.0, -1.0)
         levels = []
         for C in Cs:
-            ref = BlitzSVC(C=C, loss="hinge", tol=1e-10,
+            ref = BlitzSVC(C=C, loss=loss, penalty=penalty, tol=1e-10,
                            max_iter=100_000).fit(X, y)
-            lower = svm_objective(X, y, ref.coef_, ref.intercept_, C) - float(
-                ref.dual_gap_[0])
+            lower = svm_objective(X, y, ref.coef_, ref.intercept_, C, loss=loss,
+                                  penalty=penalty) - float(np.ravel(ref.dual_gap_)[0])
 
             def certificate(model, C=C, X=X, y=y, lower=lower):
-                primal = svm_objective(X, y, model.coef_, model.intercept_, C)
+                primal = svm_objective(X, y, model.coef_, model.intercept_, C,
+                                       loss=loss, penalty=penalty)
                 if primal < lower * (1 - 1e-12):
                     raise RuntimeError(f"objective {primal} below the bound {lower}")
                 return primal, primal - lower
@@ -610,6 +641,10 @@ def main(argv=None):
                         help="alpha / alpha_max (Lasso), C_min / C (logistic)")
     parser.add_argument("--Cs", nargs="+", type=float, default=[0.01, 0.1, 1.0],
                         help="values of C (svm)")
+    parser.add_argument("--loss", choices=["hinge", "squared_hinge"],
+                        default="hinge", help="loss of the svm task")
+    parser.add_argument("--penalty", choices=["l2", "l1"], default="l2",
+                        help="penalty of the svm task (l1: squared hinge only)")
     parser.add_argument("--target", type=float, default=1e-6,
                         help="certified gap target as a fraction of P(0); for "
                         "svm, the relative suboptimality (P - P*) / P*")
@@ -632,7 +667,8 @@ def main(argv=None):
                             fit_intercept=args.fit_intercept, **common)
     else:
         rows = run_svm(args.datasets or ["a9a", "w8a", "gisette"], args.Cs,
-                       args.target, args.repeat, **common)
+                       args.target, args.repeat, loss=args.loss,
+                       penalty=args.penalty, **common)
     print(format_datasets(rows))
     print()
     if args.task == "svm":

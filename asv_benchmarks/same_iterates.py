@@ -3,8 +3,10 @@
 """Proof that a refactoring keeps the iterates: fit everything, compare bit for bit.
 
 ``save`` fits BlitzLasso, BlitzLogisticL1 (with and without intercept) and
-BlitzSVC at two regularisations each, ``blitz_lasso_path``,
-``blitz_logistic_l1_path``, BlitzLassoCV and BlitzLogisticL1CV, and
+BlitzSVC at two regularisations each, BlitzElasticNet and BlitzLogisticL1 at
+``l1_ratio=0.5``, ``blitz_lasso_path``, ``blitz_enet_path``,
+``blitz_logistic_l1_path``, BlitzLassoCV, BlitzElasticNetCV and
+BlitzLogisticL1CV, and
 AdaScaleSGDClassifier under several recipes, on the shared LIBSVM sets (both
 layouts of leukemia and a9a, 500 rows of gisette, a binary 2000-row subset of
 news20), and saves ``coef_``, ``intercept_``, ``dual_gap_``, ``n_iter_`` (and
@@ -82,11 +84,14 @@ class _Results(dict):
 
 def _linear_models(out):
     from blitzlearn import (
+        BlitzElasticNet,
+        BlitzElasticNetCV,
         BlitzLasso,
         BlitzLassoCV,
         BlitzLogisticL1,
         BlitzLogisticL1CV,
         BlitzSVC,
+        blitz_enet_path,
         blitz_lasso_path,
         blitz_logistic_l1_path,
     )
@@ -105,6 +110,10 @@ def _linear_models(out):
             for mul in (10, 100):
                 out.run(f"{key}/logistic/{mul}", BlitzLogisticL1(C=c0 * mul).fit,
                         Xl, y)
+            # the elastic net (l1_ratio 0.5: the L2 part in every kernel)
+            out.run(f"{key}/enet/10", BlitzElasticNet(alpha=a_max / 5).fit, Xl, y)
+            out.run(f"{key}/logistic_enet/10",
+                    BlitzLogisticL1(C=c0 * 20, l1_ratio=0.5).fit, Xl, y)
             out.run(f"{key}/logistic_noint/10",
                     BlitzLogisticL1(C=c0 * 10, fit_intercept=False).fit, Xl, y)
             for C in (0.1, 1.0):
@@ -115,7 +124,11 @@ def _linear_models(out):
                 return_n_iter=True)
         out.run(f"{name}/logistic_path", blitz_logistic_l1_path, X0, y, Cs=5,
                 eps=1e-2, return_n_iter=True)
+        out.run(f"{name}/enet_path", blitz_enet_path, X0, y, alphas=5, eps=1e-2,
+                return_n_iter=True)
         if name in WITH_CV:
+            out.run(f"{name}/enet_cv", BlitzElasticNetCV(
+                l1_ratio=[0.5, 0.9], alphas=5, eps=1e-2, cv=3).fit, X0, y)
             out.run(f"{name}/lasso_cv", BlitzLassoCV(alphas=5, eps=1e-2, cv=3).fit,
                     X0, y)
             out.run(f"{name}/logistic_cv",

@@ -4,8 +4,9 @@
 
 A GPU fit keeps ``X`` on the device and runs there every product with all of
 it (``X^T v`` for the certificate, the capsule tests and screening, ``X w``
-for the scores); the working-set subproblem runs on the host, on a mirror of
-the working set's columns (see :class:`DeviceMatrix`).  CuPy is imported here
+for the scores) and the working-set subproblems
+(:mod:`blitzlearn._problems._device_ws`), on the columns of the working set
+gathered on the device (:meth:`DeviceMatrix.gather`).  CuPy is imported here
 only, and only when a fit asks for a CUDA device.
 
 :func:`numpy_backend` is a stand-in with the same interface on NumPy/SciPy,
@@ -131,9 +132,13 @@ class DeviceMatrix:
 
     ``A`` is the device copy in float64: CSC or Fortran-ordered dense, its
     columns the BlitzWS components (``X`` for the L1 models, ``X^T`` for the
-    SVM).  ``host`` is a host matrix of the same layout that the host kernels
-    read: the input itself when it came from the host, otherwise a mirror
-    whose columns are copied from the device on first use (:meth:`ensure`).
+    SVM).  ``host`` is a host matrix of the same layout, which the few host
+    kernels left read (the columns of unpenalised features, which the dual
+    point is projected against; the SVM's fixed examples when ``X`` came
+    from the host): the input itself when it came from the host, otherwise
+    a mirror whose columns are copied from the device on first use
+    (:meth:`ensure`).  The subproblems read the working set's columns on the
+    device (:meth:`gather`).
     The mirror's buffers are allocated zeroed and untouched, so the memory of
     the columns never fetched is never committed.
 
@@ -195,6 +200,21 @@ class DeviceMatrix:
         if self.sparse:
             return np.diff(self.backend.to_host(self.A.indptr)).astype(np.float64)
         return np.full(self.A.shape[1], float(self.A.shape[0]))
+
+    @_on_its_device
+    def gather(self, cols):
+        """The device submatrix ``A[:, cols]`` (host indices), float64.
+
+        CSC or dense as ``A``; what a subproblem on the device multiplies.
+        """
+        return self.A[:, self.backend.xp.asarray(cols)]
+
+    @_on_its_device
+    def combine(self, cols, coef):
+        """``A[:, cols] @ coef`` as a host vector (0 when ``cols`` is empty)."""
+        if cols.size == 0:
+            return np.zeros(self.A.shape[0])
+        return self.backend.to_host(self.gather(cols) @ self._dev(coef)).ravel()
 
     def on_host(self, cols):
         """Whether the host matrix holds the columns ``cols``."""

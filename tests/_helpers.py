@@ -9,6 +9,8 @@ them; only the reading of the LIBSVM files goes through
 """
 
 import functools
+import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +31,25 @@ DATASET_NAMES = ("diabetes", *_LIBSVM_SETS)
 
 # The sparse LIBSVM sets the classification tests use (kept CSC).
 _SPARSE_LIBSVM_SETS = ("a9a", "w8a")
+
+
+BENCH = Path(__file__).resolve().parents[1] / "asv_benchmarks"
+
+
+def load_benchmark(name):
+    """The module ``asv_benchmarks/<name>.py``, imported from its file.
+
+    The peer scripts put their folder on ``sys.path`` to find their helpers;
+    it is taken off again.
+    """
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if str(BENCH) in sys.path:
+            sys.path.remove(str(BENCH))
+    return module
 
 
 @functools.cache
@@ -205,3 +226,18 @@ def make_binary_data(n_samples, n_features, sparse=False, dtype=np.float64,
     y = np.where(rng.random(n_samples) < 1.0 / (1.0 + np.exp(-z)), 1.0, -1.0)
     y[:2] = [1.0, -1.0]
     return X, y
+
+
+def cupy_or_skip():
+    """``(cupy, cupyx.scipy.sparse)``, or skip the test saying what is missing."""
+    try:
+        import cupy
+        import cupyx.scipy.sparse as cusparse
+    except ImportError:
+        pytest.skip("CuPy is not installed")
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("no device")
+    except Exception:
+        pytest.skip("CuPy finds no CUDA GPU")
+    return cupy, cusparse

@@ -3,7 +3,6 @@
 """The asv suite stays valid: asv discovers it, and every benchmark runs once."""
 
 import importlib
-import importlib.util
 import re
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "asv_benchmarks"
@@ -95,14 +95,7 @@ def test_gpu_benchmarks_are_not_available_without_a_gpu(benchmarks):
 
 
 def _peer_comparison():
-    spec = importlib.util.spec_from_file_location(
-        "peer_comparison", BENCH / "peer_comparison.py")
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    finally:  # the script puts its folder on the path to find its helpers
-        sys.path.remove(str(BENCH))
-    return module
+    return load_benchmark("peer_comparison")
 
 
 def test_peer_comparison_table_and_plot(tmp_path):

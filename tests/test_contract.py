@@ -83,7 +83,8 @@ def _logistic(device=False, **penalty):
         dm = device_design(numpy_backend(), X, "columns")
         stats = device_column_stats(dm, np.ones(N), True)
         return DeviceLogisticProblem(dm, y, s, 1.0, fit_intercept=True,
-                                     w0=np.zeros(P), stats=stats), (X, y)
+                                     w0=np.zeros(P), stats=stats,
+                                     **penalty), (X, y)
     return LogisticProblem(X, y, s, 1.0, fit_intercept=True, w0=np.zeros(P),
                            **penalty), (X, y)
 
@@ -93,7 +94,7 @@ def _svm(device=False, loss="hinge"):
     X = np.ascontiguousarray(X)
     if device:
         dm = device_design(numpy_backend(), X, "rows")
-        return DeviceSVMProblem(dm, y, np.ones(N), 1.0, C=1.0), (X, y)
+        return DeviceSVMProblem(dm, y, np.ones(N), 1.0, C=1.0, loss=loss), (X, y)
     return SVMProblem(X, y, np.ones(N), 1.0, C=1.0, loss=loss), (X, y)
 
 
@@ -146,8 +147,22 @@ PROBLEMS = {
     "weighted-lasso": lambda: _lasso(**VARIANTS["weighted"]),
     "enet-logistic": lambda: _logistic(**VARIANTS["enet"]),
     "weighted-logistic": lambda: _logistic(**VARIANTS["weighted"]),
+    # the device problems' own subproblem solvers, on every variant
+    "device-svm-squared-hinge": lambda: _svm(device=True, loss="squared_hinge"),
+    "device-enet-lasso": lambda: _lasso(device=True, **VARIANTS["enet"]),
+    "device-weighted-lasso": lambda: _lasso(device=True, **VARIANTS["weighted"]),
+    "device-enet-logistic": lambda: _logistic(device=True, **VARIANTS["enet"]),
+    "device-weighted-logistic": lambda: _logistic(device=True,
+                                                  **VARIANTS["weighted"]),
 }
-PENALISED = [name for name in PROBLEMS if name.split("-")[0] in VARIANTS]
+
+
+def _variant(name):
+    """The penalised variant a problem's name starts with (after ``device-``)."""
+    return name.removeprefix("device-").split("-")[0]
+
+
+PENALISED = [name for name in PROBLEMS if _variant(name) in VARIANTS]
 
 
 # -- the toy model through the engine ---------------------------------------------
@@ -318,7 +333,7 @@ def test_set_regularization_of_the_penalised_variants(name):
     """``alpha`` (``C``) splits by ``l1_ratio`` as in scikit-learn's ElasticNet
     (LogisticRegression); the weights multiply the L1 term only."""
     problem, (X, y) = PROBLEMS[name]()
-    variant = VARIANTS[name.split("-")[0]]
+    variant = VARIANTS[_variant(name)]
     rho, v = variant["l1_ratio"], variant["weights"]
     if "lasso" in name:
         value = 0.05

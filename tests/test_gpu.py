@@ -14,7 +14,7 @@ import types
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _helpers import lasso_objective, make_data
+from _helpers import cupy_or_skip, lasso_objective, make_data
 from _logistic_reference import logistic_objective
 from _svm_reference import primal_objective
 from sklearn.datasets import make_classification
@@ -333,18 +333,6 @@ def test_cpu_device_copies_cupy_input_back(monkeypatch):
 
 # -- on a GPU ----------------------------------------------------------------
 
-def _cupy():
-    try:
-        import cupy
-        import cupyx.scipy.sparse as cusparse
-    except ImportError:
-        pytest.skip("CuPy is not installed")
-    try:
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            raise RuntimeError("no device")
-    except Exception:
-        pytest.skip("CuPy finds no CUDA GPU")
-    return cupy, cusparse
 
 
 @pytest.mark.gpu
@@ -352,7 +340,7 @@ def _cupy():
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("kind", ESTIMATORS)
 def test_gpu_matches_cpu_backend(kind, sparse, dtype):
-    cupy, cusparse = _cupy()
+    cupy, cusparse = cupy_or_skip()
     X, y = _data(kind, sparse, dtype)
     cpu = _estimator(kind).fit(X, y)
     p_cpu = _objective(kind, cpu, X, y)
@@ -371,7 +359,7 @@ def test_gpu_matches_cpu_backend(kind, sparse, dtype):
 
 @pytest.mark.gpu
 def test_gpu_cuda_n_and_errors():
-    cupy, _ = _cupy()
+    cupy, _ = cupy_or_skip()
     X, y = make_data(50, 20, random_state=2)
     count = cupy.cuda.runtime.getDeviceCount()
     model = BlitzLasso(alpha=0.1, device=f"cuda:{count - 1}").fit(X, y)

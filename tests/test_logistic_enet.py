@@ -277,7 +277,19 @@ def test_stand_in_gpu_matches_cpu(sparse):
                                           penalty_weights=v, tol=1e-10,
                                           device="cuda")
     np.testing.assert_array_equal(gpu_path[0], cpu_path[0])
-    np.testing.assert_allclose(gpu_path[1], cpu_path[1], rtol=1e-5, atol=1e-7)
+    # the device's subproblem solver (FISTA) stops elsewhere below the
+    # tolerance: the points agree in objective, and their weights within
+    # what the certificates allow, P - P* >= (1 - l1_ratio) / 2 |w - w*|^2
+    mu = 1.0 - 0.6
+    for k, C in enumerate(cpu_path[0]):
+        p = [logistic_enet_objective(X, _signed(y), path[1][k, :-1],
+                                     path[1][k, -1], C, 0.6, v)
+             for path in (cpu_path, gpu_path)]
+        assert abs(p[1] - p[0]) <= 1e-7 * p[0]
+        # (a gap of 0 is one below the objective's rounding, 1e-13 P)
+        bound = sum(np.sqrt(2.0 * max(path[2][k], 1e-13 * p[0]) / mu)
+                    for path in (cpu_path, gpu_path))
+        assert np.linalg.norm(gpu_path[1][k, :-1] - cpu_path[1][k, :-1]) <= bound
 
 
 def test_weights_mean_skglm_weighted_l1():

@@ -14,7 +14,9 @@ problem API and :func:`~blitzlearn._engine.blitzws`: the objective against
 solve (``_svm_reference.solve_squared_hinge``: L-BFGS then exact active-set
 Newton steps, bracketed by its own dual bound); the gap closing to 1e-12; the
 certificate bounding the suboptimality on seeded random problems; screening
-fixing only examples whose reference margin is at least 1.  (The exact line
+fixing only examples whose reference margin is at least 1.  Both subproblem
+solvers are checked: dual coordinate descent and the primal Newton steps of
+``_problems._svm_newton`` (the fixture ``solver`` forces one of them).  (The exact line
 search of the upper point is checked beside the hinge's, in test_svc.py.)
 """
 
@@ -28,6 +30,8 @@ from _svm_reference import augmented_rows, solve_squared_hinge, squared_hinge_pr
 from sklearn.svm import LinearSVC
 
 from blitzlearn._engine import blitzws
+from blitzlearn._kernels._svm import add_row_products
+from blitzlearn._problems import _svm_newton
 from blitzlearn._problems._svm import SVMProblem
 
 EPS = np.finfo(np.float64).eps
@@ -43,6 +47,14 @@ class RecordingProblem(SVMProblem):
     def discard(self, components):
         self.screened.append(np.array(components))
         super().discard(components)
+
+
+@pytest.fixture(params=["newton", "dual_cd"])
+def solver(request, monkeypatch):
+    """Force Newton steps on every working set, or never."""
+    passes = np.inf if request.param == "newton" else -1.0
+    monkeypatch.setattr(_svm_newton, "MAX_STEP_PASSES", passes)
+    return request.param
 
 
 def _rows(X):
@@ -124,7 +136,7 @@ def test_objective_matches_linearsvc_and_reference(name, C, fit_intercept, weigh
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("C", [0.01, 0.1, 1.0])
-def test_gap_closes_to_1e_12_and_screening_is_safe(C, fit_intercept):
+def test_gap_closes_to_1e_12_and_screening_is_safe(C, fit_intercept, solver):
     # breast cancer: many examples far above the margin, so the capsules
     # screen (the test asks that some are), and a tight tolerance
     X, y = _data("breast_cancer")
@@ -169,7 +181,7 @@ def _case(seed):
 
 
 @pytest.mark.parametrize("first", range(0, 200, 50))
-def test_certificate_bounds_the_suboptimality(first):
+def test_certificate_bounds_the_suboptimality(first, solver):
     messages = []
     for seed in range(first, first + 50):
         X, y, C, bias, sw, tol = _case(seed)
@@ -202,6 +214,49 @@ def test_certificate_bounds_the_suboptimality(first):
                 messages.append(f"{tag}: screened examples of margin "
                                 f"{margins[bad].min():.6f} < 1")
     assert not messages, "\n".join(messages)
+
+
+@pytest.mark.parametrize("C", [0.01, 1.0])
+@pytest.mark.parametrize("name", ["breast_cancer", "a9a"])
+def test_both_solvers_reach_the_reference(name, C, solver):
+    X, y = _data(name)
+    sw = _weights(y.size, "uniform")
+    problem, result, coef, intercept = _solve(X, y, C, 1.0, sw)
+    u = C * sw
+    Z = augmented_rows(X, y, 1.0)
+    w_ref, upper, lower = solve_squared_hinge(Z, u)
+    ours = squared_hinge_primal(Z, u, _augmented(coef, intercept, 1.0))
+    assert result.converged
+    assert -1e-13 * upper <= ours - upper <= result.gap + 64 * EPS * upper
+    assert result.gap <= 1e-12 * upper
+
+
+def test_newton_is_taken_where_features_are_few():
+    X, y = _data("a9a")  # 1500 rows of 14 entries, 124 weights
+    problem = SVMProblem(_rows(X), y, np.ones(y.size), 1.0, loss="squared_hinge")
+    assert _svm_newton.newton_suits(problem, np.arange(y.size))
+    assert not _svm_newton.newton_suits(problem, np.arange(10))
+    hinge = SVMProblem(_rows(X), y, np.ones(y.size), 1.0, loss="hinge")
+    assert not _svm_newton.newton_suits(hinge, np.arange(y.size))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_row_products_fill_the_upper_triangle(sparse):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((30, 7)) * (rng.random((30, 7)) < 0.5)
+    rows = np.array([0, 4, 5, 11, 29])
+    coef = np.array([0.5, 0.0, 2.0, 1.5, 3.0])
+    bias = 0.7
+    Xb = np.hstack([X, np.full((30, 1), bias)])[rows]
+    expected = np.triu((Xb * coef[:, None]).T @ Xb)
+    out = np.zeros((8, 8))
+    if sparse:
+        A = sp.csr_matrix(X)
+        add_row_products(A.data, A.indices, A.indptr, 7, True, rows, coef, bias, out)
+    else:
+        add_row_products(np.ascontiguousarray(X).ravel(), np.empty(0, np.int32),
+                         np.empty(0, np.int32), 7, False, rows, coef, bias, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-14, atol=1e-14)
 
 
 def test_unknown_loss_is_rejected():

@@ -488,3 +488,36 @@ def _dual_cd(X, rows, y, upper, bias, sq_norms, alpha, w, b_fixed, c_fixed, v, m
                 budget, 1.0, dual - d_start, sq_distance(w, 1.0, w_start)):
             break
     return epoch, work, gap
+
+
+@layout_kernel
+def add_row_products(data, indices, indptr, dim, sparse, rows, coef, bias, out):
+    """``out += sum_t coef[t] x~ x~^T`` with ``x~ = (x_{rows[t]}, bias)``.
+
+    Only the upper triangle of ``out`` (a C-ordered ``(dim + 1, dim + 1)``
+    array) is written, the sparse rows' indices sorted (canonical CSR); rows
+    with ``coef[t] == 0`` are skipped.  A sparse row of ``k`` entries costs
+    ``k (k + 1) / 2`` updates (the squared-hinge Hessian of
+    :mod:`.._problems._svm_newton`, which multiplies dense rows with BLAS).
+    """
+    for t in range(rows.shape[0]):
+        c = coef[t]
+        if c == 0.0:
+            continue
+        i = rows[t]
+        if sparse:
+            start, stop = indptr[i], indptr[i + 1]
+            for a in range(start, stop):
+                ja = indices[a]
+                ca = c * data[a]
+                for b in range(a, stop):
+                    out[ja, indices[b]] += ca * data[b]
+                out[ja, dim] += ca * bias
+        else:
+            row = data[i * dim:(i + 1) * dim]
+            for a in range(dim):
+                ca = c * row[a]
+                for b in range(a, dim):
+                    out[a, b] += ca * row[b]
+                out[a, dim] += ca * bias
+        out[dim, dim] += c * bias * bias

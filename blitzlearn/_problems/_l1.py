@@ -230,6 +230,7 @@ class L1DualProblem(L1Loss):
         self.aty = np.zeros(p)  # X^T theta on alive features
         self.atx = np.zeros(p)  # X^T r on alive features
         self._final_atx = None  # X^T r on every feature, left by full_gap
+        self._product_of = None  # (r, X^T r on every feature) from refresh
 
     def set_penalty(self, lam):
         """Move to the penalty ``lam``, keeping the weights as a warm start.
@@ -371,11 +372,16 @@ class L1DualProblem(L1Loss):
     # -- shared machinery -----------------------------------------------------
     def _xt(self, v, cols, out):
         data, indices, indptr, sparse = self.cols
-        if self._full_product and 2 * cols.size > self.n_components:
+        if self._fills_all(cols):
             # Most columns wanted: one BLAS / scipy product beats a column loop.
             out[:] = self.X.T @ v
         else:
             xt_dot(data, indices, indptr, self.n, sparse, v, cols, out)
+
+    def _fills_all(self, cols):
+        """Whether this class's ``_xt(v, cols, out)`` writes every entry of ``out``."""
+        return (type(self)._xt is L1DualProblem._xt and self._full_product
+                and 2 * cols.size > self.n_components)
 
     def alive(self):
         return self._alive
@@ -389,6 +395,9 @@ class L1DualProblem(L1Loss):
             self.atx[alive] = final[alive]
         else:
             self._xt(self.r, alive, self.atx)
+            if self._fills_all(alive):
+                # X^T r on every feature: full_gap takes it if r is unchanged
+                self._product_of = (self.r.copy(), self.atx.copy())
         primal = self.primal()
         target, att = self._dual_target(alive, self.atx)
         if self.l2 > 0.0:
@@ -486,8 +495,12 @@ class L1DualProblem(L1Loss):
         everything = np.arange(self.n_components)
         self._residual()  # drop any drift of an incremental residual
         primal = self.primal() + self.rounding_cost()
-        atr = np.empty(self.n_components)
-        self._xt(self.r, everything, atr)
+        known, self._product_of = self._product_of, None
+        if known is not None and np.array_equal(known[0], self.r):
+            atr = known[1]  # the same product of the same r (bit for bit)
+        else:
+            atr = np.empty(self.n_components)
+            self._xt(self.r, everything, atr)
         self._final_atx = atr  # what the next run's first refresh needs
         target, att = self._dual_target(everything, atr)
         if self.l2 > 0.0:

@@ -192,12 +192,14 @@ class LassoProblem(L1DualProblem):
             self._gram_gap = gap
             return self._solve_gram(working_set, eps, gap, min_work, max_work,
                                     max_epochs)
-        return lasso_subproblem(
+        out = lasso_subproblem(
             column_bundle(self.cols, self.n), self.y, self.d, 1.0 / self.d_norm2,
             self.fit_intercept, self.sq_norms, self.d_dots, self.w, self.r,
             working_set, self._pen, self.positive,
             make_budget(eps, gap, min_work, max_work, max_epochs), N_ANDERSON,
             N_ANDERSON)
+        self._residual()
+        return out
 
     def _solve_gram(self, ws, eps, gap, min_work, max_work, max_epochs):
         """Solve the working-set subproblem in Gram form (small working sets).

@@ -56,6 +56,7 @@ from .._kernels._svm import (
     squared_svm_subproblem,
     svm_subproblem,
 )
+from ._svm_newton import newton_subproblem, newton_suits
 
 LOSSES = ("hinge", "squared_hinge")
 
@@ -333,6 +334,9 @@ class SVMProblem(ModelProblem, RowPasses):
         fixed_u = float(self.alpha.sum() - self.alpha[ws].sum())
         fixed_w = self._fixed_part(ws)
         self._n_solves += 1
+        budget = make_budget(eps, gap, min_work, max_work, max_epochs)
+        if fixed_u == 0.0 and newton_suits(self, ws):
+            return newton_subproblem(self, ws, fixed_w, budget)
         # the kernel reads row i of the matrix with entry i of the per-example
         # arrays: the full ones (alpha updated in place), or the working set's
         # share of each next to its gathered rows
@@ -348,8 +352,7 @@ class SVMProblem(ModelProblem, RowPasses):
         result = kernel(
             column_bundle(columns, self.dim), rows, y, upper, self.bias, sq_norms,
             alpha, self.w, fixed_w, fixed_u, self.v, m_v, m_w,
-            self.seed + self._n_solves,
-            make_budget(eps, gap, min_work, max_work, max_epochs), CHECK_EVERY)
+            self.seed + self._n_solves, budget, CHECK_EVERY)
         if alpha is not self.alpha:
             self.alpha[ws] = alpha
         self._ws_margins = (ws, m_w) if result[0] > 0 else None
