@@ -258,12 +258,15 @@ def logistic_rows(problem, ratios, tol):
     ones = np.ones(X.shape[0])
     c_min = min(smallest_c(X, labels, ones, fit_intercept=True)
                 for labels in binaries)
-    BlitzLogisticL1(C=c_min / ratios[0], tol=tol).fit(X, y)  # compile
+    # one-vs-rest, as the saga rows and the certificates below (the
+    # multinomial model has no row here yet)
+    BlitzLogisticL1(C=c_min / ratios[0], tol=tol, multi_class="ovr").fit(X, y)
     for ratio in ratios:
         C = c_min / ratio
         saga = LogisticRegression(C=C, l1_ratio=1.0, solver="saga", tol=tol,
                                   max_iter=SAGA_MAX_ITER)
-        models = {"BlitzLogisticL1": BlitzLogisticL1(C=C, tol=tol),
+        models = {"BlitzLogisticL1": BlitzLogisticL1(C=C, tol=tol,
+                                                     multi_class="ovr"),
                   "sklearn saga": saga if len(binaries) == 1
                   else OneVsRestClassifier(saga)}
         seconds = {label: _timed(m, X, y) for label, m in models.items()}

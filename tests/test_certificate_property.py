@@ -378,7 +378,10 @@ def check_case(case):
     if kind == "lasso":
         model = BlitzLasso(alpha=reg, fit_intercept=fit_intercept, tol=tol)
     elif kind == "logistic":
-        model = BlitzLogisticL1(C=reg, fit_intercept=fit_intercept, tol=tol)
+        # one-vs-rest: each row against its binary reference (the multinomial
+        # model's certificate: test_multinomial_problem.py)
+        model = BlitzLogisticL1(C=reg, fit_intercept=fit_intercept, tol=tol,
+                                multi_class="ovr")
     else:
         model = BlitzSVC(loss="hinge", C=reg, fit_intercept=fit_intercept, tol=tol,
                          intercept_scaling=case["intercept_scaling"])

@@ -26,7 +26,8 @@ from _svm_reference import (
 )
 from _toy_problem import ToyProblem, soft_threshold
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import expit
+from scipy.special import expit, softmax
+from sklearn.linear_model import LogisticRegression
 
 from blitzlearn import BlitzLasso, BlitzLogisticL1, BlitzSVC
 from blitzlearn._backend import device_design, numpy_backend
@@ -42,6 +43,7 @@ from blitzlearn._problems._device import (
 from blitzlearn._problems._l1svm import L1SVMProblem
 from blitzlearn._problems._lasso import LassoProblem
 from blitzlearn._problems._logistic import LogisticProblem
+from blitzlearn._problems._multinomial import MultinomialProblem
 from blitzlearn._problems._svm import SVMProblem
 
 N, P = 40, 25
@@ -107,6 +109,21 @@ def _l1svm(intercept, device=False):
                         w0=np.zeros(P)), (X, y)
 
 
+def _multinomial():
+    X, y = make_data(N, P, random_state=7)
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))  # three classes
+    X = np.asfortranarray(X)
+    return MultinomialProblem(X, labels, np.ones(N), 1.0, n_classes=3,
+                              fit_intercept=True), (X, labels)
+
+
+def _multinomial_objective(X, y, coef, intercept, C):
+    Z = X @ coef.T + intercept
+    top = Z.max(axis=1)
+    lse = top + np.log(np.exp(Z - top[:, None]).sum(axis=1))
+    return C * float(np.sum(lse - Z[np.arange(y.size), y])) + float(np.abs(coef).sum())
+
+
 def _toy():
     c = np.random.default_rng(0).standard_normal(P)
     return ToyProblem(c, 1.0), (None, c)
@@ -124,6 +141,7 @@ PROBLEMS = {
     "l1svm-free": lambda: _l1svm("unpenalized"),
     "device-l1svm": lambda: _l1svm("penalized", device=True),
     "device-l1svm-free": lambda: _l1svm("unpenalized", device=True),
+    "multinomial": _multinomial,
     "toy": _toy,
     "enet-lasso": lambda: _lasso(**VARIANTS["enet"]),
     "weighted-lasso": lambda: _lasso(**VARIANTS["weighted"]),
@@ -188,6 +206,18 @@ def test_every_problem_passes_the_check(name):
 def test_warm_start_then_result_round_trips(name):
     problem, (X, y) = PROBLEMS[name]()
     rng = np.random.default_rng(2)
+    if name == "multinomial":  # coef (K, n_features), intercept (K,)
+        coef = rng.standard_normal((3, P)) * (rng.random((3, P)) < 0.3)
+        problem.warm_start(coef, np.full(3, 0.25))
+        out_coef, out_intercept = problem.result()
+        assert_array_equal(out_coef, coef)
+        assert out_coef is not coef and out_coef.dtype == np.float64
+        # the best intercept for the weights: sum_i (e_{y_i} - p_i) = 0
+        p = softmax(X @ coef.T + out_intercept, axis=1)
+        assert np.abs((np.eye(3)[y] - p).sum(axis=0)).max() <= 1e-10 * N
+        out_coef[0, 0] += 1.0
+        assert_array_equal(problem.result()[0], coef)
+        return
     coef = rng.standard_normal(P) * (rng.random(P) < 0.3)
     intercept = 0.25
     problem.warm_start(coef, intercept)
@@ -214,7 +244,10 @@ def test_warm_start_then_result_round_trips(name):
 def test_tol_scale_is_the_estimators_tolerance_scale(name):
     problem, (X, y) = PROBLEMS[name]()
     scale = problem.tol_scale()
-    if "lasso" in name:  # ||y - mean(y)||^2 (lambda units: n times the objective's)
+    if name == "multinomial":  # the null model: log priors, -sum_k n_k log(n_k / n)
+        counts = np.bincount(y)
+        assert_allclose(scale, -float(counts @ np.log(counts / N)), rtol=1e-12)
+    elif "lasso" in name:  # ||y - mean(y)||^2 (lambda units: n times the objective's)
         assert_allclose(scale, float(np.sum((y - y.mean()) ** 2)), rtol=1e-12)
     elif "logistic" in name:  # the null model's loss, its intercept log(n+ / n-)
         pos, neg = np.sum(y > 0), np.sum(y < 0)
@@ -235,6 +268,19 @@ def test_tol_scale_is_the_estimators_tolerance_scale(name):
                                   if n != "toy" and n not in PENALISED])
 def test_set_regularization_is_in_the_estimators_units(name):
     problem, (X, y) = PROBLEMS[name]()
+    if name == "multinomial":  # scikit-learn's own multinomial objective
+        value = 0.5
+        model = LogisticRegression(l1_ratio=1, solver="saga", C=value, tol=1e-12,
+                                   max_iter=100000).fit(X, y)
+        problem.set_regularization(value)
+        result = blitzws(problem, tol=1e-13 * problem.tol_scale(), max_iter=500,
+                         max_epochs=50000)
+        assert result.converged
+        coef, intercept = problem.result()
+        assert_allclose(_multinomial_objective(X, y, coef, intercept, value),
+                        _multinomial_objective(X, y, model.coef_, model.intercept_,
+                                               value), rtol=1e-9)
+        return
     if "lasso" in name:
         value = 0.05
         model = BlitzLasso(alpha=value, tol=1e-12).fit(X, y)

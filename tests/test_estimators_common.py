@@ -43,6 +43,12 @@ ESTIMATORS = {
     # and liblinear do (the certificate is of the returned model)
     "BlitzLogisticL1": (lambda: BlitzLogisticL1(C=1.0, tol=1e-12), False,
                         {"C": -1.0}, False),
+    # three classes: the multinomial model (L1 and group penalty)
+    "BlitzLogisticL1-multinomial": (lambda: BlitzLogisticL1(C=1.0, tol=1e-12),
+                                    False, {"C": -1.0}, False),
+    "BlitzLogisticL1-grouped": (lambda: BlitzLogisticL1(C=1.0, grouped=True,
+                                                        tol=1e-12),
+                                False, {"C": -1.0}, False),
     "BlitzSVC": (lambda: BlitzSVC(C=0.5, tol=1e-12), False, {"C": -1.0}, False),
     "BlitzLassoCV": (lambda: BlitzLassoCV(cv=3, alphas=4, tol=1e-12), True,
                      {"alphas": [0.1, -0.1]}, True),
@@ -58,18 +64,22 @@ NAMES = list(ESTIMATORS)
 # 2 gap / mu.  At the smallest gap float64 certifies here (about 1e-15,
 # mu = 0.02) that is 5e-7, so those models agree across layouts to 1e-6.
 WEIGHTS_ATOL = {"BlitzElasticNet": 1e-6, "BlitzElasticNetCV": 1e-6}
+# the variants fitted on three classes (the others on two)
+THREE_CLASSES = {"BlitzLogisticL1-multinomial", "BlitzLogisticL1-grouped"}
 
 
 SHAPES = {"tall": (60, 15), "wide": (30, 80)}
 
 
 def _data(name, n_samples=60, n_features=15):
-    """Sparse-ish data: a regression target or two classes."""
+    """Sparse-ish data: a regression target, two classes or three."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_samples, n_features))
     X[np.abs(X) < 0.5] = 0.0  # zeros, so that the sparse layouts hold fewer
     y = X @ rng.standard_normal(n_features) + 0.1 * rng.standard_normal(n_samples)
-    if not ESTIMATORS[name][1]:
+    if name in THREE_CLASSES:
+        y = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3])).astype(np.int64)
+    elif not ESTIMATORS[name][1]:
         y = (y > np.median(y)).astype(np.int64)
     return X, y
 
@@ -170,7 +180,8 @@ def test_negative_regularisation_raises(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_unsupported_sparse_formats_raise_type_error(name, fmt):
     X, y = _data(name, 20, 5)
-    with pytest.raises(TypeError, match=rf"{name} accepts sparse X in CSC, CSR or "
+    with pytest.raises(TypeError, match=rf"{name.split('-')[0]} accepts sparse X "
+                                        r"in CSC, CSR or "
                                         rf"COO format.*{fmt.upper()} format"):
         ESTIMATORS[name][0]().fit(sp.csr_matrix(X).asformat(fmt), y)
 

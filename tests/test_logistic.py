@@ -428,7 +428,7 @@ def test_class_weight_equals_sample_weight(kind, class_weight):
         cw = dict(zip(classes.tolist(), per_class.tolist(), strict=True))
     sw = per_class[np.searchsorted(classes, y)]
     base = np.random.default_rng(8).uniform(0.5, 2.0, y.shape[0])
-    params = dict(C=0.5, tol=1e-9)
+    params = dict(C=0.5, tol=1e-9, multi_class="ovr")  # binary references
     by_class = BlitzLogisticL1(class_weight=cw, **params).fit(X, y)
     by_sample = BlitzLogisticL1(**params).fit(X, y, sample_weight=sw)
     assert_allclose(by_class.coef_, by_sample.coef_, rtol=1e-9, atol=1e-12)
@@ -535,7 +535,7 @@ def test_binary_attributes_and_predictions():
 def digits_fit():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
-    return X, y, BlitzLogisticL1(C=0.1, tol=1e-8).fit(X, y)
+    return X, y, BlitzLogisticL1(C=0.1, tol=1e-8, multi_class="ovr").fit(X, y)
 
 
 def test_multiclass_digits_predictions(digits_fit):

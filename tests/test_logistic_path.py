@@ -100,8 +100,8 @@ def test_path_equals_one_fit_per_C_and_options():
 def test_path_bad_input():
     X, y = _breast_cancer()
     iris_X, iris_y = load_iris(return_X_y=True)
-    with pytest.raises(ValueError, match="pos_class"):
-        blitz_logistic_l1_path(iris_X, iris_y)
+    with pytest.raises(ValueError, match="pass pos_class"):  # multinomial: L1 only
+        blitz_logistic_l1_path(iris_X, iris_y, l1_ratio=0.5)
     with pytest.raises(ValueError, match="not a label"):
         blitz_logistic_l1_path(X, y, pos_class=7)
     with pytest.raises(ValueError, match="Cs must be"):
@@ -174,7 +174,7 @@ def test_cv_multiclass_matches_brute_force():
     X, y = _iris()
     Cs = np.geomspace(0.05, 5.0, 5)
     cv = StratifiedKFold(3, shuffle=True, random_state=1)
-    ours = BlitzLogisticL1CV(Cs=Cs, cv=cv, tol=1e-10,
+    ours = BlitzLogisticL1CV(Cs=Cs, cv=cv, tol=1e-10, multi_class="ovr",
                              scoring="neg_log_loss").fit(X, y)
     scorer = get_scorer("neg_log_loss")
     scores = np.empty((3, Cs.size))
@@ -192,7 +192,7 @@ def test_cv_multiclass_matches_brute_force():
     assert set(ours.coefs_paths_) == {0, 1, 2}
     assert ours.n_iter_.shape == (3, 3, 5)
     assert ours.coef_.shape == (3, 4)
-    refit = BlitzLogisticL1(C=best, tol=1e-10).fit(X, y)
+    refit = BlitzLogisticL1(C=best, tol=1e-10, multi_class="ovr").fit(X, y)
     assert_allclose(ours.coef_, refit.coef_, rtol=1e-6, atol=1e-9)
 
 

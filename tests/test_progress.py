@@ -131,12 +131,19 @@ def test_verbose_two_adds_the_subproblems(capsys):
 def test_multiclass_certificate_per_class(capsys):
     X, y = load_classification_dataset("breast_cancer")
     y3 = np.digitize(X[:, 0], [-0.5, 0.5])
-    model = BlitzLogisticL1(C=0.5, tol=1e-8, verbose=1).fit(X, y3)
+    model = BlitzLogisticL1(C=0.5, tol=1e-8, verbose=1,
+                            multi_class="ovr").fit(X, y3)
     certs = _certificates(_lines(capsys.readouterr().out))
     assert [c[0] for c in certs] == [
         f"BlitzLogisticL1 (class {k} against the rest)" for k in model.classes_]
     assert [c[2] for c in certs] == [f"{g:.3e}" for g in model.dual_gap_]
     assert [int(c[4]) for c in certs] == list(model.n_iter_)
+    # the multinomial model: one problem, one certificate
+    model = BlitzLogisticL1(C=0.5, tol=1e-8, verbose=1).fit(X, y3)
+    certs = _certificates(_lines(capsys.readouterr().out))
+    assert [c[0] for c in certs] == ["BlitzLogisticL1"]
+    assert certs[0][2] == f"{model.dual_gap_[0]:.3e}"
+    assert int(certs[0][4]) == model.n_iter_[0]
 
 
 @contextlib.contextmanager

@@ -26,10 +26,11 @@ class Solved:
 
     Attributes
     ----------
-    coef : ndarray of shape (n_features,)
+    coef : ndarray of shape (n_features,) or (n_classes, n_features)
         The weights, float64, in the user's units (owned by the caller).
-    intercept : float
-        The intercept (0.0 without one).
+    intercept : float or ndarray of shape (n_classes,)
+        The intercept (0.0 without one); one per class for the multinomial
+        model.
     result : SolveResult
         The engine's outcome, its ``gap`` and ``limit`` in objective units.
     """
@@ -94,9 +95,11 @@ def solve(problem, value, *, tol, max_iter, max_epochs, verbose, name, stackleve
                            max_iter=max_iter, max_epochs=max_epochs,
                            stacklevel=stacklevel + 1)
     coef, intercept = problem.result()
-    if not (np.all(np.isfinite(coef)) and np.isfinite(intercept)):
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         raise ValueError(
             f"{name}: the coefficients are not finite; the input data may be "
             "badly scaled."
         )
-    return Solved(coef, float(intercept), result)
+    # one intercept per model, or one per class (the multinomial model)
+    intercept = float(intercept) if np.ndim(intercept) == 0 else intercept
+    return Solved(coef, intercept, result)

@@ -1,6 +1,6 @@
 # Authors: The blitzlearn developers
 # SPDX-License-Identifier: BSD-3-Clause
-"""What the linear classifiers share: label handling and one-vs-rest fitting."""
+"""What the linear classifiers share: label handling, one-vs-rest and joint fitting."""
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
@@ -16,19 +16,21 @@ from .._validation import check_sparse_format, kernel_input, single_target
 
 
 class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
-    """Validation and one-vs-rest loop of the BlitzWS linear classifiers.
+    """Validation and fitting loop of the BlitzWS linear classifiers.
 
     Two classes give one binary problem (``classes_[1]`` is the positive
-    class); more give one problem per class against the rest.  A subclass
-    sets ``_layout`` (``"columns"`` for CSC / Fortran input, ``"rows"`` for
-    CSR / C-ordered input) and implements ``_problem``.
+    class); more give one problem per class against the rest, or one problem
+    over all the classes when ``_joint_model`` says so (the multinomial
+    model, built by ``_joint_problem``).  A subclass sets ``_layout``
+    (``"columns"`` for CSC / Fortran input, ``"rows"`` for CSR / C-ordered
+    input) and implements ``_problem``.
     """
 
     _layout = "columns"
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the model by BlitzWS (one-vs-rest for more than two classes).
+        """Fit the model by BlitzWS.
 
         Parameters
         ----------
@@ -48,16 +50,45 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
         name = type(self).__name__
         data, classes, y_idx, sw = self._validate_classification(
             X, y, sample_weight)
+        joint = self._joint_model(classes.size, data.device)
+        if joint:
+            totals = np.bincount(y_idx, weights=sw, minlength=classes.size)
+            if not (totals > 0).all():
+                raise ValueError(
+                    f"{name}: class {plain(classes[np.argmin(totals)])} has zero "
+                    "total sample weight; every class needs a positive total "
+                    "weight."
+                )
         X = data.design()
-        n_features = X.shape[1]
+        warm = self._warm_start_rows(classes, X.shape[1])
+        context = self._prepare(X)
+        if joint:
+            coef, intercept, gaps, n_iter, extras = self._fit_joint(
+                X, y_idx, sw, classes.size, warm, context, name)
+        else:
+            coef, intercept, gaps, n_iter, extras = self._fit_one_vs_rest(
+                X, classes, y_idx, sw, warm, context, name)
+        self.classes_ = classes
+        # float64 whatever X's dtype, as LinearSVC and liblinear's L1-logistic:
+        # dual_gap_ certifies these very weights (rounding them to float32
+        # could move the objective by more than the gap)
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.dual_gap_ = gaps
+        self.n_iter_ = n_iter
+        self.device_ = data.device
+        for key, values in extras.items():
+            setattr(self, key, np.asarray(values))
+        return self
+
+    def _fit_one_vs_rest(self, X, classes, y_idx, sw, warm, context, name):
+        """One binary problem (two classes) or one per class against the rest."""
         targets = [1] if classes.size == 2 else list(range(classes.size))
-        warm = self._warm_start_rows(classes, n_features)
-        coef = np.zeros((len(targets), n_features))
+        coef = np.zeros((len(targets), X.shape[1]))
         intercept = np.zeros(len(targets))
         gaps = np.zeros(len(targets))
         n_iter = np.zeros(len(targets), dtype=np.int32)
         extras = {}
-        context = self._prepare(X)
         for k, target in enumerate(targets):
             labels = np.where(y_idx == target, 1.0, -1.0)
             if not (sw[labels > 0].sum() > 0 and sw[labels < 0].sum() > 0):
@@ -74,23 +105,37 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
                 max_epochs=self.max_epochs, verbose=self.verbose,
                 name=name if len(targets) == 1
                 else f"{name} (class {plain(classes[target])} against the rest)",
-                stacklevel=3)
+                stacklevel=4)
             coef[k], intercept[k] = solved.coef, solved.intercept
             gaps[k], n_iter[k] = solved.result.gap, solved.result.n_iter
             for key, value in self._extras(solved.result).items():
                 extras.setdefault(key, []).append(value)
-        self.classes_ = classes
-        # float64 whatever X's dtype, as LinearSVC and liblinear's L1-logistic:
-        # dual_gap_ certifies these very weights (rounding them to float32
-        # could move the objective by more than the gap)
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.dual_gap_ = gaps
-        self.n_iter_ = n_iter
-        self.device_ = data.device
-        for key, values in extras.items():
-            setattr(self, key, np.asarray(values))
-        return self
+        return coef, intercept, gaps, n_iter, extras
+
+    def _fit_joint(self, X, y_idx, sw, n_classes, warm, context, name):
+        """One problem over all the classes (the multinomial model)."""
+        start = None if warm is None else warm
+        with single_threaded_blas():
+            problem = self._joint_problem(X, y_idx, sw, n_classes, start, context)
+        solved = solve(problem, self.C, tol=self.tol, max_iter=self.max_iter,
+                       max_epochs=self.max_epochs, verbose=self.verbose, name=name,
+                       stacklevel=4)
+        extras = {key: [value]
+                  for key, value in self._extras(solved.result).items()}
+        return (solved.coef, np.asarray(solved.intercept, dtype=np.float64),
+                np.array([solved.result.gap]),
+                np.array([solved.result.n_iter], dtype=np.int32), extras)
+
+    def _joint_model(self, n_classes, device):
+        """Whether ``n_classes`` are fitted as one problem (see ``_joint_problem``).
+
+        False here: one-vs-rest.  ``device`` is the fit's device.
+        """
+        return False
+
+    def _joint_problem(self, X, y_idx, sw, n_classes, start, context):
+        """The problem over all the classes of ``y_idx``, warm from ``start``."""
+        raise NotImplementedError
 
     def _problem(self, X, labels, sw, start, context):
         """The binary problem of ``labels`` in {-1, +1}, warm from ``start``.

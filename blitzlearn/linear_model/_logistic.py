@@ -4,18 +4,58 @@
 
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import array_module, expit
 from .._problems._build import build_problem, shared_column_stats
 from .._problems._l1 import check_penalty
 from .._problems._logistic import LogisticProblem
+from .._problems._multinomial import MultinomialProblem
 from ._base import CLASSIFIER_CONSTRAINTS, PENALTY_CONSTRAINTS
 from ._classifier import BlitzClassifierBase
 
+# the model of more than two classes
+MULTICLASS_CONSTRAINTS = {
+    "multi_class": [StrOptions({"multinomial", "ovr"})],
+    "grouped": ["boolean"],
+}
 
-# the penalty's parameters of the logistic models (checked further by
-# blitzlearn._problems._l1.check_penalty once n_features is known)
+
+def check_multiclass(name, multi_class, grouped, n_classes, *, l1_ratio=1.0,
+                     penalty_weights=None, positive=False, device="cpu"):
+    """Whether ``n_classes`` are fitted by the multinomial model; raises where
+    the parameters do not fit it (or ``grouped`` does not fit one-vs-rest)."""
+    if n_classes <= 2:
+        return False
+    if multi_class == "ovr":
+        if grouped:
+            raise ValueError(
+                f"{name}: grouped=True penalises the classes of a feature "
+                "together, which needs the multinomial model; it does not apply "
+                "to multi_class='ovr' with more than two classes."
+            )
+        return False
+    unsupported = [what for what, bad in (
+        (f"l1_ratio={l1_ratio!r}", l1_ratio != 1.0),
+        ("penalty_weights", penalty_weights is not None),
+        ("positive=True", positive)) if bad]
+    if unsupported:
+        raise ValueError(
+            f"{name}: the multinomial model (multi_class='multinomial', the "
+            f"default for {n_classes} classes) does not support "
+            f"{' or '.join(unsupported)} yet; pass multi_class='ovr' for "
+            "one-vs-rest."
+        )
+    if device != "cpu":
+        raise ValueError(
+            f"{name}: the multinomial model (multi_class='multinomial', the "
+            f"default for {n_classes} classes) has no GPU solver yet; pass "
+            f"device='cpu', or multi_class='ovr' to fit on {device}."
+        )
+    return True
+
+
 class BlitzLogisticL1(BlitzClassifierBase):
     """L1 / elastic-net logistic regression, solved by the BlitzWS working-set method.
 
@@ -31,8 +71,23 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     where ``s`` are the sample weights times the class weights and ``v`` the
     ``penalty_weights`` (all ones by default: the plain L1 or elastic-net
-    penalty).  More than two classes are fitted one-vs-rest, one such problem
-    per class.  Every fit ends with a duality-gap certificate ``dual_gap_``.
+    penalty).
+
+    For more than two classes (``K`` of them) the default is the multinomial
+    (softmax) model, scikit-learn's for ``K >= 3``: over ``W`` of shape
+    ``(K, p)`` and the unpenalised ``b`` (``K`` values), with ``z_i = W x_i +
+    b``,
+
+    .. math::
+
+        \\min_{W, b} \\; C \\sum_{i=1}^{n} s_i
+        \\Bigl[\\log \\sum_{k=1}^{K} e^{z_{ik}} - z_{i, y_i}\\Bigr]
+        + \\sum_{j=1}^{p} \\|W_{:, j}\\|_1,
+
+    or, with ``grouped=True``, the group penalty ``sum_j ||W_{:, j}||_2`` (a
+    feature is used by every class or by none).  ``multi_class="ovr"``
+    fits one binary problem per class against the rest instead.  Every fit
+    ends with a duality-gap certificate ``dual_gap_``.
 
     Parameters
     ----------
@@ -55,12 +110,31 @@ class BlitzLogisticL1(BlitzClassifierBase):
     tol : float, default=1e-4
         Stop when the duality gap is at most ``tol`` times the objective of the
         null model (``w = 0`` with its optimal intercept; ``b = 0`` without
-        intercept), for each binary problem.
+        intercept), for each problem (the multinomial one, or each binary
+        one).
     max_iter : int, default=1000
-        Maximum number of BlitzWS outer iterations per binary problem.
+        Maximum number of BlitzWS outer iterations per problem.
     max_epochs : int, default=50000
         Maximum number of coordinate-descent passes per working-set
         subproblem (summed over its Newton iterations).
+    multi_class : {"multinomial", "ovr"}, default="multinomial"
+        The model for more than two classes: ``"multinomial"`` minimises
+        the softmax loss jointly over the classes (scikit-learn's
+        ``LogisticRegression`` does so for three classes or more, and its
+        ``predict_proba`` is the model's softmax); ``"ovr"`` fits one
+        binary problem per class against the rest (each certified on its
+        own; the probabilities are the normalised binary ones).  Two classes
+        give the binary model either way.  The multinomial model supports
+        ``l1_ratio=1`` without ``penalty_weights`` or ``positive``, on the CPU
+        (elsewhere pass ``"ovr"``).  Earlier versions always fitted
+        one-vs-rest (see the changelog).
+    grouped : bool, default=False
+        With the multinomial model, penalise ``sum_j ||W_{:, j}||_2`` (all
+        the classes' coefficients of a feature together: each feature is
+        used by every class or by none; glmnet's
+        ``type.multinomial="grouped"``) instead of ``sum_j ||W_{:, j}||_1``.
+        Meaningless for one-vs-rest with more than two classes (an error);
+        with two classes it is the plain L1 penalty.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into the sample weights; "balanced"
         uses ``n_samples / (n_classes * np.bincount(y))``.
@@ -88,12 +162,17 @@ class BlitzLogisticL1(BlitzClassifierBase):
         Coefficients; one row for two classes (of ``classes_[1]``).  Float64
         whatever X's dtype (as liblinear's): ``dual_gap_`` certifies them.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (zeros when ``fit_intercept=False``), float64.
+        Intercepts (zeros when ``fit_intercept=False``), float64.  Those of
+        the multinomial model are defined up to a common constant (adding one
+        to every class changes no probability): they are returned centred,
+        summing to 0.
     dual_gap_ : ndarray of shape (1,) or (n_classes,)
-        Duality gap of each binary problem on the full problem, in objective
-        units: the objective is at most ``dual_gap_`` above its minimum.
+        Duality gap of the problem (one value: the binary or the multinomial
+        problem) or of each one-vs-rest problem, in objective units: the
+        objective is at most ``dual_gap_`` above its minimum.
     n_iter_ : ndarray of shape (1,) or (n_classes,)
-        Outer iterations run for each binary problem.
+        Outer iterations run for each problem (one value for the binary and
+        the multinomial model, as scikit-learn's).
     device_ : str
         Device the fit ran on.
     n_features_in_ : int
@@ -109,9 +188,10 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     Notes
     -----
-    Internally each binary problem is solved in units of ``lambda = 1 / C`` on
-    its dual, with the features as BlitzWS components; the working-set
-    subproblem is solved by proximal Newton with coordinate descent on the
+    Internally each problem is solved in units of ``lambda = 1 / C`` on its
+    dual, with the features as BlitzWS components (all the classes of a
+    feature together for the multinomial model); the working-set subproblem
+    is solved by proximal Newton with (block) coordinate descent on the
     quadratic model.  The solution depends only on the data and parameters:
     no decision depends on timing.
 
@@ -139,12 +219,13 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     _parameter_constraints: dict = {**CLASSIFIER_CONSTRAINTS,
                                     **PENALTY_CONSTRAINTS,
-                                    "positive": ["boolean"]}
+                                    "positive": ["boolean"],
+                                    **MULTICLASS_CONSTRAINTS}
 
     def __init__(self, C=1.0, *, l1_ratio=1.0, penalty_weights=None,
                  positive=False, fit_intercept=True, tol=1e-4, max_iter=1000,
-                 max_epochs=50000, class_weight=None, warm_start=False,
-                 device="auto", verbose=0):
+                 max_epochs=50000, multi_class="multinomial", grouped=False,
+                 class_weight=None, warm_start=False, device="auto", verbose=0):
         self.C = C
         self.l1_ratio = l1_ratio
         self.penalty_weights = penalty_weights
@@ -153,6 +234,8 @@ class BlitzLogisticL1(BlitzClassifierBase):
         self.tol = tol
         self.max_iter = max_iter
         self.max_epochs = max_epochs
+        self.multi_class = multi_class
+        self.grouped = grouped
         self.class_weight = class_weight
         self.warm_start = warm_start
         self.device = device
@@ -178,11 +261,28 @@ class BlitzLogisticL1(BlitzClassifierBase):
                              stats=stats, l1_ratio=l1_ratio, weights=weights,
                              positive=positive)
 
+    def _joint_model(self, n_classes, device):
+        return check_multiclass(type(self).__name__, self.multi_class,
+                                self.grouped, n_classes, l1_ratio=self.l1_ratio,
+                                penalty_weights=self.penalty_weights,
+                                positive=self.positive, device=device)
+
+    def _joint_problem(self, X, y_idx, sw, n_classes, start, context):
+        stats = context[0]
+        coef0, intercept0 = (None, None) if start is None else start
+        return build_problem(MultinomialProblem, X, y_idx, sw, 1.0 / self.C,
+                             n_classes=n_classes,
+                             fit_intercept=self.fit_intercept,
+                             group=self.grouped, coef0=coef0,
+                             intercept0=intercept0, stats=stats)
+
     def predict_proba(self, X):
         """Probability estimates of each class.
 
         For two classes the logistic function of the decision function; for
-        more, the one-vs-rest probabilities normalised to sum to one.
+        more, the softmax of the decision function (the multinomial model) or,
+        with ``multi_class="ovr"``, the one-vs-rest probabilities normalised
+        to sum to one.
 
         Parameters
         ----------
@@ -196,9 +296,13 @@ class BlitzLogisticL1(BlitzClassifierBase):
         """
         check_is_fitted(self)
         scores = self.decision_function(X)
+        xp = array_module(scores)
+        if scores.ndim == 2 and self.multi_class == "multinomial":
+            e = xp.exp(scores - scores.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
         p = expit(scores)  # on the device for CuPy input
         if scores.ndim == 1:
-            return array_module(p).stack([1.0 - p, p], axis=1)
+            return xp.stack([1.0 - p, p], axis=1)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):

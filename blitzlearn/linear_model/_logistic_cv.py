@@ -18,8 +18,16 @@ from .._problems._build import shared_column_stats
 from .._problems._l1 import check_penalty
 from .._progress import inner_verbose, progress
 from .._validation import kernel_input
-from ._logistic import BlitzLogisticL1
-from ._logistic_path import _c_grid, _check_both_classes, _path, c_min
+from ._logistic import MULTICLASS_CONSTRAINTS, BlitzLogisticL1, check_multiclass
+from ._logistic_path import (
+    _c_grid,
+    _check_both_classes,
+    _check_every_class,
+    _multinomial_path,
+    _path,
+    c_min,
+    multinomial_c_min,
+)
 
 
 def _check_l1_ratios(l1_ratios):
@@ -50,11 +58,13 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         + \\frac{1 - \\rho_{\\ast}}{2} \\|w\\|_2^2
 
     (the objective of :class:`BlitzLogisticL1`; ``rho = 1`` without
-    ``l1_ratios``).  The parameters and fitted attributes follow
-    :class:`sklearn.linear_model.LogisticRegressionCV` (its legacy attributes,
-    with ``l1_ratios`` its elastic-net ones); with more than two classes, one
+    ``l1_ratios``).  With more than two classes the model is by default the
+    multinomial one of :class:`BlitzLogisticL1` (``l1_ratio = 1``; one path
+    over all the classes per fold); with ``multi_class="ovr"`` one
     ``(C, l1_ratio)`` is chosen for all the one-vs-rest problems, scored on
-    the multiclass predictions.
+    the multiclass predictions.  The parameters and fitted attributes follow
+    :class:`sklearn.linear_model.LogisticRegressionCV` (its legacy attributes,
+    with ``l1_ratios`` its elastic-net ones).
 
     Parameters
     ----------
@@ -86,6 +96,10 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         Maximum number of BlitzWS outer iterations per solve.
     max_epochs : int, default=50000
         Maximum number of coordinate-descent passes per subproblem.
+    multi_class : {"multinomial", "ovr"}, default="multinomial"
+        The model for more than two classes (see :class:`BlitzLogisticL1`).
+    grouped : bool, default=False
+        The multinomial model's group penalty (see :class:`BlitzLogisticL1`).
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into the sample weights (computed
         once on all the data).
@@ -120,13 +134,16 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
             (n_folds, n_Cs, n_l1_ratios, n_dof)
         Per class (``classes_[1]`` only for two classes), the weights of each
         fold and ``C`` (and ``l1_ratio`` with ``l1_ratios``), the intercept
-        last when ``fit_intercept``.
+        last when ``fit_intercept``; for the multinomial model, that class's
+        row of the joint solutions.
     scores_ : dict of ndarray of shape (n_folds, n_Cs) or \
             (n_folds, n_Cs, n_l1_ratios)
         The held-out scores, the same array for every class.
     dual_gaps_paths_ : dict of ndarray of shape (n_folds, n_Cs) or \
             (n_folds, n_Cs, n_l1_ratios)
-        The certified duality gap of every fold's solve, per class.
+        The certified duality gap of every fold's solve, per class (the
+        joint problem's, the same for every class, for the multinomial
+        model).
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         Coefficients of the final model.
     intercept_ : ndarray of shape (1,) or (n_classes,)
@@ -135,7 +152,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         Duality gaps of the refit (NaN with ``refit=False``).
     n_iter_ : ndarray of shape (1, n_folds, n_Cs) or (n_classes, n_folds, \
             n_Cs), with a last axis of size n_l1_ratios with ``l1_ratios``
-        Outer iterations of every fold's solves.
+        Outer iterations of every fold's solves (a first axis of size 1 for
+        the binary and the multinomial model, as scikit-learn's).
     device_ : str
         Device the fit ran on.
     n_features_in_ : int
@@ -177,6 +195,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        **MULTICLASS_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
@@ -186,8 +205,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
 
     def __init__(self, *, Cs=10, l1_ratios=None, penalty_weights=None, eps=1e-3,
                  fit_intercept=True, cv=None, scoring=None, tol=1e-4,
-                 max_iter=1000, max_epochs=50000, class_weight=None, n_jobs=None,
-                 verbose=0, refit=True, device="auto"):
+                 max_iter=1000, max_epochs=50000, multi_class="multinomial",
+                 grouped=False, class_weight=None, n_jobs=None, verbose=0,
+                 refit=True, device="auto"):
         self.Cs = Cs
         self.l1_ratios = l1_ratios
         self.penalty_weights = penalty_weights
@@ -198,6 +218,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         self.tol = tol
         self.max_iter = max_iter
         self.max_epochs = max_epochs
+        self.multi_class = multi_class
+        self.grouped = grouped
         self.class_weight = class_weight
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -234,12 +256,23 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         weights = None
         for rho in ratios:  # the weights, checked against every l1_ratio
             _, weights = check_penalty(rho, self.penalty_weights, X.shape[1])
+        joint = check_multiclass(
+            name, self.multi_class, self.grouped, classes.size,
+            l1_ratio=float(ratios[np.argmax(ratios != 1.0)]),
+            penalty_weights=self.penalty_weights, device=device)
         targets = [1] if classes.size == 2 else list(range(classes.size))
         all_labels = [np.where(y_idx == t, 1.0, -1.0) for t in targets]
-        for t, labels in zip(targets, all_labels, strict=True):
-            _check_both_classes(labels, sw, f"{name}, class {plain(classes[t])}")
+        if joint:
+            _check_every_class(y_idx, sw, classes.size, name)
+        else:
+            for t, labels in zip(targets, all_labels, strict=True):
+                _check_both_classes(labels, sw,
+                                    f"{name}, class {plain(classes[t])}")
         start = None
-        if np.ndim(self.Cs) == 0:
+        if np.ndim(self.Cs) == 0 and joint:
+            start = multinomial_c_min(X, y_idx, sw, classes.size,
+                                      self.fit_intercept, grouped=self.grouped)
+        elif np.ndim(self.Cs) == 0:
             start = min(c_min(X, labels, sw, self.fit_intercept,
                               l1_ratio=ratios.max(), weights=weights)
                         for labels in all_labels)
@@ -247,10 +280,12 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         folds = list(check_cv(self.cv, y_idx, classifier=True).split(
             X, y_idx, **params))
         scorer = check_scoring(self, scoring=self.scoring)
-        with progress(len(folds) * len(targets) * grid.size * ratios.size, name,
+        n_paths = 1 if joint else len(targets)
+        with progress(len(folds) * n_paths * grid.size * ratios.size, name,
                       enabled=self.verbose) as bar:
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(self._fold)(X, y_idx, classes, all_labels, sw, grid,
+                delayed(self._fold)(X, y_idx, classes,
+                                    None if joint else all_labels, sw, grid,
                                     ratios, weights, train, test, scorer, bar,
                                     backend)
                 for train, test in folds)
@@ -259,6 +294,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         gaps = np.moveaxis(np.stack([r[1] for r in results], axis=1), 2, 3)
         n_iter = np.moveaxis(np.stack([r[2] for r in results], axis=1), 2, 3)
         scores = np.moveaxis(np.array([r[3] for r in results]), 1, 2)  # fold, C, l1
+        if joint:  # one problem: one row of outer iterations, as scikit-learn's
+            n_iter = n_iter[:1]
         n_features = X.shape[1]
         if self.refit:
             # the first best in (C, l1_ratio) order, as scikit-learn
@@ -269,6 +306,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                 C=C, l1_ratio=rho, penalty_weights=weights,
                 fit_intercept=self.fit_intercept, tol=self.tol,
                 max_iter=self.max_iter, max_epochs=self.max_epochs,
+                multi_class=self.multi_class, grouped=self.grouped,
                 verbose=self.verbose, device=device).fit(
                     X, classes[y_idx], sample_weight=sw)
             coef, intercept = model.coef_, model.intercept_
@@ -283,7 +321,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
             coef = mean[:, :n_features]  # float64, as BlitzLogisticL1's
             intercept = (mean[:, n_features] if self.fit_intercept
                          else np.zeros(len(targets)))
-            self.dual_gap_ = np.full(len(targets), np.nan)
+            self.dual_gap_ = np.full(1 if joint else len(targets), np.nan)
         if self.l1_ratios is None:  # no l1_ratio axis, as scikit-learn
             coefs, gaps, n_iter, scores = (
                 coefs[:, :, :, 0], gaps[..., 0], n_iter[..., 0], scores[..., 0])
@@ -304,10 +342,11 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
 
     def _fold(self, X, y_idx, classes, all_labels, sw, grid, ratios, weights,
               train, test, scorer, bar, backend):
-        """Paths of every binary problem and l1_ratio on one fold, and scores.
+        """Paths of every problem and l1_ratio on one fold, and scores.
 
         The arrays are indexed by class, l1_ratio and C (the scores by the
-        last two).
+        last two).  ``all_labels`` None: the multinomial model, whose one
+        path per l1_ratio gives every class's row.
         """
         name = type(self).__name__
         x_train, sw_train = X[train], sw[train]
@@ -316,6 +355,21 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                                      name), "columns", backend)
         stats = shared_column_stats(x_train, np.ones(train.size),
                                     self.fit_intercept)
+        if all_labels is None:
+            _check_every_class(y_idx[train], sw_train, classes.size,
+                               f"{name}, a training fold")
+            joint = [_multinomial_path(
+                x_train, y_idx[train], sw_train, grid, classes.size,
+                fit_intercept=self.fit_intercept, tol=self.tol,
+                max_iter=self.max_iter, max_epochs=self.max_epochs,
+                verbose=inner_verbose(self.verbose), stats=stats, start=None,
+                bar=bar, name=f"{name} (multinomial)", grouped=self.grouped)
+                for _ in ratios]
+            # per class: (coefs (C, dof), gaps (C,), n_iter (C,)) of each ratio
+            out = [[(o[0][:, k], o[1], o[2]) for o in joint]
+                   for k in range(classes.size)]
+            return self._scores(X, y_idx, classes, out, grid, ratios, test,
+                                scorer)
         positive = classes[1:] if len(all_labels) == 1 else classes
         for labels in all_labels:
             _check_both_classes(labels[train], sw_train, f"{name}, a training fold")
@@ -328,19 +382,24 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                            f"l1_ratio={rho:g})")
                 for rho in ratios]
                for t, labels in enumerate(all_labels)]
+        return self._scores(X, y_idx, classes, out, grid, ratios, test, scorer)
+
+    def _scores(self, X, y_idx, classes, out, grid, ratios, test, scorer):
+        """The fold's arrays (class, l1_ratio, C) from its paths, and its scores."""
         coefs = np.array([[o[0] for o in row] for row in out])  # class, l1, C, dof
+        n_rows = len(out)
         n_features = X.shape[1]
         x_test, y_test = X[test], classes[y_idx[test]]
         scores = np.empty((ratios.size, grid.size))
         for k in range(ratios.size):
             for c in range(grid.size):
-                model = BlitzLogisticL1()
+                model = BlitzLogisticL1(multi_class=self.multi_class)
                 model.classes_ = classes
                 model.n_features_in_ = n_features
                 model.coef_ = coefs[:, k, c, :n_features]
                 model.intercept_ = (coefs[:, k, c, n_features]
                                     if self.fit_intercept
-                                    else np.zeros(len(all_labels)))
+                                    else np.zeros(n_rows))
                 scores[k, c] = scorer(model, x_test, y_test)
         return (coefs, np.array([[o[1] for o in row] for row in out]),
                 np.array([[o[2] for o in row] for row in out]), scores)

@@ -1,0 +1,568 @@
+# Authors: The blitzlearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+"""Numba kernels of multinomial (softmax) L1-regularised logistic regression.
+
+Notation: ``K`` classes, class indices ``y_i`` in ``0..K-1``, sample weights
+``s >= 0``, weights ``W`` of shape (n_features, K), scores ``Z = X W + b`` of
+shape (n_samples, K) (C-ordered, one row per sample), ``p_i = softmax(z_i)``.
+The loss is ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}]``, its negative gradient
+in the scores ``R_i = s_i (e_{y_i} - p_i)`` and its Hessian in ``z_i``
+``s_i (diag(p_i) - p_i p_i^T)``, bounded above by ``s_i diag(p_i)``.  A dual
+point ``Theta`` has ``q_i = e_{y_i} - Theta_i / s_i`` in the simplex and
+``D(Theta) = sum_i s_i H(q_i)`` with ``H(q) = -sum_k q_k log q_k``.
+
+The penalty is ``lam sum_j ||W_j||_1`` or, with ``group``, ``lam sum_j
+||W_j||_2`` (``W_j`` the K coefficients of feature ``j``): dual constraints
+``||(X^T Theta)_j||_inf <= lam`` and ``||(X^T Theta)_j||_2 <= lam``.
+"""
+
+import numpy as np
+
+from .._jit import njit
+from ._columns import JIT, col_span, layout_kernel, shuffle
+from ._logistic import ARMIJO, MAX_PASSES, MIN_PASSES, PASS_DROP, ROUNDING
+from ._stopping import budget_spent, enough_progress, gap_reached
+
+# Halvings of the line search before a Newton step is rejected (and the
+# model's damping raised); the damping's range.
+N_HALVINGS, MIN_DAMPING, MAX_DAMPING = 10, 1e-10, 1e6
+
+
+@njit(**JIT)
+def softmax_state(y, s, Z, P, R):
+    """Fill ``P`` (row softmax of ``Z``) and ``R``; return the loss.
+
+    ``R[i, y_i]`` is computed as ``s_i`` times the other classes'
+    probabilities (no cancellation in ``1 - p``), and each sample's loss as
+    ``(max_k z_ik - z_{i, y_i}) + log1p(sum of the other exponentials)``.
+    """
+    n, K = Z.shape
+    loss = 0.0
+    for i in range(n):
+        top = Z[i, 0]
+        arg = 0
+        for k in range(1, K):
+            if Z[i, k] > top:
+                top = Z[i, k]
+                arg = k
+        others = 0.0
+        for k in range(K):
+            e = np.exp(Z[i, k] - top)
+            P[i, k] = e
+            if k != arg:
+                others += e
+        tot = 1.0 + others
+        yi = y[i]
+        rest = 0.0
+        for k in range(K):
+            P[i, k] /= tot
+            R[i, k] = -s[i] * P[i, k]
+            if k != yi:
+                rest += P[i, k]
+        R[i, yi] = s[i] * rest
+        if s[i] != 0.0:
+            loss += s[i] * ((top - Z[i, yi]) + np.log1p(others))
+    return loss
+
+
+@njit(**JIT)
+def loss_along(y, s, Z, U, t):
+    """The loss at the scores ``Z + t U`` (not formed)."""
+    n, K = Z.shape
+    loss = 0.0
+    for i in range(n):
+        if s[i] == 0.0:
+            continue
+        top = -np.inf
+        arg = 0
+        for k in range(K):
+            v = Z[i, k] + t * U[i, k]
+            if v > top:
+                top = v
+                arg = k
+        others = 0.0
+        for k in range(K):
+            if k != arg:
+                others += np.exp(Z[i, k] + t * U[i, k] - top)
+        yi = y[i]
+        loss += s[i] * ((top - (Z[i, yi] + t * U[i, yi])) + np.log1p(others))
+    return loss
+
+
+@njit(**JIT)
+def multinomial_dual(y, s, theta, kappa):
+    """``D(kappa Theta) = sum_i s_i H(e_{y_i} - kappa Theta_i / s_i)``.
+
+    Each ``q`` is clipped to [0, 1] (rounding at the simplex's faces).
+    """
+    n, K = theta.shape
+    total = 0.0
+    for i in range(n):
+        if s[i] <= 0.0:
+            continue
+        for k in range(K):
+            q = -kappa * theta[i, k] / s[i]
+            if k == y[i]:
+                q += 1.0
+            q = min(max(q, 0.0), 1.0)
+            if q > 0.0:
+                total -= s[i] * q * np.log(q)
+    return total
+
+
+@njit(**JIT)
+def row_norms(A, rows, group, out):
+    """``out[t] = ||A[rows[t]]||`` (2-norm with ``group``, else the max norm)."""
+    for t in range(rows.shape[0]):
+        j = rows[t]
+        acc = 0.0
+        for k in range(A.shape[1]):
+            if group:
+                acc += A[j, k] * A[j, k]
+            else:
+                acc = max(acc, abs(A[j, k]))
+        out[t] = np.sqrt(acc) if group else acc
+
+
+@njit(inline="always")
+def _span(indptr, n, sparse, j):
+    """Entries of column ``j`` (positions in ``data``)."""
+    if sparse:
+        return col_span(indptr, j)
+    return np.uint64(j * n), np.uint64((j + 1) * n)
+
+
+@njit(inline="always")
+def _row(indices, sparse, start, t):
+    """Row of the entry at position ``t`` of a column starting at ``start``."""
+    if sparse:
+        return np.uint64(indices[t])
+    return t - start
+
+
+@layout_kernel
+def xt_block(X, R, cols, out):
+    """``out[j] = X[:, j]^T R`` (a K-vector) for every ``j`` in ``cols``."""
+    data, indices, indptr, n, sparse = X
+    K = R.shape[1]
+    for c in range(cols.shape[0]):
+        j = cols[c]
+        for k in range(K):
+            out[j, k] = 0.0
+        start, stop = _span(indptr, n, sparse, j)
+        for t in range(start, stop):
+            i = _row(indices, sparse, start, t)
+            x = data[t]
+            for k in range(K):
+                out[j, k] += x * R[i, k]
+
+
+@layout_kernel
+def scores_block(X, W, cols, b, Z):
+    """``Z = X[:, cols] W[cols] + b`` (rows of ``W`` that are zero skipped)."""
+    data, indices, indptr, n, sparse = X
+    K = W.shape[1]
+    for i in range(n):
+        for k in range(K):
+            Z[i, k] = b[k]
+    for c in range(cols.shape[0]):
+        j = cols[c]
+        nonzero = False
+        for k in range(K):
+            nonzero = nonzero or W[j, k] != 0.0
+        if not nonzero:
+            continue
+        start, stop = _span(indptr, n, sparse, j)
+        for t in range(start, stop):
+            i = _row(indices, sparse, start, t)
+            x = data[t]
+            for k in range(K):
+                Z[i, k] += x * W[j, k]
+
+
+@njit(**JIT)
+def block_priorities(at_y, at_x, norms, level, group, beta_lo, beta_hi, rho,
+                     forced, items, out):
+    """Smallest capsule index whose capsule reaches each feature's boundary.
+
+    Over capsule ``k`` the K-vector ``v = (X^T Theta)_j`` lies within ``rho[k]
+    ||x_j||`` (``norms[j]``) of the segment ``a + beta (c - a)``, ``a =
+    at_y[j]``, ``c = at_x[j]``, ``beta`` in ``[beta_lo[k], beta_hi[k]]``, since
+    ``||X_j^T Delta||_2 <= ||x_j|| ||Delta||_F`` bounds every class's entry as
+    well as their 2-norm.  A norm is convex, so its largest value on the
+    segment is at an end: the boundary ``||v|| = level`` (max norm, or 2-norm
+    with ``group``) is reached when ``max(||v_lo||, ||v_hi||) + rho[k] ||x_j||
+    >= level``.  ``out[j]`` is ``len(rho)`` when no capsule reaches it, 0 for
+    ``forced`` features (nonzero weights).
+    """
+    n_caps = rho.shape[0]
+    K = at_y.shape[1]
+    for t in range(items.shape[0]):
+        j = items[t]
+        if forced[j]:
+            out[j] = 0
+            continue
+        lo = 0
+        hi = n_caps
+        while lo < hi:
+            c = (lo + hi) // 2
+            n_lo = 0.0
+            n_hi = 0.0
+            for k in range(K):
+                u = at_y[j, k]
+                slope = at_x[j, k] - u
+                v_lo = u + beta_lo[c] * slope
+                v_hi = u + beta_hi[c] * slope
+                if group:
+                    n_lo += v_lo * v_lo
+                    n_hi += v_hi * v_hi
+                else:
+                    n_lo = max(n_lo, abs(v_lo))
+                    n_hi = max(n_hi, abs(v_hi))
+            top = np.sqrt(max(n_lo, n_hi)) if group else max(n_lo, n_hi)
+            if top + rho[c] * norms[j] >= level:
+                hi = c
+            else:
+                lo = c + 1
+        out[j] = lo
+
+
+@njit(**JIT)
+def penalty(W, rows, group):
+    """``sum_j ||W_j||_1`` (or ``||W_j||_2`` with ``group``) over ``rows``."""
+    total = 0.0
+    for t in range(rows.shape[0]):
+        j = rows[t]
+        acc = 0.0
+        for k in range(W.shape[1]):
+            acc += W[j, k] * W[j, k] if group else abs(W[j, k])
+        total += np.sqrt(acc) if group else acc
+    return total
+
+
+@njit(**JIT)
+def _penalty_along(W, dW, ws, t, group):
+    """``sum_{j in ws} ||W_j + t dW_j||`` (``dW`` indexed by position in ``ws``)."""
+    total = 0.0
+    for c in range(ws.shape[0]):
+        j = ws[c]
+        acc = 0.0
+        for k in range(W.shape[1]):
+            v = W[j, k] + t * dW[c, k]
+            acc += v * v if group else abs(v)
+        total += np.sqrt(acc) if group else acc
+    return total
+
+
+@njit(inline="always")
+def _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k):
+    """Gradient of the quadratic model in coordinate ``(j, k)`` (column entries
+    ``start:stop``): ``sum_i x_ij (s_i p_ik (u_ik - m_i) - R_ik)``."""
+    g = 0.0
+    for t in range(start, stop):
+        i = _row(indices, sparse, start, t)
+        g += data[t] * (s[i] * P[i, k] * (U[i, k] - mu[i]) - R[i, k])
+    return g
+
+
+@njit(inline="always")
+def _move(data, indices, sparse, start, stop, P, U, mu, k, step):
+    """The model's state after coordinate ``(j, k)`` moved by ``step``."""
+    for t in range(start, stop):
+        i = _row(indices, sparse, start, t)
+        du = data[t] * step
+        U[i, k] += du
+        mu[i] += P[i, k] * du
+
+
+@njit(**JIT)
+def _l1_coordinate(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, h,
+                   lam, k):
+    """Soft-thresholding step on coordinate ``(j, k)`` of the model (exact
+    curvature ``h``); returns ``h`` times the squared step."""
+    if h <= 0.0:
+        return 0.0
+    g = _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k)
+    old = w[k] + dw[k]
+    z = old - g / h
+    thr = lam / h
+    new = z - thr if z > thr else (z + thr if z < -thr else 0.0)
+    step = new - old
+    if step == 0.0:
+        return 0.0
+    dw[k] += step
+    _move(data, indices, sparse, start, stop, P, U, mu, k, step)
+    return h * step * step
+
+
+@njit(**JIT)
+def _group_block(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, bound,
+                 lam, grad, old, new):
+    """Group soft-thresholding step on feature ``j``'s block; returns the
+    curvature bound times the squared step.
+
+    The block's Hessian ``sum_i s_i x_ij^2 (diag(p_i) - p_i p_i^T)`` has
+    diagonal ``bound`` and, in row ``k``, off-diagonal entries of absolute sum
+    ``bound_k`` too (the rows sum to 0): by Gershgorin its largest eigenvalue
+    is at most ``2 max_k bound_k``.
+    """
+    K = w.shape[0]
+    lip = 0.0
+    for k in range(K):
+        lip = max(lip, 2.0 * bound[k])
+    if lip <= 0.0:
+        return 0.0
+    for k in range(K):
+        grad[k] = _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k)
+    norm = 0.0
+    for k in range(K):
+        old[k] = w[k] + dw[k]
+        new[k] = old[k] - grad[k] / lip
+        norm += new[k] * new[k]
+    norm = np.sqrt(norm)
+    shrink = max(1.0 - lam / (lip * norm), 0.0) if norm > 0.0 else 0.0
+    moved = 0.0
+    for k in range(K):
+        step = shrink * new[k] - old[k]
+        if step != 0.0:
+            dw[k] += step
+            moved += lip * step * step
+            _move(data, indices, sparse, start, stop, P, U, mu, k, step)
+    return moved
+
+
+@njit(**JIT)
+def _centre(w, dw, group, buf):
+    """Shift ``w + dw`` by a constant to the smallest penalty (same loss).
+
+    Adding ``c`` to every class of a feature moves every score of a sample
+    by the same amount: the loss, ``R`` and ``u_ik - m_i`` do not change
+    (``U`` is left as is; the line search's loss is the same).  The L1 norm
+    is smallest at a median (the one nearest 0 is taken, which zeroes a
+    coefficient), the 2-norm at the mean.
+    """
+    K = w.shape[0]
+    for k in range(K):
+        buf[k] = w[k] + dw[k]
+    if group:
+        c = 0.0
+        for k in range(K):
+            c += buf[k]
+        c /= K
+    else:
+        srt = np.sort(buf)
+        lo = srt[(K - 1) // 2]
+        hi = srt[K // 2]
+        c = min(max(0.0, lo), hi)
+    if c != 0.0:
+        for k in range(K):
+            dw[k] -= c
+
+
+@layout_kernel
+def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms):
+    """Gap of the rescaled residual ``kappa R`` on the working set's constraints.
+
+    Returns ``(gap, kappa)``; the intercept's condition ``sum_i R_i = 0``
+    holds only approximately (a stopping test, not the certificate).
+    """
+    xt_block(X, R, ws, g)
+    row_norms(g, ws, group, norms)
+    top = 0.0
+    for c in range(ws.shape[0]):
+        top = max(top, norms[c])
+    kappa = 1.0 if top <= lam else lam / top
+    return primal - multinomial_dual(y, s, R, kappa), kappa
+
+
+@layout_kernel
+def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, lam,
+                           budget, seed, damping):
+    """Proximal Newton on the multinomial problem restricted to the features ``ws``.
+
+    Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + lam sum_{j in ws}
+    ||W_j||`` over ``W[ws]`` (and ``b`` when ``fit_intercept``), with ``Z = X W
+    + b`` updated in place; ``W`` must vanish outside ``ws``.  Each Newton
+    iteration minimises the quadratic model of the loss by block coordinate
+    descent over the features (all K classes of a feature at once), each
+    block majorised by the diagonal bound ``sum_i s_i x_ij^2 diag(p_i)`` of
+    its Hessian, then a Jacobi step on the intercept under the bound
+    ``sum_i s_i diag(p_i)``; the scores' direction ``U`` and the products
+    ``m_i = p_i^T u_i`` are kept as the blocks move.  An Armijo line search
+    on the true objective follows.  Each Newton iteration draws one
+    pseudo-random order of the blocks (from ``seed``).
+
+    Where a sample is confidently misclassified its loss is nearly linear in
+    the scores and the model's curvature nearly 0, so an undamped model step
+    can be huge.  Each curvature gets ``nu`` times Bohning's bound ``1/2
+    sum_i s_i x_ij^2`` added (Levenberg-Marquardt): ``nu`` (``damping[0]``,
+    kept between calls) falls tenfold after a full step and rises tenfold
+    after a shortened one, a hundredfold after a rejected one (no decrease
+    within ``N_HALVINGS`` halvings: the step is not taken).
+
+    The stopping rule is :mod:`._stopping`'s (work in matrix entries times
+    K, epochs the passes over the blocks, the dual point ``kappa R``),
+    checked before each Newton iteration.
+
+    Returns
+    -------
+    n_epochs : int
+    work : float
+    gap : float
+        Working-set gap at the last check.
+    """
+    data, indices, indptr, n, sparse = X
+    K = Z.shape[1]
+    m = ws.shape[0]
+    p = W.shape[0]
+    nnz_ws = 0.0
+    for c in range(m):
+        start, stop = _span(indptr, n, sparse, ws[c])
+        nnz_ws += float(stop - start)
+    P = np.empty((n, K))
+    R = np.empty((n, K))
+    U = np.empty((n, K))
+    mu = np.empty(n)
+    dW = np.zeros((m, K))
+    curv = np.empty((m, K))
+    g = np.empty((p, K))
+    gnorms = np.empty(m)
+    grad = np.empty(K)
+    old = np.empty(K)
+    new = np.empty(K)
+    db = np.zeros(K)
+    cb = np.empty(K)
+    bohning = np.zeros(m)
+    for c in range(m):
+        start, stop = _span(indptr, n, sparse, ws[c])
+        for t in range(start, stop):
+            i = _row(indices, sparse, start, t)
+            bohning[c] += 0.5 * s[i] * data[t] * data[t]
+    bohning_b = 0.0
+    for i in range(n):
+        bohning_b += 0.5 * s[i]
+    nu = damping[0]
+    loss = softmax_state(y, s, Z, P, R)
+    pen = penalty(W, ws, group)
+    p_start = loss + lam * pen
+    R_start = R.copy()
+    work = 2.0 * n * K
+    gap = np.inf
+    epochs = 0
+    order = np.arange(m)
+    state = np.uint64(seed)
+    while True:
+        primal = loss + lam * pen
+        gap, kappa = _ws_gap(X, y, s, R, ws, lam, group, primal, g, gnorms)
+        work += (nnz_ws + n) * K
+        if budget_spent(budget, epochs, work):
+            break
+        if gap_reached(budget, work, gap):
+            dist2 = 0.0
+            for i in range(n):
+                for k in range(K):
+                    dist2 += (R_start[i, k] - kappa * R[i, k]) ** 2
+            if enough_progress(budget, gamma, p_start - primal, dist2):
+                break
+        # -- the model's curvatures ---------------------------------------------
+        # the diagonal of each block's Hessian, sum_i s_i x_ij^2 p_ik (1 - p_ik)
+        for c in range(m):
+            for k in range(K):
+                curv[c, k] = 0.0
+                dW[c, k] = 0.0
+            start, stop = _span(indptr, n, sparse, ws[c])
+            for t in range(start, stop):
+                i = _row(indices, sparse, start, t)
+                x2 = s[i] * data[t] * data[t]
+                for k in range(K):
+                    curv[c, k] += x2 * P[i, k] * (1.0 - P[i, k])
+            for k in range(K):
+                curv[c, k] += nu * bohning[c]
+        for k in range(K):
+            cb[k] = 0.0
+            db[k] = 0.0
+        for i in range(n):
+            mu[i] = 0.0
+            for k in range(K):
+                U[i, k] = 0.0
+                cb[k] += s[i] * P[i, k] * (1.0 - P[i, k])
+        for k in range(K):
+            cb[k] += nu * bohning_b
+        work += nnz_ws * K
+        state = shuffle(order, m, state)
+        first = 0.0
+        for n_pass in range(MAX_PASSES):
+            moved = 0.0
+            for cc in range(m):
+                c = order[cc]
+                j = ws[c]
+                start, stop = _span(indptr, n, sparse, j)
+                if group:
+                    moved += _group_block(data, indices, sparse, start, stop, s, P,
+                                          R, U, mu, W[j], dW[c], curv[c], lam,
+                                          grad, old, new)
+                else:
+                    for k in range(K):
+                        moved += _l1_coordinate(data, indices, sparse, start, stop,
+                                                s, P, R, U, mu, W[j], dW[c],
+                                                curv[c, k], lam, k)
+                _centre(W[j], dW[c], group, old)
+            work += 2.0 * nnz_ws * K
+            if fit_intercept:  # coordinate steps on the intercept's classes
+                for k in range(K):
+                    g_k = 0.0
+                    for i in range(n):
+                        g_k += s[i] * P[i, k] * (U[i, k] - mu[i]) - R[i, k]
+                    step = -g_k / cb[k] if cb[k] > 0.0 else 0.0
+                    if step != 0.0:
+                        db[k] += step
+                        moved += cb[k] * step * step
+                        for i in range(n):
+                            U[i, k] += step
+                            mu[i] += P[i, k] * step
+                work += 2.0 * n * K
+            epochs += 1
+            if n_pass == 0:
+                first = moved
+            if epochs >= budget[4] or first == 0.0:
+                break
+            if n_pass + 1 >= MIN_PASSES and moved <= PASS_DROP * first:
+                break
+        # -- Armijo line search on the true objective ----------------------------
+        decrease = lam * (_penalty_along(W, dW, ws, 1.0, group) - pen)
+        for i in range(n):
+            for k in range(K):
+                decrease -= R[i, k] * U[i, k]
+        f0 = loss + lam * pen
+        if first == 0.0 or decrease > ROUNDING * abs(f0):
+            break  # the model is solved at the current point
+        step_len = 1.0
+        if -decrease > ROUNDING * abs(f0):  # else below what values can verify
+            accepted = False
+            for _ in range(N_HALVINGS):
+                f_t = loss_along(y, s, Z, U, step_len) + lam * _penalty_along(
+                    W, dW, ws, step_len, group)
+                work += n * K
+                if f_t <= f0 + ARMIJO * step_len * decrease:
+                    accepted = True
+                    break
+                step_len *= 0.5
+            if not accepted:
+                nu = min(100.0 * nu, MAX_DAMPING)
+                continue  # a new model, more damped, at the same point
+            nu = max(0.1 * nu, MIN_DAMPING) if step_len == 1.0 else min(
+                10.0 * nu, MAX_DAMPING)
+        for c in range(m):
+            j = ws[c]
+            for k in range(K):
+                W[j, k] += step_len * dW[c, k]
+        for k in range(K):
+            b[k] += step_len * db[k]
+        for i in range(n):
+            for k in range(K):
+                Z[i, k] += step_len * U[i, k]
+        loss = softmax_state(y, s, Z, P, R)
+        pen = penalty(W, ws, group)
+        work += 2.0 * n * K
+    damping[0] = nu
+    return epochs, work, gap
