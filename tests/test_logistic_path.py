@@ -181,7 +181,8 @@ def test_cv_multiclass_matches_brute_force():
     for f, (train, test) in enumerate(cv.split(X, y)):
         for k, C in enumerate(Cs):
             model = OneVsRestClassifier(LogisticRegression(
-                l1_ratio=1.0, solver="saga", C=C, tol=1e-10, max_iter=100_000))
+                l1_ratio=1.0, solver="saga", C=C, tol=1e-10, max_iter=100_000,
+                random_state=0))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(X[train], y[train])
