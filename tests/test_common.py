@@ -27,22 +27,7 @@ EXPECTED_FAILED = {
 }
 
 
-# the squared hinge is smooth, so a certified gap bounds the weights' error
-# only by its square root: at the tightest relative gap float64 certifies
-# (1e-14), ||w - w*|| is up to 1e-7 sqrt(P), and a few decision values differ
-# from the repeated-rows fit by 1e-8, above the check's atol of 1e-9.  The
-# equivalence holds at the objective level: test_svc_loss.py::
-# test_weights_are_repetitions (the hinge's optimum is reached exactly and
-# passes this check at tol=1e-10).
-_SMOOTH = ("a certified gap of 1e-14 bounds the squared hinge's weights only to "
-           "1e-7; weights and repetitions agree in objective (test_svc_loss.py)")
-
-
 def _expected_failed_checks(estimator):
-    if (isinstance(estimator, BlitzSVC) and estimator.loss == "squared_hinge"
-            and estimator.penalty == "l2"):
-        return {"check_sample_weight_equivalence_on_dense_data": _SMOOTH,
-                "check_sample_weight_equivalence_on_sparse_data": _SMOOTH}
     return EXPECTED_FAILED.get(type(estimator), {})
 
 
