@@ -377,7 +377,7 @@ def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms):
 
 @layout_kernel
 def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, lam,
-                           budget, seed, damping):
+                           budget, seed, damping, theta0, theta0_value):
     """Proximal Newton on the multinomial problem restricted to the features ``ws``.
 
     Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + lam sum_{j in ws}
@@ -401,8 +401,13 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
     within ``N_HALVINGS`` halvings: the step is not taken).
 
     The stopping rule is :mod:`._stopping`'s (work in matrix entries times
-    K, epochs the passes over the blocks, the dual point ``kappa R``),
-    checked before each Newton iteration.
+    K, epochs the passes over the blocks), checked before each Newton
+    iteration.  Its dual point is the best seen so far, by dual value, of the
+    caller's feasible point ``theta0`` (dual value ``theta0_value``) and the
+    rescaled residuals ``kappa R`` of the checks: near a nearly separable
+    optimum ``lam ||W||`` is large and ``1 - kappa`` swings from one Newton
+    iteration to the next, so the current ``kappa R`` alone can show a gap
+    well above the outer one, which the subproblem would then chase.
 
     Returns
     -------
@@ -445,23 +450,38 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
     loss = softmax_state(y, s, Z, P, R)
     pen = penalty(W, ws, group)
     p_start = loss + lam * pen
-    R_start = R.copy()
+    best = theta0.copy()  # the best dual point seen: best_kappa * best
+    best_kappa = 1.0
+    best_dual = theta0_value
+    origin = np.empty((n, K))  # the dual point of the first check
     work = 2.0 * n * K
     gap = np.inf
     epochs = 0
     order = np.arange(m)
     state = np.uint64(seed)
+    first_check = True
     while True:
         primal = loss + lam * pen
         gap, kappa = _ws_gap(X, y, s, R, ws, lam, group, primal, g, gnorms)
         work += (nnz_ws + n) * K
+        if primal - gap > best_dual:
+            best_dual = primal - gap
+            best_kappa = kappa
+            best[:] = R
+            work += n * K
+        gap = primal - best_dual
+        if first_check:
+            first_check = False
+            for i in range(n):
+                for k in range(K):
+                    origin[i, k] = best_kappa * best[i, k]
         if budget_spent(budget, epochs, work):
             break
         if gap_reached(budget, work, gap):
             dist2 = 0.0
             for i in range(n):
                 for k in range(K):
-                    dist2 += (R_start[i, k] - kappa * R[i, k]) ** 2
+                    dist2 += (origin[i, k] - best_kappa * best[i, k]) ** 2
             if enough_progress(budget, gamma, p_start - primal, dist2):
                 break
         # -- the model's curvatures ---------------------------------------------

@@ -399,10 +399,14 @@ class MultinomialProblem(ModelProblem):
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
         budget = make_budget(eps, gap, min_work, max_work, max_epochs)
         ws = np.ascontiguousarray(working_set, dtype=np.intp)
+        # the outer dual point is feasible on the working set's constraints
+        # too: the subproblem's gap starts at most at the outer one
+        if self._theta_value is None:
+            self._theta_value = self._dual(self.theta)
         epochs, work, sub_gap = multinomial_subproblem(
             self._bundle(), self.y, self.s, self.group, self.fit_intercept,
             self.gamma, self.W, self.b, self.Z, ws, self.lam, budget,
-            self._n_solves, self._damping)
+            self._n_solves, self._damping, self.theta, self._theta_value)
         self._n_solves += 1
         self._residual(rescore=False)
         return epochs, work, sub_gap
