@@ -168,3 +168,8 @@ def test_unsupported_combinations_say_what_is(params, match):
     X, y = load_classification_dataset("breast_cancer")
     with pytest.raises(ValueError, match=match):
         BlitzSVC(**params).fit(X, y)
+    # checked before any work on the data: a NaN in X is not reached
+    X_bad = np.array(X, dtype=np.float64)
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match=match):
+        BlitzSVC(**params).fit(X_bad, y)

@@ -48,6 +48,7 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
             Fitted estimator.
         """
         name = type(self).__name__
+        self._check_combination()  # before any work on the data
         data, classes, y_idx, sw = self._validate_classification(
             X, y, sample_weight)
         joint = self._joint_model(classes.size, data.device)
@@ -164,6 +165,12 @@ class BlitzClassifierBase(LinearClassifierMixin, SparseCoefMixin, BaseEstimator)
     def _extras(self, result):
         """Per-problem values stored as fitted arrays, from the engine's result."""
         return {}
+
+    def _check_combination(self):
+        """Raise on parameters that are valid alone but not together; none here.
+
+        Called by ``fit`` before ``X`` and ``y`` are validated or copied.
+        """
 
     def _prepare(self, X):
         """What the binary problems share (e.g. column statistics); None here.

@@ -199,7 +199,7 @@ class BlitzSVC(BlitzClassifierBase):
         # those of the L1 problem (columns)
         return "columns" if self.penalty == "l1" else "rows"
 
-    def _prepare(self, X):
+    def _check_combination(self):
         if self.multi_class != "ovr":
             raise ValueError(
                 f"BlitzSVC fits multiclass problems one-vs-rest only "
@@ -218,6 +218,8 @@ class BlitzSVC(BlitzClassifierBase):
                 "penalty='l1' only (the L2 problem's intercept is a regularised "
                 "feature, as in LinearSVC)."
             )
+
+    def _prepare(self, X):
         if self.penalty == "l2":
             return None
         # the L1 problems' column statistics do not depend on the labels
