@@ -132,8 +132,7 @@ def newton_subproblem(problem, ws, fixed_w, budget):
         h = np.maximum(1.0 - m, 0.0)
         alpha = 2.0 * u * h
         w = fixed_w.copy()
-        add_rows(*problem.rows[:3], problem.dim, problem.rows[3], ws, alpha * y,
-                 bias, w)
+        add_rows(*X, ws, alpha * y, bias, w)
         primal = 0.5 * float(z @ z) + float(u @ (h * h))
         dual = (float(alpha.sum()) - 0.5 * float(w @ w)
                 - alpha_quad(u, alpha, local))
@@ -151,7 +150,7 @@ def newton_subproblem(problem, ws, fixed_w, budget):
         step = -cho_solve(cho_factor(H, lower=False, check_finite=False), z - w,
                           check_finite=False)
         m_step = np.empty(ws.size)  # the margins' change along the step
-        row_margins(*X[:4], X[4], ws, problem.y, step, bias, m_step)
+        row_margins(*X, ws, problem.y, step, bias, m_step)
         s = _step_length(z, step, m, m_step, u, local)
         z += s * step
         m += s * m_step
@@ -161,7 +160,7 @@ def newton_subproblem(problem, ws, fixed_w, budget):
     problem.alpha[ws] = alpha
     problem.w = w
     m_w = np.empty(ws.size)
-    row_margins(*X[:4], X[4], ws, problem.y, w, bias, m_w)
+    row_margins(*X, ws, problem.y, w, bias, m_w)
     problem._ws_margins = (ws, m_w)
     _move_upper(problem, z, m, ws)
     return epoch, work, gap
