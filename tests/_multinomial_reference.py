@@ -5,13 +5,15 @@
 The objective, in the estimator's units (scikit-learn's
 ``LogisticRegression(l1_ratio=1)`` for ``K >= 3`` classes),
 
-    P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + sum_j ||W_{:, j}||,
+    P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}]
+              + r sum_j v_j ||W_{:, j}|| + (1 - r)/2 ||W||_F^2,
     z_i = W x_i + b,
 
-with ``W`` of shape (K, n_features) (scikit-learn's ``coef_``) and the norm
-``||.||_1`` or ``||.||_2`` (``group``), written with numpy and scipy only; and
-FISTA (accelerated proximal gradient with adaptive restart), run to a tight
-tolerance, as the reference solver.  Nothing here imports blitzlearn.
+with ``W`` of shape (K, n_features) (scikit-learn's ``coef_``), ``r`` the
+``l1_ratio`` (1 by default), ``v`` the penalty weights (all ones by default)
+and the norm ``||.||_1`` or ``||.||_2`` (``group``), written with numpy and
+scipy only; and FISTA (accelerated proximal gradient with adaptive restart),
+run to a tight tolerance, as the reference solver.  Nothing here imports blitzlearn.
 """
 
 import numpy as np
@@ -37,22 +39,28 @@ def standard_dataset(name):
     return np.asfortranarray(StandardScaler().fit_transform(X)), y
 
 
-def objective(X, y, s, coef, intercept, C, group=False):
+def objective(X, y, s, coef, intercept, C, group=False, l1_ratio=1.0,
+              weights=None):
     """``P(W, b)`` in float64, exactly as the module docstring writes it."""
     X = X.astype(np.float64)
     Z = np.asarray(X @ coef.T) + intercept
     loss = float(s @ (logsumexp(Z, axis=1) - Z[np.arange(y.size), y]))
     norms = (np.sqrt((coef ** 2).sum(axis=0)) if group
              else np.abs(coef).sum(axis=0))
-    return C * loss + float(norms.sum())
+    v = np.ones(coef.shape[1]) if weights is None else weights
+    return (C * loss + l1_ratio * float(v @ norms)
+            + 0.5 * (1.0 - l1_ratio) * float((coef ** 2).sum()))
 
 
-def _prox(W, t, group):
-    """Proximal map of ``t sum_j ||W[:, j]||``."""
+def _prox(W, t, group, l1_ratio=1.0, weights=None):
+    """Proximal map of ``t (r sum_j v_j ||W[:, j]|| + (1 - r)/2 ||W||^2)``."""
+    thr = t * l1_ratio * (1.0 if weights is None else weights[None, :])
     if group:
         norms = np.sqrt((W ** 2).sum(axis=0))
-        return W * np.maximum(1.0 - t / np.maximum(norms, 1e-300), 0.0)
-    return np.sign(W) * np.maximum(np.abs(W) - t, 0.0)
+        out = W * np.maximum(1.0 - thr / np.maximum(norms, 1e-300), 0.0)
+    else:
+        out = np.sign(W) * np.maximum(np.abs(W) - thr, 0.0)
+    return out / (1.0 + t * (1.0 - l1_ratio))
 
 
 def _lipschitz(X, s, fit_intercept):
@@ -69,7 +77,7 @@ def _lipschitz(X, s, fit_intercept):
 
 
 def fista(X, y, s, C, n_classes, *, group=False, fit_intercept=True,
-          max_iter=200000, rtol=1e-13):
+          max_iter=200000, rtol=1e-13, l1_ratio=1.0, weights=None):
     """Minimise ``P`` by FISTA with adaptive restart; returns ``(coef, intercept)``.
 
     The step is ``1 / L`` with ``L`` the bound of :func:`_lipschitz` (times
@@ -89,13 +97,14 @@ def fista(X, y, s, C, n_classes, *, group=False, fit_intercept=True,
         b = np.log(np.maximum(totals, 1e-300) / totals.sum())
     VW, vb, t = W.copy(), b.copy(), 1.0
     best, last_check = np.inf, np.inf
-    value = objective(X, y, s, W, b, C, group)
+    pen = dict(l1_ratio=l1_ratio, weights=weights)
+    value = objective(X, y, s, W, b, C, group, **pen)
     for it in range(max_iter):
         Z = np.asarray(X @ VW.T) + vb
         G = C * s[:, None] * (softmax(Z, axis=1) - Y)
-        W_new = _prox(VW - step * np.asarray(X.T @ G).T, step, group)
+        W_new = _prox(VW - step * np.asarray(X.T @ G).T, step, group, **pen)
         b_new = vb - step * G.sum(axis=0) if fit_intercept else vb
-        new_value = objective(X, y, s, W_new, b_new, C, group)
+        new_value = objective(X, y, s, W_new, b_new, C, group, **pen)
         if new_value > value:  # adaptive restart
             t = 1.0
             VW, vb = W, b
@@ -113,12 +122,14 @@ def fista(X, y, s, C, n_classes, *, group=False, fit_intercept=True,
     return W, b
 
 
-def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=20000):
+def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=20000,
+             l1_ratio=1.0, weights=None):
     """Minimise the L1 ``P`` by L-BFGS-B on the split ``W = W+ - W-``, both >= 0.
 
-    A smooth bound-constrained problem (``sum(W+ + W-)`` replaces
-    ``||W||_1``), solved with scipy's tolerances at their floor.  Returns
-    ``(coef, intercept)``.
+    A smooth bound-constrained problem (``r sum_j v_j (W+ + W-)_j`` replaces
+    ``r sum_j v_j ||W_j||_1``; the L2 term is ``(1 - r)/2 ||W+ - W-||^2``),
+    solved with scipy's tolerances at their floor.  Returns ``(coef,
+    intercept)``.
     """
     from scipy.optimize import minimize
 
@@ -128,6 +139,8 @@ def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=20000):
     Y = np.zeros((n, K))
     Y[np.arange(n), y] = 1.0
     size = K * p
+    pw = l1_ratio * np.tile(np.ones(p) if weights is None else weights, K)
+    l2 = 1.0 - l1_ratio
 
     def fun(v):
         Wp, Wm = v[:size].reshape(K, p), v[size:2 * size].reshape(K, p)
@@ -135,10 +148,12 @@ def lbfgs_l1(X, y, s, C, n_classes, *, fit_intercept=True, maxiter=20000):
         W = Wp - Wm
         Z = np.asarray(X @ W.T) + b
         lse = logsumexp(Z, axis=1)
-        value = C * float(s @ (lse - Z[np.arange(n), y])) + float(v[:2 * size].sum())
+        value = (C * float(s @ (lse - Z[np.arange(n), y]))
+                 + float(pw @ (v[:size] + v[size:2 * size]))
+                 + 0.5 * l2 * float((W ** 2).sum()))
         G = C * s[:, None] * (np.exp(Z - lse[:, None]) - Y)
-        gW = np.asarray(X.T @ G).T.ravel()
-        grad = np.concatenate([gW + 1.0, 1.0 - gW]
+        gW = np.asarray(X.T @ G).T.ravel() + l2 * W.ravel()
+        grad = np.concatenate([gW + pw, pw - gW]
                               + ([G.sum(axis=0)] if fit_intercept else []))
         return value, grad
 

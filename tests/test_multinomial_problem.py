@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """The multinomial L1-logistic problem, solved by the engine, against references.
 
-``P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + sum_j ||W_{:, j}||``
-(``||.||_1``, or ``||.||_2`` for the group penalty), ``z_i = W x_i + b``.
+``P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + r sum_j v_j ||W_{:, j}||
++ (1 - r)/2 ||W||_F^2`` (``||.||_1``, or ``||.||_2`` for the group penalty),
+``z_i = W x_i + b``, ``r`` the ``l1_ratio`` and ``v`` the penalty weights.
 Every objective is evaluated by ``_multinomial_reference.objective`` (numpy
 and scipy); the references are independent solvers (L-BFGS-B on the split L1
 problem, FISTA).  Objectives are compared, never intercepts (defined up to a
@@ -45,11 +46,12 @@ def _dataset(name):
 
 
 def _fit(X, y, C, *, s=None, group=False, fit_intercept=True, tol=1e-12,
-         max_iter=500):
+         max_iter=500, l1_ratio=1.0, weights=None):
     """Solve through the estimators' solve step; ``(coef, intercept, gap, problem)``."""
     s = np.ones(y.size) if s is None else s
     problem = MultinomialProblem(X, y, s, 1.0 / C, n_classes=int(y.max()) + 1,
-                                 fit_intercept=fit_intercept, group=group)
+                                 fit_intercept=fit_intercept, group=group,
+                                 l1_ratio=l1_ratio, weights=weights)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a ConvergenceWarning fails the test
         out = solve(problem, C, tol=tol, max_iter=max_iter, max_epochs=100000,
@@ -58,9 +60,9 @@ def _fit(X, y, C, *, s=None, group=False, fit_intercept=True, tol=1e-12,
 
 
 def _check_against(X, y, s, C, coef, intercept, gap, ref_coef, ref_intercept,
-                   group=False, rtol=1e-8):
-    value = objective(X, y, s, coef, intercept, C, group)
-    ref = objective(X, y, s, ref_coef, ref_intercept, C, group)
+                   group=False, rtol=1e-8, **pen):
+    value = objective(X, y, s, coef, intercept, C, group, **pen)
+    ref = objective(X, y, s, ref_coef, ref_intercept, C, group, **pen)
     # the certificate: no point beats the returned one by more than the gap
     assert ref >= value - gap - 64 * EPS * value
     assert abs(value - ref) <= rtol * ref, (value, ref)
@@ -103,12 +105,14 @@ def _small(seed, n=40, p=8, K=4, sparse=False, dtype=np.float64):
     return (sp.csc_matrix(X) if sparse else np.asfortranarray(X)), y
 
 
-def _reference(X, y, s, C, K, group=False, fit_intercept=True, max_iter=20000):
+def _reference(X, y, s, C, K, group=False, fit_intercept=True, max_iter=20000,
+               **pen):
     """L-BFGS-B on the split problem (L1), or FISTA (the group penalty)."""
     if group:
         return fista(X, y, s, C, K, group=True, fit_intercept=fit_intercept,
-                     max_iter=max_iter)
-    return lbfgs_l1(X, y, s, C, K, fit_intercept=fit_intercept, maxiter=4000)
+                     max_iter=max_iter, **pen)
+    return lbfgs_l1(X, y, s, C, K, fit_intercept=fit_intercept, maxiter=4000,
+                    **pen)
 
 
 @pytest.mark.parametrize("group", [False, True])
@@ -246,3 +250,105 @@ def test_warm_start_round_trips_and_bad_input_is_named():
     s[y == 2] = 0.0
     with pytest.raises(ValueError, match="positive total sample weight"):
         MultinomialProblem(X, y, s, 1.0, n_classes=4, fit_intercept=True)
+
+
+# -- elastic net and penalty weights --------------------------------------------
+# some weights 0 (unpenalised features), one large
+WEIGHTS = np.array([1.0, 0.0, 2.0, 0.5, 1.0, 0.0, 3.0, 1.0])
+
+
+@pytest.mark.parametrize("group", [False, True])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.3, 0.7, 1.0])
+@pytest.mark.parametrize("C", [0.05, 0.5, 5.0])
+def test_enet_and_weights_match_independent_solvers(group, sparse, l1_ratio, C):
+    X, y = _small(11, sparse=sparse)
+    s = np.random.default_rng(12).uniform(0.2, 3.0, y.size)
+    pen = dict(l1_ratio=l1_ratio, weights=WEIGHTS)
+    ref = _reference(X, y, s, C, 4, group=group, **pen)
+    coef, intercept, gap, problem = _fit(X, y, C, s=s, group=group, **pen)
+    _check_against(X, y, s, C, coef, intercept, gap, *ref, group=group, **pen)
+    value = objective(X, y, s, coef, intercept, C, group, **pen)
+    assert gap <= 1e-11 * value
+    # the problem's own primal (lambda units) is the reference's objective
+    assert abs(problem.to_objective_units(problem.primal()) - value) <= 1e-12 * value
+
+
+@pytest.mark.parametrize("group", [False, True])
+@pytest.mark.parametrize("C", [0.1, 1.0])
+def test_weights_are_a_column_rescaling(group, C):
+    # l1_ratio = 1: the weighted problem on X is the plain one on X / v, with
+    # W_j = W'_j / v_j
+    X, y = _small(13)
+    v = np.random.default_rng(14).uniform(0.3, 3.0, X.shape[1])
+    s = np.ones(y.size)
+    coef, intercept, gap, _ = _fit(X, y, C, group=group, weights=v)
+    coef2, intercept2, gap2, _ = _fit(np.asfortranarray(X / v), y, C, group=group)
+    a = objective(X, y, s, coef, intercept, C, group, weights=v)
+    b = objective(X / v, y, s, coef2, intercept2, C, group)
+    assert abs(a - b) <= max(gap, gap2) + 1e-12 * a
+    np.testing.assert_allclose(coef, coef2 / v, atol=1e-5 * np.abs(coef).max())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_certificate_bounds_the_suboptimality_enet(seed):
+    case = _random_case(seed + 100)
+    X, y, s, C, group = case["X"], case["y"], case["s"], case["C"], case["group"]
+    rng = np.random.default_rng([32, seed])
+    v = rng.uniform(0.0, 2.0, X.shape[1])
+    v[rng.random(v.size) < 0.25] = 0.0
+    v[0] = 1.0
+    pen = dict(l1_ratio=float(rng.choice([0.3, 0.7, 1.0])), weights=v)
+    fit_intercept = case["fit_intercept"]
+    coef, intercept, gap, _ = _fit(X, y, C, s=s, group=group, tol=case["tol"],
+                                   fit_intercept=fit_intercept, **pen)
+    ref = _reference(X, y, s, C, case["K"], group=group,
+                     fit_intercept=fit_intercept, max_iter=5000, **pen)
+    X64 = X.astype(np.float64)
+    value = objective(X64, y, s, coef, intercept, C, group, **pen)
+    best = objective(X64, y, s, *ref, C, group, **pen)
+    assert value - gap - 64 * EPS * value <= best
+    null = objective(X64, y, s, 0 * coef, 0 * intercept, C, group, **pen)
+    assert gap <= case["tol"] * null
+
+
+@pytest.mark.parametrize("group", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_screening_never_discards_a_feature_of_the_enet_optimum(group, l1_ratio):
+    X, y = _dataset("wine")
+    s = np.ones(y.size)
+    C = 0.05
+    v = np.ones(X.shape[1])
+    v[[0, 5]] = 0.0  # unpenalised: never screened
+    v[[1, 2]] = 3.0
+    pen = dict(l1_ratio=l1_ratio, weights=v)
+    problem = MultinomialProblem(X, y, s, 1.0 / C, n_classes=3,
+                                 fit_intercept=True, group=group, **pen)
+    discarded = []
+    original = problem.discard
+    problem.discard = lambda comps: (discarded.extend(comps), original(comps))[1]
+    out = solve(problem, C, tol=1e-10, max_iter=500, max_epochs=100000,
+                verbose=0, name="multinomial", stacklevel=1)
+    assert discarded  # the test exercises screening
+    assert not np.intersect1d([0, 5], discarded).size
+    ref, _ = _reference(X, y, s, C, 3, group=group, **pen)
+    used = np.flatnonzero(np.abs(ref).max(axis=0) > 1e-6 * np.abs(ref).max())
+    assert {0, 5} <= set(used.tolist())
+    assert not np.intersect1d(used, discarded).size
+    value = objective(X, y, s, out.coef, out.intercept, C, group, **pen)
+    best = objective(X, y, s, *ref, C, group, **pen)
+    assert abs(value - best) <= 1e-8 * best
+
+
+def test_bad_penalties_are_named():
+    X, y = _small(6)
+    s = np.ones(y.size)
+    kw = dict(n_classes=4, fit_intercept=True)
+    with pytest.raises(ValueError, match="l1_ratio must lie in"):
+        MultinomialProblem(X, y, s, 1.0, l1_ratio=1.5, **kw)
+    with pytest.raises(ValueError, match="non-negative"):
+        MultinomialProblem(X, y, s, 1.0, weights=-np.ones(X.shape[1]), **kw)
+    with pytest.raises(ValueError, match="shape"):
+        MultinomialProblem(X, y, s, 1.0, weights=np.ones(3), **kw)
+    with pytest.raises(ValueError, match="all penalty_weights are zero"):
+        MultinomialProblem(X, y, s, 1.0, weights=np.zeros(X.shape[1]), **kw)

@@ -11,9 +11,11 @@ in the scores ``R_i = s_i (e_{y_i} - p_i)`` and its Hessian in ``z_i``
 point ``Theta`` has ``q_i = e_{y_i} - Theta_i / s_i`` in the simplex and
 ``D(Theta) = sum_i s_i H(q_i)`` with ``H(q) = -sum_k q_k log q_k``.
 
-The penalty is ``lam sum_j ||W_j||_1`` or, with ``group``, ``lam sum_j
-||W_j||_2`` (``W_j`` the K coefficients of feature ``j``): dual constraints
-``||(X^T Theta)_j||_inf <= lam`` and ``||(X^T Theta)_j||_2 <= lam``.
+The penalty is ``lam sum_j v_j ||W_j||_1`` or, with ``group``, ``lam sum_j
+v_j ||W_j||_2`` (``W_j`` the K coefficients of feature ``j``), plus ``l2/2
+||W||_F^2`` (:mod:`._multinomial_penalty`): with ``l2 = 0`` dual constraints
+``||(X^T Theta)_j||_inf <= lam v_j`` and ``||(X^T Theta)_j||_2 <= lam v_j``,
+with ``l2 > 0`` the conjugate ``h_j*`` in the dual instead.
 """
 
 import numpy as np
@@ -21,6 +23,14 @@ import numpy as np
 from .._jit import njit
 from ._columns import JIT, col_span, layout_kernel, shuffle
 from ._logistic import ARMIJO, MAX_PASSES, MIN_PASSES, PASS_DROP, ROUNDING
+from ._multinomial_penalty import (
+    centre,
+    conjugate,
+    penalty,
+    penalty_along,
+    sq_along,
+    sq_norm,
+)
 from ._stopping import budget_spent, enough_progress, gap_reached
 
 # Halvings of the line search before a Newton step is rejected (and the
@@ -227,33 +237,6 @@ def block_priorities(at_y, at_x, norms, level, group, beta_lo, beta_hi, rho,
         out[j] = lo
 
 
-@njit(**JIT)
-def penalty(W, rows, group):
-    """``sum_j ||W_j||_1`` (or ``||W_j||_2`` with ``group``) over ``rows``."""
-    total = 0.0
-    for t in range(rows.shape[0]):
-        j = rows[t]
-        acc = 0.0
-        for k in range(W.shape[1]):
-            acc += W[j, k] * W[j, k] if group else abs(W[j, k])
-        total += np.sqrt(acc) if group else acc
-    return total
-
-
-@njit(**JIT)
-def _penalty_along(W, dW, ws, t, group):
-    """``sum_{j in ws} ||W_j + t dW_j||`` (``dW`` indexed by position in ``ws``)."""
-    total = 0.0
-    for c in range(ws.shape[0]):
-        j = ws[c]
-        acc = 0.0
-        for k in range(W.shape[1]):
-            v = W[j, k] + t * dW[c, k]
-            acc += v * v if group else abs(v)
-        total += np.sqrt(acc) if group else acc
-    return total
-
-
 @njit(inline="always")
 def _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k):
     """Gradient of the quadratic model in coordinate ``(j, k)`` (column entries
@@ -277,13 +260,13 @@ def _move(data, indices, sparse, start, stop, P, U, mu, k, step):
 
 @njit(**JIT)
 def _l1_coordinate(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, h,
-                   lam, k):
+                   lam, k, l2):
     """Soft-thresholding step on coordinate ``(j, k)`` of the model (exact
-    curvature ``h``); returns ``h`` times the squared step."""
+    curvature ``h``, ``l2`` included); returns ``h`` times the squared step."""
     if h <= 0.0:
         return 0.0
-    g = _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k)
     old = w[k] + dw[k]
+    g = _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k) + l2 * old
     z = old - g / h
     thr = lam / h
     new = z - thr if z > thr else (z + thr if z < -thr else 0.0)
@@ -297,23 +280,25 @@ def _l1_coordinate(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, h,
 
 @njit(**JIT)
 def _group_block(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, bound,
-                 lam, grad, old, new):
+                 lam, grad, old, new, l2):
     """Group soft-thresholding step on feature ``j``'s block; returns the
     curvature bound times the squared step.
 
     The block's Hessian ``sum_i s_i x_ij^2 (diag(p_i) - p_i p_i^T)`` has
     diagonal ``bound`` and, in row ``k``, off-diagonal entries of absolute sum
     ``bound_k`` too (the rows sum to 0): by Gershgorin its largest eigenvalue
-    is at most ``2 max_k bound_k``.
+    is at most ``2 max_k bound_k``; the L2 part adds ``l2``.
     """
     K = w.shape[0]
     lip = 0.0
     for k in range(K):
         lip = max(lip, 2.0 * bound[k])
+    lip += l2
     if lip <= 0.0:
         return 0.0
     for k in range(K):
-        grad[k] = _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k)
+        grad[k] = (_model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k)
+                   + l2 * (w[k] + dw[k]))
     norm = 0.0
     for k in range(K):
         old[k] = w[k] + dw[k]
@@ -331,65 +316,44 @@ def _group_block(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, boun
     return moved
 
 
-@njit(**JIT)
-def _centre(w, dw, group, buf):
-    """Shift ``w + dw`` by a constant to the smallest penalty (same loss).
-
-    Adding ``c`` to every class of a feature moves every score of a sample
-    by the same amount: the loss, ``R`` and ``u_ik - m_i`` do not change
-    (``U`` is left as is; the line search's loss is the same).  The L1 norm
-    is smallest at a median (the one nearest 0 is taken, which zeroes a
-    coefficient), the 2-norm at the mean.
-    """
-    K = w.shape[0]
-    for k in range(K):
-        buf[k] = w[k] + dw[k]
-    if group:
-        c = 0.0
-        for k in range(K):
-            c += buf[k]
-        c /= K
-    else:
-        srt = np.sort(buf)
-        lo = srt[(K - 1) // 2]
-        hi = srt[K // 2]
-        c = min(max(0.0, lo), hi)
-    if c != 0.0:
-        for k in range(K):
-            dw[k] -= c
-
-
 @layout_kernel
-def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms):
+def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms, v, l2):
     """Gap of the rescaled residual ``kappa R`` on the working set's constraints.
 
     Returns ``(gap, kappa)``; the intercept's condition ``sum_i R_i = 0``
-    holds only approximately (a stopping test, not the certificate).
+    holds only approximately, as do the constraints ``(X^T R)_j = 0`` of
+    unpenalised features without ``l2`` (a stopping test, not the
+    certificate).  With ``l2 > 0`` every point is feasible (``kappa = 1``)
+    and the dual subtracts the conjugates of the working set's features.
     """
     xt_block(X, R, ws, g)
+    if l2 > 0.0:
+        return primal - (multinomial_dual(y, s, R, 1.0)
+                         - conjugate(g, ws, group, lam, v, l2)), 1.0
     row_norms(g, ws, group, norms)
     top = 0.0
     for c in range(ws.shape[0]):
-        top = max(top, norms[c])
+        if v[ws[c]] > 0.0:
+            top = max(top, norms[c] / v[ws[c]])
     kappa = 1.0 if top <= lam else lam / top
     return primal - multinomial_dual(y, s, R, kappa), kappa
 
 
 @layout_kernel
 def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, lam,
-                           budget, seed, damping, theta0, theta0_value):
+                           budget, seed, damping, theta0, theta0_value, v, l2):
     """Proximal Newton on the multinomial problem restricted to the features ``ws``.
 
-    Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + lam sum_{j in ws}
-    ||W_j||`` over ``W[ws]`` (and ``b`` when ``fit_intercept``), with ``Z = X W
-    + b`` updated in place; ``W`` must vanish outside ``ws``.  Each Newton
-    iteration minimises the quadratic model of the loss by block coordinate
-    descent over the features (all K classes of a feature at once), each
-    block majorised by the diagonal bound ``sum_i s_i x_ij^2 diag(p_i)`` of
-    its Hessian, then a Jacobi step on the intercept under the bound
-    ``sum_i s_i diag(p_i)``; the scores' direction ``U`` and the products
-    ``m_i = p_i^T u_i`` are kept as the blocks move.  An Armijo line search
-    on the true objective follows.  Each Newton iteration draws one
+    Minimises ``sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + sum_{j in ws} (lam
+    v_j ||W_j|| + l2/2 ||W_j||^2)`` over ``W[ws]`` (and ``b`` when
+    ``fit_intercept``), with ``Z = X W + b`` updated in place; ``W`` must
+    vanish outside ``ws``.  Each Newton iteration minimises the quadratic model
+    of the loss by block coordinate descent over the features (all K classes of
+    a feature at once), each block majorised by the diagonal bound ``sum_i s_i
+    x_ij^2 diag(p_i)`` of its Hessian, then a Jacobi step on the intercept
+    under the bound ``sum_i s_i diag(p_i)``; the scores' direction ``U`` and
+    the products ``m_i = p_i^T u_i`` are kept as the blocks move.  An Armijo
+    line search on the true objective follows.  Each Newton iteration draws one
     pseudo-random order of the blocks (from ``seed``).
 
     Where a sample is confidently misclassified its loss is nearly linear in
@@ -448,8 +412,9 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
         bohning_b += 0.5 * s[i]
     nu = damping[0]
     loss = softmax_state(y, s, Z, P, R)
-    pen = penalty(W, ws, group)
-    p_start = loss + lam * pen
+    pen = penalty(W, ws, group, v)
+    sq = sq_norm(W, ws) if l2 > 0.0 else 0.0
+    p_start = loss + lam * pen + 0.5 * l2 * sq
     best = theta0.copy()  # the best dual point seen: best_kappa * best
     best_kappa = 1.0
     best_dual = theta0_value
@@ -461,8 +426,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
     state = np.uint64(seed)
     first_check = True
     while True:
-        primal = loss + lam * pen
-        gap, kappa = _ws_gap(X, y, s, R, ws, lam, group, primal, g, gnorms)
+        primal = loss + lam * pen + 0.5 * l2 * sq
+        gap, kappa = _ws_gap(X, y, s, R, ws, lam, group, primal, g, gnorms, v, l2)
         work += (nnz_ws + n) * K
         if primal - gap > best_dual:
             best_dual = primal - gap
@@ -496,8 +461,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
                 x2 = s[i] * data[t] * data[t]
                 for k in range(K):
                     curv[c, k] += x2 * P[i, k] * (1.0 - P[i, k])
-            for k in range(K):
-                curv[c, k] += nu * bohning[c]
+            for k in range(K):  # the group block adds l2 to its own bound
+                curv[c, k] += nu * bohning[c] + (0.0 if group else l2)
         for k in range(K):
             cb[k] = 0.0
             db[k] = 0.0
@@ -519,14 +484,14 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
                 start, stop = _span(indptr, n, sparse, j)
                 if group:
                     moved += _group_block(data, indices, sparse, start, stop, s, P,
-                                          R, U, mu, W[j], dW[c], curv[c], lam,
-                                          grad, old, new)
+                                          R, U, mu, W[j], dW[c], curv[c],
+                                          lam * v[j], grad, old, new, l2)
                 else:
                     for k in range(K):
                         moved += _l1_coordinate(data, indices, sparse, start, stop,
                                                 s, P, R, U, mu, W[j], dW[c],
-                                                curv[c, k], lam, k)
-                _centre(W[j], dW[c], group, old)
+                                                curv[c, k], lam * v[j], k, l2)
+                centre(W[j], dW[c], group, old, lam * v[j], l2)
             work += 2.0 * nnz_ws * K
             if fit_intercept:  # coordinate steps on the intercept's classes
                 for k in range(K):
@@ -549,19 +514,23 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             if n_pass + 1 >= MIN_PASSES and moved <= PASS_DROP * first:
                 break
         # -- Armijo line search on the true objective ----------------------------
-        decrease = lam * (_penalty_along(W, dW, ws, 1.0, group) - pen)
+        decrease = lam * (penalty_along(W, dW, ws, 1.0, group, v) - pen)
+        if l2 > 0.0:
+            decrease += 0.5 * l2 * (sq_along(W, dW, ws, 1.0) - sq)
         for i in range(n):
             for k in range(K):
                 decrease -= R[i, k] * U[i, k]
-        f0 = loss + lam * pen
+        f0 = loss + lam * pen + 0.5 * l2 * sq
         if first == 0.0 or decrease > ROUNDING * abs(f0):
             break  # the model is solved at the current point
         step_len = 1.0
         if -decrease > ROUNDING * abs(f0):  # else below what values can verify
             accepted = False
             for _ in range(N_HALVINGS):
-                f_t = loss_along(y, s, Z, U, step_len) + lam * _penalty_along(
-                    W, dW, ws, step_len, group)
+                f_t = loss_along(y, s, Z, U, step_len) + lam * penalty_along(
+                    W, dW, ws, step_len, group, v)
+                if l2 > 0.0:
+                    f_t += 0.5 * l2 * sq_along(W, dW, ws, step_len)
                 work += n * K
                 if f_t <= f0 + ARMIJO * step_len * decrease:
                     accepted = True
@@ -582,7 +551,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             for k in range(K):
                 Z[i, k] += step_len * U[i, k]
         loss = softmax_state(y, s, Z, P, R)
-        pen = penalty(W, ws, group)
+        pen = penalty(W, ws, group, v)
+        sq = sq_norm(W, ws) if l2 > 0.0 else 0.0
         work += 2.0 * n * K
     damping[0] = nu
     return epochs, work, gap

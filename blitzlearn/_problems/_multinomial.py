@@ -2,26 +2,35 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Multinomial (softmax) L1-regularised logistic regression as a BlitzWS problem.
 
-Internally the problem is solved in lambda units (``lambda = 1 / C``),
+Internally the problem is solved in lambda units (``1 / C`` split by
+``l1_ratio`` into ``lambda = l1_ratio / C`` and ``lambda_2 = (1 - l1_ratio) /
+C``),
 
 .. math::
 
     P(W, b) = \\sum_i s_i \\bigl[\\operatorname{logsumexp}(z_i) - z_{i, y_i}\\bigr]
-    + \\lambda \\sum_j \\|W_{j,:}\\|, \\qquad z_i = x_i W + b,
+    + \\lambda \\sum_j v_j \\|W_{j,:}\\| + \\frac{\\lambda_2}{2} \\|W\\|_F^2,
+    \\qquad z_i = x_i W + b,
 
-with ``W`` of shape (n_features, K), ``b`` (K,) unpenalised, and the norm
-``||.||_1`` (every coefficient on its own) or ``||.||_2`` (``group``: a
-feature is used by every class or by none).  The estimator's objective is
-``C`` times ``P``.  The dual is
+with ``W`` of shape (n_features, K), ``b`` (K,) unpenalised, penalty weights
+``v_j >= 0`` (all ones by default) and the norm ``||.||_1`` (every
+coefficient on its own) or ``||.||_2`` (``group``: a feature is used by every
+class or by none).  The estimator's objective is ``C`` times ``P``.  With
+``lambda_2 = 0`` the dual is
 
 .. math::
 
     D(\\Theta) = \\sum_i s_i H(e_{y_i} - \\Theta_i / s_i), \\quad
     H(q) = -\\sum_k q_k \\log q_k, \\quad
-    \\|(X^\\top \\Theta)_{j,:}\\| _* \\le \\lambda,\\;
+    \\|(X^\\top \\Theta)_{j,:}\\| _* \\le \\lambda v_j,\\;
     \\textstyle\\sum_i \\Theta_i = 0 \\text{ (with an intercept)},
 
-``||.||_*`` the dual norm (max norm, or 2-norm for ``group``).  Each row of
+``||.||_*`` the dual norm (max norm, or 2-norm for ``group``); an
+unpenalised feature (``v_j = 0``) needs ``(X^T Theta)_j = 0``, which the
+residual gets by a projection (:meth:`MultinomialProblem._dual_target`).  With
+``lambda_2 > 0`` the constraints become the conjugates of :mod:`.._kernels.
+_multinomial_penalty`, ``D(Theta) - sum_j h_j*((X^T Theta)_j)``, and every
+``Theta`` (with ``sum_i Theta_i = 0``) is feasible: the residual itself.  Each row of
 ``Theta`` sums to 0, and on that subspace ``-D`` is ``gamma = 2 / max(s)``
 strongly convex: the Hessian of ``sum_k q_k log q_k`` is ``diag(1 / q)``, and
 ``sum_k v_k^2 / q_k >= 4 m^2 >= 2 ||v||^2`` for ``v`` summing to 0 with
@@ -39,14 +48,14 @@ from .._kernels._multinomial import (
     block_priorities,
     multinomial_dual,
     multinomial_subproblem,
-    penalty,
     row_norms,
     scores_block,
     softmax_state,
     xt_block,
 )
+from .._kernels._multinomial_penalty import conjugate, penalty, sq_norm
 from .._kernels._stopping import make_budget
-from ._l1 import L1DualProblem, _slab_step, column_stats
+from ._l1 import L1DualProblem, _slab_step, check_penalty, column_stats
 
 # Newton steps allowed on the intercept alone when the weights are (re)set,
 # and after each subproblem or before a certificate.
@@ -122,9 +131,10 @@ def _ball_step(aty, atz, lam):
 class MultinomialProblem(ModelProblem):
     """BlitzWS plug-in of weighted multinomial L1-logistic regression (CPU).
 
-    Minimises ``C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + sum_j ||W_j||``
-    (``||.||_1``, or ``||.||_2`` with ``group``), ``z_i = x_i W + b`` (module
-    docstring); internally in lambda units ``1 / C``.
+    Minimises ``C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + l1_ratio sum_j v_j
+    ||W_j|| + (1 - l1_ratio)/2 ||W||_F^2`` (``||.||_1``, or ``||.||_2`` with
+    ``group``), ``z_i = x_i W + b`` (module docstring); internally in lambda
+    units ``1 / C``.
 
     Parameters
     ----------
@@ -136,7 +146,9 @@ class MultinomialProblem(ModelProblem):
         Non-negative sample weights; with an intercept every class needs a
         positive total.
     lam : float
-        Penalty in lambda units (``1 / C``).
+        Penalty strength in lambda units (``1 / C``): the L1 level is ``lam *
+        l1_ratio`` (attribute ``lam``), the L2 one ``lam * (1 - l1_ratio)``
+        (attribute ``l2``).
     n_classes : int
         ``K >= 2``.
     fit_intercept : bool
@@ -151,6 +163,11 @@ class MultinomialProblem(ModelProblem):
     stats : tuple or None
         Column statistics (:func:`~blitzlearn._problems._l1.column_stats`
         with ``d`` all ones) shared between fits on the same ``X``.
+    l1_ratio : float in [0, 1], default=1.0
+        scikit-learn's ``l1_ratio`` (1: the L1 or group penalty alone).
+    weights : array-like of shape (n_features,) or None, default=None
+        Penalty weights ``v_j >= 0`` of the L1 (group) term, None for all
+        ones; a weight-0 feature is never screened.
     """
 
     # A Newton iteration costs O(n K) sample work whatever the working set's
@@ -158,7 +175,8 @@ class MultinomialProblem(ModelProblem):
     min_ws_factor = 2.0
 
     def __init__(self, X, y, s, lam, *, n_classes, fit_intercept, group=False,
-                 coef0=None, intercept0=None, stats=None):
+                 coef0=None, intercept0=None, stats=None, l1_ratio=1.0,
+                 weights=None):
         self.X = X
         self.cols = as_columns(X)
         self.n, self.n_components = X.shape
@@ -178,8 +196,10 @@ class MultinomialProblem(ModelProblem):
         self.fit_intercept = bool(fit_intercept)
         self.group = bool(group)
         self.gamma = 2.0 / float(self.s.max())
-        self.lam = float(lam)
-        self.C = 1.0 / self.lam
+        self.l1_ratio, self.weights = check_penalty(l1_ratio, weights,
+                                                    X.shape[1])
+        self._set_levels(lam)
+        self.C = 1.0 / self.strength
         if stats is None:
             stats = column_stats(X, np.ones(self.n), fit_intercept)
         self.sq_norms, _, costs = stats
@@ -205,6 +225,7 @@ class MultinomialProblem(ModelProblem):
         self._final_atx = None
         self._n_solves = 0
         self._damping = np.full(1, 1e-4)  # the subproblem's, kept between calls
+        self._init_weights()
         self._revive_usable()
         self._residual(INIT_INTERCEPT_STEPS)
 
@@ -216,7 +237,7 @@ class MultinomialProblem(ModelProblem):
 
     def set_penalty(self, lam):
         """Move to the penalty ``lam``; the weights stay, the dual point restarts."""
-        self.lam = float(lam)
+        self._set_levels(lam)
         self._revive_usable()
         self.theta[:] = 0.0
         self._theta_value = None
@@ -239,7 +260,7 @@ class MultinomialProblem(ModelProblem):
         self.b = (np.array(np.broadcast_to(intercept, (self.K,)), dtype=np.float64)
                   if self.fit_intercept else np.zeros(self.K))
         self._final_atx = None
-        self.set_penalty(self.lam)
+        self.set_penalty(self.strength)
         self._residual(INIT_INTERCEPT_STEPS)
 
     def result(self):
@@ -313,28 +334,114 @@ class MultinomialProblem(ModelProblem):
                 self._state()
                 return
 
+    _set_levels = L1DualProblem._set_levels  # strength -> (lam, l2)
+
+    def _init_weights(self):
+        """Per-feature arrays of the penalty weights (the kernels read ``_v``)."""
+        p = self.n_components
+        v = self.weights
+        self._v = np.ones(p) if v is None else v
+        self._free = None if v is None else v == 0.0
+        # norms scaled by 1 / v_j meet the shared level lam; the unpenalised
+        # features' are scaled to 0 (no constraint of that kind)
+        self._inv_v = (None if v is None
+                       else np.divide(1.0, v, out=np.zeros(p), where=v > 0.0))
+        self._basis = None  # columns the dual point is projected against
+
     def _dual(self, theta):
         return float(multinomial_dual(self.y, self.s, theta, 1.0))
 
     def _dual_of_residual(self, kappa):
         return float(multinomial_dual(self.y, self.s, self.r, kappa))
 
+    def _conj(self, A, rows):
+        """``sum_{j in rows} h_j*(A_j)`` (``l2 > 0``)."""
+        return float(conjugate(A, rows, self.group, self.lam, self._v, self.l2))
+
     def primal(self):
         """``P(W, b)`` in lambda units."""
         rows = np.arange(self.n_components)
-        return self.loss + self.lam * float(penalty(self.W, rows, self.group))
-
-    def _dual_norms(self, A, rows):
-        out = np.empty(rows.size)
-        row_norms(A, rows, self.group, out)
+        out = self.loss + self.lam * float(penalty(self.W, rows, self.group,
+                                                   self._v))
+        if self.l2 > 0.0:
+            out += 0.5 * self.l2 * float(sq_norm(self.W, rows))
         return out
 
+    def _dual_norms(self, A, rows):
+        """``||A_j||_* / v_j`` for ``rows`` (0 for unpenalised features)."""
+        out = np.empty(rows.size)
+        row_norms(A, rows, self.group, out)
+        return out if self._inv_v is None else out * self._inv_v[rows]
+
     def _feasible_scale(self, A, rows):
-        """Largest ``kappa <= 1`` with ``||kappa A_j|| <= lam`` for ``rows``."""
+        """Largest ``kappa <= 1`` with ``||kappa A_j|| <= lam v_j`` for ``rows``."""
         if rows.size == 0:
             return 1.0
         top = float(self._dual_norms(A, rows).max())
         return 1.0 if top <= self.lam else self.lam / top
+
+    def _needs_projection(self):
+        """Whether dual points are projected: unpenalised features, no ``l2``."""
+        return (self.l2 == 0.0 and self._free is not None
+                and bool(self._free[self._usable].any()))
+
+    def _dual_target(self, cols, atx):
+        """The dual point the residual ``r`` gives, and its products on ``cols``.
+
+        ``atx[cols]`` holds ``X^T r``.  Returns ``(r, atx)`` unless
+        :meth:`_needs_projection`: then ``Theta = r - H(F A)``, a Newton step
+        on the unpenalised columns ``F`` (and the intercept's ones) as in
+        :meth:`~._l1.L1DualProblem._dual_target`, with ``H`` the loss's
+        Hessian in each sample's scores, ``s_i (diag(p_i) - p_i p_i^T)``, and
+        ``A`` (one row per column of ``F``) solving ``F^T H(F A) = F^T r``,
+        so that ``F^T Theta = 0`` and each row of ``Theta`` still sums to 0.
+        ``(None, None)`` when ``Theta`` left the dual domain (``r`` far from
+        meeting those constraints).
+        """
+        if not self._needs_projection():
+            return self.r, atx
+        if self._basis is None:
+            free = np.flatnonzero(self._free & (self.sq_norms > 0))
+            block = self.X[:, free]
+            block = block.toarray() if hasattr(block, "toarray") else block
+            parts = [np.ones((self.n, 1))] if self.fit_intercept else []
+            self._basis = np.hstack(parts + [np.asarray(block, dtype=np.float64)])
+        F, P = self._basis, self.P
+        SP = self.s[:, None] * P
+        m, K = F.shape[1], self.K
+        J = -np.einsum("ia,ib,ik,il->akbl", F, F, SP, P)
+        diag = np.einsum("ia,ib,ik->akb", F, F, SP)
+        J[:, np.arange(K), :, np.arange(K)] += diag.transpose(1, 0, 2)
+        A = np.linalg.lstsq(J.reshape(m * K, m * K), (F.T @ self.r).ravel(),
+                            rcond=None)[0].reshape(m, K)
+        FA = F @ A
+        corr = SP * ((FA * P).sum(axis=1, keepdims=True) - FA)
+        theta = self.r + corr
+        q = -theta / np.maximum(self.s, np.finfo(float).tiny)[:, None]
+        q[np.arange(self.n), self.y] += 1.0
+        q = q[self.s > 0]
+        if q.size and (q.min() < -1e-12 or q.max() > 1.0 + 1e-12):
+            return None, None
+        out = atx.copy()
+        tmp = np.empty((self.n_components, K))
+        xt_block(self._bundle(), corr, cols, tmp)
+        out[cols] += tmp[cols]
+        return theta, out
+
+    def _target_dual(self, target, kappa):
+        """``D(kappa target)``, target from :meth:`_dual_target` (None: -inf)."""
+        if target is None:
+            return -np.inf
+        if target is self.r:
+            return self._dual_of_residual(kappa)
+        return float(multinomial_dual(self.y, self.s, target, kappa))
+
+    def _value_of(self, theta, products, cols):
+        """The dual at ``theta`` (``l2 > 0``) or at ``kappa theta`` (feasible)."""
+        if self.l2 > 0.0:
+            return self._dual(theta) - self._conj(products, cols)
+        scale = self._feasible_scale(products, cols)
+        return float(multinomial_dual(self.y, self.s, theta, scale))
 
     # -- Problem interface ----------------------------------------------------
     def objective(self, cert):
@@ -356,38 +463,58 @@ class MultinomialProblem(ModelProblem):
         else:
             xt_block(self._bundle(), self.r, alive, self.atx)
         primal = self.primal()
-        kappa = self._feasible_scale(self.atx, alive)
-        best = (self._dual_of_residual(kappa), kappa, 0.0)
-        if working_set is not None and working_set.size:
-            kappa_ws = self._feasible_scale(self.atx, working_set)
+        target, att = self._dual_target(alive, self.atx)
+        if self.l2 > 0.0:  # every point is feasible: the residual itself
+            best = (self._dual_of_residual(1.0) - self._conj(att, alive), 1.0, 0.0)
+        else:
+            kappa = (self._feasible_scale(att, alive) if target is not None
+                     else 0.0)
+            best = (self._target_dual(target, kappa), kappa, 0.0)
+        if (self.l2 == 0.0 and working_set is not None and working_set.size
+                and best[0] > -np.inf):
+            kappa_ws = self._feasible_scale(att, working_set)
             outside = np.ones(self.n_components, dtype=np.bool_)
             outside[working_set] = False
             outside = alive[outside[alive]]
-            a, z = self.aty[outside], kappa_ws * self.atx[outside]
+            a, z = self.aty[outside], kappa_ws * att[outside]
+            if self._inv_v is not None:
+                iv = self._inv_v[outside][:, None]
+                a, z = a * iv, z * iv
             step = (_ball_step(a, z, lam) if self.group
                     else _slab_step(a.ravel(), z.ravel(), lam, False))
-            cand = (1.0 - step) * self.theta + (step * kappa_ws) * self.r
+            cand = (1.0 - step) * self.theta + (step * kappa_ws) * target
             value = self._dual(cand)
             if value > best[0]:
                 best = (value, kappa_ws * step, 1.0 - step)
         current = self._theta_value
         if current is None:
             current = self._dual(self.theta)
+            if self.l2 > 0.0:
+                current -= self._conj(self.aty, alive)
         if current >= best[0]:
             best = (current, 0.0, 1.0)
         value, a, b = best
-        self.theta = b * self.theta + a * self.r
+        if a != 0.0:
+            self.theta = b * self.theta + a * target
+            self.aty[alive] = b * self.aty[alive] + a * att[alive]
         self._theta_value = value
-        self.aty[alive] = b * self.aty[alive] + a * self.atx[alive]
         gap = max(primal - value, 0.0)
         dist = float(np.linalg.norm(self.r - self.theta))
         return Certificate(gap=gap, lower=-primal, dist=dist)
 
     def priorities(self, beta_lo, beta_hi, rho):
         out = np.empty(self.n_components, dtype=np.intp)
-        block_priorities(self.aty, self.atx, self.norms, self.lam, self.group,
-                         beta_lo, beta_hi, rho, np.any(self.W != 0, axis=1),
-                         self._alive, out)
+        forced = np.any(self.W != 0, axis=1)
+        if self._inv_v is None:
+            block_priorities(self.aty, self.atx, self.norms, self.lam, self.group,
+                             beta_lo, beta_hi, rho, forced, self._alive, out)
+        else:
+            # per-feature levels lam v_j: the same test on products and norms
+            # scaled by 1 / v_j; unpenalised features stay in every working set
+            iv = self._inv_v
+            block_priorities(self.aty * iv[:, None], self.atx * iv[:, None],
+                             self.norms * iv, self.lam, self.group, beta_lo,
+                             beta_hi, rho, forced | self._free, self._alive, out)
         return out
 
     discard = L1DualProblem.discard  # the same bookkeeping of alive features
@@ -403,10 +530,13 @@ class MultinomialProblem(ModelProblem):
         # too: the subproblem's gap starts at most at the outer one
         if self._theta_value is None:
             self._theta_value = self._dual(self.theta)
+            if self.l2 > 0.0:
+                self._theta_value -= self._conj(self.aty, self._alive)
         epochs, work, sub_gap = multinomial_subproblem(
             self._bundle(), self.y, self.s, self.group, self.fit_intercept,
             self.gamma, self.W, self.b, self.Z, ws, self.lam, budget,
-            self._n_solves, self._damping, self.theta, self._theta_value)
+            self._n_solves, self._damping, self.theta, self._theta_value,
+            self._v, self.l2)
         self._n_solves += 1
         self._residual(rescore=False)
         return epochs, work, sub_gap
@@ -420,14 +550,19 @@ class MultinomialProblem(ModelProblem):
         atr = np.empty((self.n_components, self.K))
         xt_block(self._bundle(), self.r, everything, atr)
         self._final_atx = atr
-        best = self._dual_of_residual(self._feasible_scale(atr, everything))
+        target, att = self._dual_target(everything, atr)
+        if target is None:
+            best = -np.inf
+        else:
+            best = self._value_of(target, att, everything)
         if primal - best > limit:
             att = np.empty((self.n_components, self.K))
             xt_block(self._bundle(), self.theta, everything, att)
-            scale = self._feasible_scale(att, everything)
-            best = max(best, float(multinomial_dual(self.y, self.s, self.theta, scale)))
+            best = max(best, self._value_of(self.theta, att, everything))
         return max(primal - best, 0.0)
 
     def restore(self):
         self._alive = self._usable.copy()
         xt_block(self._bundle(), self.theta, self._alive, self.aty)
+        if self.l2 > 0.0:  # the restored features' conjugates count again
+            self._theta_value = None

@@ -22,8 +22,8 @@ MULTICLASS_CONSTRAINTS = {
 }
 
 
-def check_multiclass(name, multi_class, grouped, n_classes, *, l1_ratio=1.0,
-                     penalty_weights=None, positive=False, device="cpu"):
+def check_multiclass(name, multi_class, grouped, n_classes, *, positive=False,
+                     device="cpu"):
     """Whether ``n_classes`` are fitted by the multinomial model; raises where
     the parameters do not fit it (or ``grouped`` does not fit one-vs-rest)."""
     if n_classes <= 2:
@@ -36,16 +36,11 @@ def check_multiclass(name, multi_class, grouped, n_classes, *, l1_ratio=1.0,
                 "to multi_class='ovr' with more than two classes."
             )
         return False
-    unsupported = [what for what, bad in (
-        (f"l1_ratio={l1_ratio!r}", l1_ratio != 1.0),
-        ("penalty_weights", penalty_weights is not None),
-        ("positive=True", positive)) if bad]
-    if unsupported:
+    if positive:
         raise ValueError(
             f"{name}: the multinomial model (multi_class='multinomial', the "
-            f"default for {n_classes} classes) does not support "
-            f"{' or '.join(unsupported)} yet; pass multi_class='ovr' for "
-            "one-vs-rest."
+            f"default for {n_classes} classes) does not support positive=True "
+            "yet; pass multi_class='ovr' for one-vs-rest."
         )
     if device != "cpu":
         raise ValueError(
@@ -263,18 +258,18 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
     def _joint_model(self, n_classes, device):
         return check_multiclass(type(self).__name__, self.multi_class,
-                                self.grouped, n_classes, l1_ratio=self.l1_ratio,
-                                penalty_weights=self.penalty_weights,
+                                self.grouped, n_classes,
                                 positive=self.positive, device=device)
 
     def _joint_problem(self, X, y_idx, sw, n_classes, start, context):
-        stats = context[0]
+        stats, l1_ratio, weights = context
         coef0, intercept0 = (None, None) if start is None else start
         return build_problem(MultinomialProblem, X, y_idx, sw, 1.0 / self.C,
                              n_classes=n_classes,
                              fit_intercept=self.fit_intercept,
                              group=self.grouped, coef0=coef0,
-                             intercept0=intercept0, stats=stats)
+                             intercept0=intercept0, stats=stats,
+                             l1_ratio=l1_ratio, weights=weights)
 
     def predict_proba(self, X):
         """Probability estimates of each class.

@@ -257,9 +257,7 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         for rho in ratios:  # the weights, checked against every l1_ratio
             _, weights = check_penalty(rho, self.penalty_weights, X.shape[1])
         joint = check_multiclass(
-            name, self.multi_class, self.grouped, classes.size,
-            l1_ratio=float(ratios[np.argmax(ratios != 1.0)]),
-            penalty_weights=self.penalty_weights, device=device)
+            name, self.multi_class, self.grouped, classes.size, device=device)
         targets = [1] if classes.size == 2 else list(range(classes.size))
         all_labels = [np.where(y_idx == t, 1.0, -1.0) for t in targets]
         if joint:
@@ -271,7 +269,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
         start = None
         if np.ndim(self.Cs) == 0 and joint:
             start = multinomial_c_min(X, y_idx, sw, classes.size,
-                                      self.fit_intercept, grouped=self.grouped)
+                                      self.fit_intercept, grouped=self.grouped,
+                                      l1_ratio=ratios.max(), weights=weights)
         elif np.ndim(self.Cs) == 0:
             start = min(c_min(X, labels, sw, self.fit_intercept,
                               l1_ratio=ratios.max(), weights=weights)
@@ -363,8 +362,9 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
                 fit_intercept=self.fit_intercept, tol=self.tol,
                 max_iter=self.max_iter, max_epochs=self.max_epochs,
                 verbose=inner_verbose(self.verbose), stats=stats, start=None,
-                bar=bar, name=f"{name} (multinomial)", grouped=self.grouped)
-                for _ in ratios]
+                bar=bar, name=f"{name} (multinomial, l1_ratio={rho:g})",
+                grouped=self.grouped, l1_ratio=float(rho), weights=weights)
+                for rho in ratios]
             # per class: (coefs (C, dof), gaps (C,), n_iter (C,)) of each ratio
             out = [[(o[0][:, k], o[1], o[2]) for o in joint]
                    for k in range(classes.size)]

@@ -43,13 +43,16 @@ def c_min(X, labels, sw, fit_intercept, *, l1_ratio=1.0, weights=None):
     return np.inf if top == 0.0 or l1_ratio == 0.0 else l1_ratio / top
 
 
-def multinomial_c_min(X, y_idx, sw, n_classes, fit_intercept, *, grouped=False):
-    """Smallest ``C`` with a nonzero multinomial solution: ``1 / max_j ||G_j||``.
+def multinomial_c_min(X, y_idx, sw, n_classes, fit_intercept, *, grouped=False,
+                      l1_ratio=1.0, weights=None):
+    """Smallest ``C`` with a nonzero multinomial solution: ``rho / max_j ||G_j||/v_j``.
 
     ``G = X^T R_0``, ``R_0 = s_i (e_{y_i} - pi)`` the negative score gradient
     of the null model (``W = 0``; ``pi`` the class priors with an intercept,
     uniform without); the norm is the max norm (L1 penalty) or the 2-norm
-    (``grouped``).  Returns ``inf`` when ``G = 0``.
+    (``grouped``), ``rho`` the ``l1_ratio`` and ``v`` the penalty weights (the
+    maximum over the features with ``v_j > 0``), as :func:`c_min`.  Returns
+    ``inf`` when ``G = 0`` on the penalised features or ``l1_ratio = 0``.
     """
     totals = class_totals(y_idx, sw, n_classes)
     pi = (totals / totals.sum() if fit_intercept
@@ -59,8 +62,11 @@ def multinomial_c_min(X, y_idx, sw, n_classes, fit_intercept, *, grouped=False):
     G = np.asarray(X.T @ R, dtype=np.float64)
     norms = (np.sqrt((G ** 2).sum(axis=1)) if grouped
              else np.abs(G).max(axis=1, initial=0.0))
+    if weights is not None:
+        penalised = weights > 0
+        norms = norms[penalised] / weights[penalised]
     top = float(norms.max(initial=0.0))
-    return np.inf if top == 0.0 else 1.0 / top
+    return np.inf if top == 0.0 or l1_ratio == 0.0 else l1_ratio / top
 
 
 def _class_indices(y, pos_class, name):
@@ -160,7 +166,8 @@ def _solve_grid(problem, Cs, shape, *, fit_intercept, tol, max_iter, max_epochs,
 
 
 def _multinomial_path(X, y_idx, sw, Cs, n_classes, *, fit_intercept, tol, max_iter,
-                      max_epochs, verbose, stats, start, bar, name, grouped=False):
+                      max_epochs, verbose, stats, start, bar, name, grouped=False,
+                      l1_ratio=1.0, weights=None):
     """Solve the multinomial problem along the increasing ``Cs``, warm-started.
 
     ``start`` is None or ``(coef, intercept)`` of shapes (K, n_features) and
@@ -172,7 +179,7 @@ def _multinomial_path(X, y_idx, sw, Cs, n_classes, *, fit_intercept, tol, max_it
     problem = build_problem(MultinomialProblem, X, y_idx, sw, 1.0 / Cs[0],
                             n_classes=n_classes, fit_intercept=fit_intercept,
                             group=grouped, coef0=coef0, intercept0=intercept0,
-                            stats=stats)
+                            stats=stats, l1_ratio=l1_ratio, weights=weights)
     return _solve_grid(problem, Cs,
                        (n_classes, n_features + int(fit_intercept)),
                        fit_intercept=fit_intercept, tol=tol, max_iter=max_iter,
@@ -335,25 +342,20 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     labels, y_idx, n_classes = _class_indices(y, pos_class, name)
     sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
                               ensure_non_negative=True)
+    l1_ratio, weights = check_penalty(l1_ratio, penalty_weights, X.shape[1])
     if y_idx is not None:
-        if not (l1_ratio == 1.0 and penalty_weights is None):
-            raise ValueError(
-                f"{name}: the multinomial model ({n_classes} classes, no "
-                "pos_class) supports l1_ratio=1 without penalty_weights only; "
-                "pass pos_class for one class against the rest."
-            )
         return _multinomial_path_call(
             X, y_idx, sw, n_classes, Cs=Cs, eps=eps, fit_intercept=fit_intercept,
             tol=tol, max_iter=max_iter, max_epochs=max_epochs,
             coef_init=coef_init, verbose=verbose, return_n_iter=return_n_iter,
-            backend=backend, grouped=grouped, name=name)
+            backend=backend, grouped=grouped, name=name, l1_ratio=l1_ratio,
+            weights=weights)
     if grouped:
         raise ValueError(
             f"{name}: grouped=True applies to the multinomial model (more than "
             "two classes and no pos_class), not to a binary problem."
         )
     _check_both_classes(labels, sw, name)
-    l1_ratio, weights = check_penalty(l1_ratio, penalty_weights, X.shape[1])
     grid = _c_grid(Cs, c_min(X, labels, sw, fit_intercept, l1_ratio=l1_ratio,
                              weights=weights) if np.ndim(Cs) == 0 else None,
                    eps, l1_ratio)
@@ -382,7 +384,8 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
 
 def _multinomial_path_call(X, y_idx, sw, n_classes, *, Cs, eps, fit_intercept, tol,
                            max_iter, max_epochs, coef_init, verbose,
-                           return_n_iter, backend, grouped, name):
+                           return_n_iter, backend, grouped, name, l1_ratio,
+                           weights):
     """:func:`blitz_logistic_l1_path` for the multinomial model (checked input)."""
     if backend is not None:
         raise ValueError(
@@ -391,8 +394,9 @@ def _multinomial_path_call(X, y_idx, sw, n_classes, *, Cs, eps, fit_intercept, t
         )
     _check_every_class(y_idx, sw, n_classes, name)
     grid = _c_grid(Cs, multinomial_c_min(X, y_idx, sw, n_classes, fit_intercept,
-                                         grouped=grouped)
-                   if np.ndim(Cs) == 0 else None, eps)
+                                         grouped=grouped, l1_ratio=l1_ratio,
+                                         weights=weights)
+                   if np.ndim(Cs) == 0 else None, eps, l1_ratio)
     start = None
     n_features = X.shape[1]
     if coef_init is not None:
@@ -412,7 +416,7 @@ def _multinomial_path_call(X, y_idx, sw, n_classes, *, Cs, eps, fit_intercept, t
             X, y_idx, sw, grid, n_classes, fit_intercept=fit_intercept, tol=tol,
             max_iter=max_iter, max_epochs=max_epochs,
             verbose=inner_verbose(verbose), stats=stats, start=start, bar=bar,
-            name=name, grouped=grouped)
+            name=name, grouped=grouped, l1_ratio=l1_ratio, weights=weights)
     if return_n_iter:
         return grid, coefs, gaps, n_iter
     return grid, coefs, gaps
