@@ -46,6 +46,7 @@ def _expected_failed_checks(estimator):
                           # probabilities differed by 6e-7 (rtol 1e-7)
                           BlitzLogisticL1(tol=1e-10),
                           BlitzLogisticL1(grouped=True, tol=1e-10),
+                          BlitzLogisticL1(l1_ratio=0.5, tol=1e-12),
                           BlitzLogisticL1(multi_class="ovr", tol=1e-6),
                           BlitzSVC(tol=1e-14), BlitzSVC(loss="hinge", tol=1e-10),
                           BlitzSVC(penalty="l1", tol=1e-10),

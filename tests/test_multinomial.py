@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """BlitzLogisticL1's multinomial model (the default for three classes or more).
 
-``P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + sum_j ||W_{:, j}||``
-(``||.||_1``, or ``||.||_2`` with ``grouped=True``), ``z_i = W x_i + b``,
+``P(W, b) = C sum_i s_i [logsumexp(z_i) - z_{i, y_i}] + r sum_j v_j ||W_{:, j}||
++ (1 - r)/2 ||W||_F^2`` (``||.||_1``, or ``||.||_2`` with ``grouped=True``;
+``r`` the ``l1_ratio``, ``v`` the ``penalty_weights``), ``z_i = W x_i + b``,
 evaluated by ``_multinomial_reference.objective`` (numpy and scipy only).
 The references are scikit-learn's saga at tol 1e-12 where it converges, and
 the independent solvers of ``_multinomial_reference`` (L-BFGS-B on the split
@@ -41,18 +42,18 @@ def _fit(X, y, sample_weight=None, **params):
         return BlitzLogisticL1(**params).fit(X, y, sample_weight=sample_weight)
 
 
-def _value(model, X, y, s=None, grouped=False):
+def _value(model, X, y, s=None, grouped=False, **pen):
     s = np.ones(y.size) if s is None else s
     C = model.C_[0] if hasattr(model, "C_") else model.C
     return objective(X, np.searchsorted(model.classes_, y), s, model.coef_,
-                     model.intercept_, C, grouped)
+                     model.intercept_, C, grouped, **pen)
 
 
-def _reference(X, y, s, C, K, grouped=False):
+def _reference(X, y, s, C, K, grouped=False, **pen):
     """An independent tight solve: L-BFGS-B (L1) or FISTA (group penalty)."""
     if grouped:  # FISTA's objective stops moving within 3000 iterations here
-        return fista(X, y, s, C, K, group=True, max_iter=3000)
-    return lbfgs_l1(X, y, s, C, K, maxiter=4000)
+        return fista(X, y, s, C, K, group=True, max_iter=3000, **pen)
+    return lbfgs_l1(X, y, s, C, K, maxiter=4000, **pen)
 
 
 # three C per set, from a sparse to a dense model, with the reference: saga
@@ -230,10 +231,9 @@ def test_warm_start_reaches_the_same_certified_model():
 BAD = {
     "grouped-ovr": ({"grouped": True, "multi_class": "ovr"},
                     "grouped=True .* needs the multinomial model"),
-    "enet": ({"l1_ratio": 0.5}, "does not support l1_ratio=0.5 yet; pass "
-                                "multi_class='ovr'"),
-    "weights": ({"penalty_weights": np.ones(4)}, "does not support "
-                                                 "penalty_weights"),
+    "l1-ratio": ({"l1_ratio": 1.5}, "l1_ratio"),
+    "negative-weights": ({"penalty_weights": -np.ones(4)}, "non-negative"),
+    "weights-length": ({"penalty_weights": np.ones(3)}, "shape"),
     "positive": ({"positive": True}, "does not support positive=True"),
     "bad-multi-class": ({"multi_class": "crammer_singer"}, "multi_class"),
 }
@@ -302,3 +302,91 @@ def test_cv_fits_the_multinomial_model():
     assert abs(_value(cv, X, y) - _value(ref, X, y)) <= (
         cv.dual_gap_[0] + ref.dual_gap_[0] + 1e-12 * _value(ref, X, y))
     assert_allclose(cv.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+# -- elastic net and penalty weights --------------------------------------------
+# saga at tol 1e-12 converges within 20000 epochs at these C (asserted)
+ENET_CASES = [("iris", 0.3), ("wine", 0.05)]
+
+
+@pytest.mark.parametrize("l1_ratio", [0.3, 0.7])
+@pytest.mark.parametrize("name, C", ENET_CASES)
+def test_enet_objective_matches_saga(name, C, l1_ratio):
+    X, y = _dataset(name)
+    model = _fit(X, y, C=C, l1_ratio=l1_ratio)
+    value = _value(model, X, y, l1_ratio=l1_ratio)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        saga = LogisticRegression(l1_ratio=l1_ratio, solver="saga", C=C,
+                                  tol=1e-12, max_iter=20000).fit(X, y)
+    assert saga.n_iter_[0] < 20000  # saga converged: a valid reference
+    ref = objective(X, y, np.ones(y.size), saga.coef_, saga.intercept_, C,
+                    l1_ratio=l1_ratio)
+    assert ref >= value - model.dual_gap_[0] - 64 * EPS * value
+    assert abs(value - ref) <= 1e-8 * ref, (value, ref)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.3, 0.7])
+@pytest.mark.parametrize("C", [0.05, 0.5, 5.0])
+def test_weighted_enet_matches_the_reference(grouped, l1_ratio, C):
+    X, y = _small(4)
+    s = np.random.default_rng(5).uniform(0.3, 2.0, y.size)
+    v = np.random.default_rng(6).uniform(0.5, 2.0, X.shape[1])
+    v[[1, 4]] = 0.0  # unpenalised features
+    pen = dict(l1_ratio=l1_ratio, weights=v)
+    model = _fit(X, y, sample_weight=s, C=C, grouped=grouped,
+                 l1_ratio=l1_ratio, penalty_weights=v)
+    value = _value(model, X, y, s, grouped, **pen)
+    best = objective(X, y, s, *_reference(X, y, s, C, 4, grouped, **pen), C,
+                     grouped, **pen)
+    assert best >= value - model.dual_gap_[0] - 64 * EPS * value
+    assert abs(value - best) <= 1e-8 * best, (value, best)
+    assert model.coef_[:, [1, 4]].any()
+    # sparse input: the same model
+    sparse = _fit(sp.csr_matrix(X), y, sample_weight=s, C=C, grouped=grouped,
+                  l1_ratio=l1_ratio, penalty_weights=v)
+    assert abs(_value(sparse, X, y, s, grouped, **pen) - value) <= (
+        sparse.dual_gap_[0] + model.dual_gap_[0] + 1e-12 * value)
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("tol", [1e-2, 1e-6])
+def test_the_enet_certificate_bounds_the_suboptimality_float32(grouped, tol):
+    X, y = _small(7)
+    X32 = X.astype(np.float32)
+    s = np.random.default_rng(8).uniform(0.3, 2.0, y.size)
+    v = np.linspace(0.0, 2.0, X.shape[1])
+    pen = dict(l1_ratio=0.6, weights=v)
+    model = _fit(X32, y, sample_weight=s, C=0.7, grouped=grouped, tol=tol,
+                 l1_ratio=0.6, penalty_weights=v)
+    X64 = X32.astype(np.float64)
+    value = _value(model, X64, y, s, grouped, **pen)
+    best = objective(X64, y, s, *_reference(X64, y, s, 0.7, 4, grouped, **pen),
+                     0.7, grouped, **pen)
+    gap = model.dual_gap_[0]
+    assert value - gap - 64 * EPS * value <= best
+    null = objective(X64, y, s, 0 * model.coef_, 0 * model.intercept_, 0.7)
+    assert gap <= tol * null
+
+
+def test_enet_path_and_cv_fit_the_multinomial_model():
+    X, y = _dataset("wine")
+    v = np.ones(X.shape[1])
+    v[0] = 0.0
+    Cs, coefs, gaps = blitz_logistic_l1_path(X, y, Cs=3, eps=1e-2, tol=1e-11,
+                                             l1_ratio=0.5, penalty_weights=v)
+    assert coefs.shape == (3, 3, X.shape[1] + 1)
+    pen = dict(l1_ratio=0.5, weights=v)
+    for C, coef, gap in zip(Cs, coefs, gaps, strict=True):
+        model = _fit(X, y, C=C, tol=1e-11, l1_ratio=0.5, penalty_weights=v)
+        a = objective(X, y, np.ones(y.size), coef[:, :-1], coef[:, -1], C, **pen)
+        b = _value(model, X, y, **pen)
+        assert abs(a - b) <= gap + model.dual_gap_[0] + 1e-12 * b
+    cv = BlitzLogisticL1CV(Cs=3, cv=3, l1_ratios=[0.5, 1.0], tol=1e-10,
+                           penalty_weights=np.ones(X.shape[1])).fit(X, y)
+    assert cv.coefs_paths_[0].shape == (3, 3, 2, X.shape[1] + 1)
+    rho = cv.l1_ratio_[0]
+    ref = _fit(X, y, C=cv.C_[0], tol=1e-10, l1_ratio=rho)
+    assert abs(_value(cv, X, y, l1_ratio=rho) - _value(ref, X, y, l1_ratio=rho)) <= (
+        cv.dual_gap_[0] + ref.dual_gap_[0] + 1e-12 * _value(ref, X, y, l1_ratio=rho))

@@ -317,14 +317,16 @@ def _group_block(data, indices, sparse, start, stop, s, P, R, U, mu, w, dw, boun
 
 
 @layout_kernel
-def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms, v, l2):
+def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms, v, l2, bohning):
     """Gap of the rescaled residual ``kappa R`` on the working set's constraints.
 
     Returns ``(gap, kappa)``; the intercept's condition ``sum_i R_i = 0``
-    holds only approximately, as do the constraints ``(X^T R)_j = 0`` of
-    unpenalised features without ``l2`` (a stopping test, not the
-    certificate).  With ``l2 > 0`` every point is feasible (``kappa = 1``)
-    and the dual subtracts the conjugates of the working set's features.
+    holds only approximately (a stopping test, not the certificate).  Without
+    ``l2`` an unpenalised feature's constraint ``(X^T R)_j = 0`` is left out
+    of ``kappa``; what a gradient step on it would gain under Bohning's bound,
+    ``||(X^T R)_j||^2 / (2 bohning_j)``, is added to the gap instead.  With
+    ``l2 > 0`` every point is feasible (``kappa = 1``) and the dual subtracts
+    the conjugates of the working set's features.
     """
     xt_block(X, R, ws, g)
     if l2 > 0.0:
@@ -332,11 +334,16 @@ def _ws_gap(X, y, s, R, ws, lam, group, primal, g, norms, v, l2):
                          - conjugate(g, ws, group, lam, v, l2)), 1.0
     row_norms(g, ws, group, norms)
     top = 0.0
+    free = 0.0
     for c in range(ws.shape[0]):
-        if v[ws[c]] > 0.0:
-            top = max(top, norms[c] / v[ws[c]])
+        j = ws[c]
+        if v[j] > 0.0:
+            top = max(top, norms[c] / v[j])
+        elif bohning[c] > 0.0:
+            for k in range(g.shape[1]):
+                free += g[j, k] * g[j, k] / (2.0 * bohning[c])
     kappa = 1.0 if top <= lam else lam / top
-    return primal - multinomial_dual(y, s, R, kappa), kappa
+    return primal - multinomial_dual(y, s, R, kappa) + free, kappa
 
 
 @layout_kernel
@@ -427,7 +434,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
     first_check = True
     while True:
         primal = loss + lam * pen + 0.5 * l2 * sq
-        gap, kappa = _ws_gap(X, y, s, R, ws, lam, group, primal, g, gnorms, v, l2)
+        gap, kappa = _ws_gap(X, y, s, R, ws, lam, group, primal, g, gnorms, v, l2,
+                             bohning)
         work += (nnz_ws + n) * K
         if primal - gap > best_dual:
             best_dual = primal - gap
