@@ -334,12 +334,12 @@ def test_screening_never_discards_a_feature_of_the_enet_optimum(group, l1_ratio)
                 verbose=0, name="multinomial", stacklevel=1)
     assert discarded  # the test exercises screening
     assert not np.intersect1d([0, 5], discarded).size
-    ref, _ = _reference(X, y, s, C, 3, group=group, **pen)
+    ref, ref_intercept = _reference(X, y, s, C, 3, group=group, **pen)
     used = np.flatnonzero(np.abs(ref).max(axis=0) > 1e-6 * np.abs(ref).max())
     assert {0, 5} <= set(used.tolist())
     assert not np.intersect1d(used, discarded).size
     value = objective(X, y, s, out.coef, out.intercept, C, group, **pen)
-    best = objective(X, y, s, *ref, C, group, **pen)
+    best = objective(X, y, s, ref, ref_intercept, C, group, **pen)
     assert abs(value - best) <= 1e-8 * best
 
 
