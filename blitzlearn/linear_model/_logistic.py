@@ -77,10 +77,11 @@ class BlitzLogisticL1(BlitzClassifierBase):
 
         \\min_{W, b} \\; C \\sum_{i=1}^{n} s_i
         \\Bigl[\\log \\sum_{k=1}^{K} e^{z_{ik}} - z_{i, y_i}\\Bigr]
-        + \\sum_{j=1}^{p} \\|W_{:, j}\\|_1,
+        + \\rho \\sum_{j=1}^{p} v_j \\|W_{:, j}\\|_1
+        + \\frac{1 - \\rho}{2} \\|W\\|_F^2,
 
-    or, with ``grouped=True``, the group penalty ``sum_j ||W_{:, j}||_2`` (a
-    feature is used by every class or by none).  ``multi_class="ovr"``
+    or, with ``grouped=True``, the group penalty ``sum_j v_j ||W_{:, j}||_2``
+    in the L1 term (a feature is used by every class or by none).  ``multi_class="ovr"``
     fits one binary problem per class against the rest instead.  Every fit
     ends with a duality-gap certificate ``dual_gap_``.
 
@@ -120,7 +121,7 @@ class BlitzLogisticL1(BlitzClassifierBase):
         binary problem per class against the rest (each certified on its
         own; the probabilities are the normalised binary ones).  Two classes
         give the binary model either way.  The multinomial model supports
-        ``l1_ratio=1`` without ``penalty_weights`` or ``positive``, on the CPU
+        ``l1_ratio`` and ``penalty_weights``, not ``positive``, on the CPU
         (elsewhere pass ``"ovr"``).  Earlier versions always fitted
         one-vs-rest (see the changelog).
     grouped : bool, default=False

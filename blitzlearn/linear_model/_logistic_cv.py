@@ -59,8 +59,8 @@ class BlitzLogisticL1CV(BlitzLogisticL1):
 
     (the objective of :class:`BlitzLogisticL1`; ``rho = 1`` without
     ``l1_ratios``).  With more than two classes the model is by default the
-    multinomial one of :class:`BlitzLogisticL1` (``l1_ratio = 1``; one path
-    over all the classes per fold); with ``multi_class="ovr"`` one
+    multinomial one of :class:`BlitzLogisticL1` (one path over all the
+    classes per fold and ``l1_ratio``); with ``multi_class="ovr"`` one
     ``(C, l1_ratio)`` is chosen for all the one-vs-rest problems, scored on
     the multiclass predictions.  The parameters and fitted attributes follow
     :class:`sklearn.linear_model.LogisticRegressionCV` (its legacy attributes,

@@ -229,7 +229,8 @@ def blitz_logistic_l1_path(X, y, *, pos_class=None, Cs=10, eps=1e-3,
     .. math::
 
         C \\sum_{i=1}^{n} s_i \\Bigl[\\log \\sum_{k=1}^{K} e^{z_{ik}}
-        - z_{i, y_i}\\Bigr] + \\sum_{j=1}^{p} \\|W_{:, j}\\|,
+        - z_{i, y_i}\\Bigr] + \\rho \\sum_{j=1}^{p} v_j \\|W_{:, j}\\|
+        + \\frac{1 - \\rho}{2} \\|W\\|_F^2,
 
     the norm ``||.||_1``, or ``||.||_2`` with ``grouped``.  The Cs are
     solved in increasing order, from the sparsest solution up, each solve
