@@ -19,8 +19,13 @@ The penalty is ``lam sum_j ||W_j||_1`` or, with ``group``, ``lam sum_j
 import numpy as np
 
 from .._jit import njit
-from ._columns import JIT, col_span, layout_kernel, shuffle
+from ._columns import JIT, layout_kernel, shuffle
 from ._logistic import ARMIJO, MAX_PASSES, MIN_PASSES, PASS_DROP, ROUNDING
+from ._multinomial_model import entry_row as _row
+from ._multinomial_model import entry_span as _span
+from ._multinomial_model import model_grad as _model_grad
+from ._multinomial_model import model_move as _move
+from ._multinomial_model import polish, polish_cost
 from ._stopping import budget_spent, enough_progress, gap_reached
 
 # Halvings of the line search before a Newton step is rejected (and the
@@ -122,22 +127,6 @@ def row_norms(A, rows, group, out):
             else:
                 acc = max(acc, abs(A[j, k]))
         out[t] = np.sqrt(acc) if group else acc
-
-
-@njit(inline="always")
-def _span(indptr, n, sparse, j):
-    """Entries of column ``j`` (positions in ``data``)."""
-    if sparse:
-        return col_span(indptr, j)
-    return np.uint64(j * n), np.uint64((j + 1) * n)
-
-
-@njit(inline="always")
-def _row(indices, sparse, start, t):
-    """Row of the entry at position ``t`` of a column starting at ``start``."""
-    if sparse:
-        return np.uint64(indices[t])
-    return t - start
 
 
 @layout_kernel
@@ -252,27 +241,6 @@ def _penalty_along(W, dW, ws, t, group):
             acc += v * v if group else abs(v)
         total += np.sqrt(acc) if group else acc
     return total
-
-
-@njit(inline="always")
-def _model_grad(data, indices, sparse, start, stop, s, P, R, U, mu, k):
-    """Gradient of the quadratic model in coordinate ``(j, k)`` (column entries
-    ``start:stop``): ``sum_i x_ij (s_i p_ik (u_ik - m_i) - R_ik)``."""
-    g = 0.0
-    for t in range(start, stop):
-        i = _row(indices, sparse, start, t)
-        g += data[t] * (s[i] * P[i, k] * (U[i, k] - mu[i]) - R[i, k])
-    return g
-
-
-@njit(inline="always")
-def _move(data, indices, sparse, start, stop, P, U, mu, k, step):
-    """The model's state after coordinate ``(j, k)`` moved by ``step``."""
-    for t in range(start, stop):
-        i = _row(indices, sparse, start, t)
-        du = data[t] * step
-        U[i, k] += du
-        mu[i] += P[i, k] * du
 
 
 @njit(**JIT)
@@ -511,6 +479,7 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
         work += nnz_ws * K
         state = shuffle(order, m, state)
         first = 0.0
+        settled = False
         for n_pass in range(MAX_PASSES):
             moved = 0.0
             for cc in range(m):
@@ -547,7 +516,17 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             if epochs >= budget[4] or first == 0.0:
                 break
             if n_pass + 1 >= MIN_PASSES and moved <= PASS_DROP * first:
+                settled = True
                 break
+        if not (settled or group or first == 0.0 or epochs >= budget[4]):
+            # the passes did not settle: solve the model on its nonzero
+            # coordinates, when that costs no more than the passes did
+            cost = polish_cost(data, indices, indptr, n, sparse, W, dW, ws,
+                               fit_intercept)
+            if 0.0 < cost <= 2.0 * MAX_PASSES * nnz_ws * K:
+                work += polish(data, indices, indptr, n, sparse, s, P, R, U, mu,
+                               W, dW, db, ws, fit_intercept, lam, nu, bohning,
+                               bohning_b)
         # -- Armijo line search on the true objective ----------------------------
         decrease = lam * (_penalty_along(W, dW, ws, 1.0, group) - pen)
         for i in range(n):
