@@ -7,10 +7,10 @@
 Every objective is evaluated by ``_multinomial_reference.objective`` (numpy
 and scipy); the references are independent solvers (L-BFGS-B on the split L1
 problem, FISTA) and, on news20 where those are too slow, a lower bound on the
-optimum from a dual point built with numpy and scipy alone.  Objectives are compared, never intercepts (defined up to a
-constant).  The comparison with scikit-learn's saga (iris, wine, digits at
-three C each) is made through the estimator, on the same solve step, in
-``test_multinomial.py``.
+optimum from a dual point built with numpy and scipy alone.  Objectives are
+compared, never intercepts (defined up to a constant).  The comparison with
+scikit-learn's saga (iris, wine, digits at three C each) is made through the
+estimator, on the same solve step, in ``test_multinomial.py``.
 """
 
 import functools
@@ -271,11 +271,13 @@ def _model_value(X, s, P, R, W, dW, db, ws, lam):
     return -float((R * U).sum()) + quad + lam * float(np.abs(W[ws] + dW).sum())
 
 
+@pytest.mark.parametrize("solve", ["dense", "cg"])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_polish_minimises_the_model_on_its_sign_pattern(sparse):
+def test_polish_minimises_the_model_on_its_sign_pattern(sparse, solve):
     # From any direction, the polish never raises the model's value; where
     # it keeps every nonzero weight's sign it is the model's minimiser over
-    # those weights and the intercept: gradient + lam sign = 0 there.
+    # those weights and the intercept: gradient + lam sign = 0 there.  Both
+    # solves: LU, and conjugate gradients (no size is dense enough).
     from blitzlearn._kernels._columns import as_columns
     from blitzlearn._kernels._multinomial_model import polish
 
@@ -314,7 +316,8 @@ def test_polish_minimises_the_model_on_its_sign_pattern(sparse):
         bohning = 0.5 * np.asarray(X.multiply(X).T @ s if sparse
                                    else (X * X).T @ s).ravel()[ws]
         polish(data, indices, indptr, n, is_sparse, s, P, R, U, mu, W, dW, db,
-               ws, True, lam, 0.0, bohning, 0.5 * s.sum())
+               ws, True, lam, 0.0, bohning, 0.5 * s.sum(), np.inf,
+               1000 if solve == "dense" else 0)
         after = _model_value(X, s, P, R, W, dW, db, ws, lam)
         assert after <= before + 1e-12 * abs(before)
         # the model state kept in place is the direction's
