@@ -100,8 +100,8 @@ def test_path_equals_one_fit_per_C_and_options():
 def test_path_bad_input():
     X, y = _breast_cancer()
     iris_X, iris_y = load_iris(return_X_y=True)
-    with pytest.raises(ValueError, match="pass pos_class"):  # multinomial: L1 only
-        blitz_logistic_l1_path(iris_X, iris_y, l1_ratio=0.5)
+    with pytest.raises(ValueError, match="l1_ratio"):  # the multinomial path too
+        blitz_logistic_l1_path(iris_X, iris_y, l1_ratio=1.5)
     with pytest.raises(ValueError, match="not a label"):
         blitz_logistic_l1_path(X, y, pos_class=7)
     with pytest.raises(ValueError, match="Cs must be"):
