@@ -229,6 +229,8 @@ class LogisticProblem(L1DualProblem):
                                    kappa * f_neg, self._ent))
 
     def _dual(self, theta):
+        if not theta.any():  # D(0) = 0 (a fresh start's dual point)
+            return 0.0
         return float(logistic_dual(self.y, self.s, theta, 1.0))
 
     def _curvature(self):
