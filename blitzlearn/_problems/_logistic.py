@@ -307,12 +307,14 @@ class LogisticProblem(L1DualProblem):
         # a Gram-form Newton iteration costs the build plus passes of m^2
         if (GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz
                 and m * m <= self._gram_entries):
+            counts = None
             if sparse:  # building by rows costs the squares of their lengths in W
-                build = row_pair_count(indices, indptr, self.n, working_set)
+                counts = np.zeros(self.n, dtype=np.int64)
+                build = row_pair_count(indices, indptr, working_set, counts)
             else:
                 build = self.n * m ** 2 / 8.0  # BLAS
             if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
-                return self._solve_gram(working_set, build, budget)
+                return self._solve_gram(working_set, build, budget, counts)
         epochs, work, sub_gap, shift = logistic_subproblem(
             column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
             self.gamma, self.w, self.z, working_set, self._pen, budget,
@@ -322,12 +324,13 @@ class LogisticProblem(L1DualProblem):
         self._residual(rescore=False)  # z was updated in place by the kernel
         return epochs, work, sub_gap
 
-    def _solve_gram(self, ws, build, budget):
+    def _solve_gram(self, ws, build, budget, counts=None):
         """Proximal Newton on the working set with the model in Gram form.
 
         ``X`` is read in place (no copy of the working set's columns): the
         products with ``X_W`` by column kernels, the weighted Gram matrix
-        ``X_W^T diag(h) X_W`` from blocks of rows.
+        ``X_W^T diag(h) X_W`` from blocks of rows (sparse ``X``: ``counts``
+        holds each row's entries in ``ws``, from :meth:`solve`).
         """
         data, indices, indptr, sparse = self.cols
         full = np.zeros(self.w.size)
@@ -374,7 +377,7 @@ class LogisticProblem(L1DualProblem):
                 gram.fill(0.0)  # add_gram_rows adds into one triangle
             add_gram_rows(self.cols, self.n, ws, 0, h, self._gram_block, gram,
                           centre=hx / h_sum if centre_rows else None,
-                          single=single)
+                          single=single, counts=counts)
             gram_finish(gram, 0, hx if centre_after else np.zeros(m),
                         h_sum if centre_after else 1.0, sparse)
             if self.fit_intercept:
