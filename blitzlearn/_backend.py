@@ -353,19 +353,20 @@ def fit_data(estimator, X, y, *, layout, regression):
     else:
         X = host_copy(X)
         check_sparse_format(X, name)
+        # X's NaN / infinity check shares kernel_input's pass over X
         X, y = validate_data(
             estimator, X, y, accept_sparse=["csc", "csr", "coo"],
             dtype=[np.float64, np.float32],
             order="F" if layout == "columns" else "C", y_numeric=regression,
-            multi_output=True,
+            multi_output=True, ensure_all_finite=False,
         )
         if regression:
             # numeric before the magnitude check reads it (a string y raises
             # "could not convert string to float")
             y = np.asarray(single_target(y, name), dtype=np.float64)
-            X = kernel_input(X, layout, name, y)
+            X = kernel_input(X, layout, name, y, finite=True)
         else:
-            X = kernel_input(X, layout, name)
+            X = kernel_input(X, layout, name, finite=True)
         dtype = X.dtype
     return FitData(X, y, dtype, device, backend, on_device, layout)
 

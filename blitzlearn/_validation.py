@@ -86,21 +86,39 @@ def canonical_sparse(X, layout):
     return A
 
 
-def check_magnitudes(X, name, y=None):
+def _squares_finite(values):
+    """Whether ``sum(values ** 2)`` is finite: one BLAS pass over the entries.
+
+    True proves every entry finite and every row's and column's sum of
+    squares below float64's largest value (up to rounding).  ``values`` is a
+    NumPy or CuPy array; a float32 sum may overflow where float64's would
+    not, which only sends the caller to its exact checks.
+    """
+    flat = values.ravel(order="K")  # a view of a contiguous array
+    return bool(np.isfinite(float(flat @ flat)))
+
+
+def check_magnitudes(X, name, y=None, finite=False):
     """Raise when X's (or y's) entries are so large that the objective overflows.
 
     The solvers need the squared norms of X's rows and columns (and of ``y``)
     in float64; when one of them is infinite no gap can be computed and the
     fit would end in NaN or frozen weights.  ``X`` and ``y`` are NumPy/SciPy
-    or CuPy arrays that hold only finite values.  The exact check runs only
-    when the largest entry makes an overflow possible.
+    or CuPy arrays that hold only finite values, unless ``finite``: then a
+    NaN or infinite entry raises too (for callers whose ``check_array`` left
+    that check out; the two share one pass).  The exact check runs only when
+    the sum of all squares overflows.
     """
     huge = np.finfo(np.float64).max
     parts = [("X", X)] + ([] if y is None else [("y", y)])
     for what, a in parts:
         values = a.data if getattr(a, "format", None) is not None else a
-        if values.size == 0:
+        if values.size == 0 or _squares_finite(values):
             continue
+        if finite and not bool(np.isfinite(values).all()):
+            kind = ("NaN" if bool(np.isnan(values).any()) else
+                    f"infinity or a value too large for {values.dtype!r}")
+            raise ValueError(f"{name}: Input {what} contains {kind}.")
         top = max(float(values.max()), -float(values.min()))
         if top == 0.0 or top * top * max(a.shape) <= huge:
             continue
@@ -116,7 +134,7 @@ def check_magnitudes(X, name, y=None):
             )
 
 
-def kernel_input(X, layout, name, y=None):
+def kernel_input(X, layout, name, y=None, finite=False):
     """Validated ``X`` as every solver entry point hands it to the kernels.
 
     The one step after scikit-learn's ``check_array`` / ``validate_data``
@@ -124,8 +142,9 @@ def kernel_input(X, layout, name, y=None):
     sparse ``X`` comes back canonical in the ``layout``'s format (see
     :func:`canonical_sparse`; copied only when needed, the caller's matrix
     is never modified) and :func:`check_magnitudes` refuses data whose
-    squared norms overflow.
+    squared norms overflow (and, with ``finite``, X with a NaN or an
+    infinity, for a caller whose ``check_array`` skipped that pass).
     """
     X = canonical_sparse(X, layout)
-    check_magnitudes(X, name, y)
+    check_magnitudes(X, name, y, finite=finite)
     return X

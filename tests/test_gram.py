@@ -146,4 +146,6 @@ def test_row_pair_count():
     X = sp.random(25, 10, density=0.3, format="csc", random_state=4)
     cols = np.array([1, 4, 5, 8])
     counts = (X[:, cols] != 0).sum(axis=1).A.ravel()
-    assert row_pair_count(X.indices, X.indptr, 25, cols) == float(counts @ counts)
+    out = np.zeros(25, dtype=np.int64)
+    assert row_pair_count(X.indices, X.indptr, cols, out) == float(counts @ counts)
+    assert_array_equal(out, counts)

@@ -37,16 +37,17 @@ def row_counts(indices, indptr, cols, out):
 
 
 @njit(**JIT)
-def row_pair_count(indices, indptr, n, cols):
+def row_pair_count(indices, indptr, cols, count):
     """``sum_i c_i^2``, ``c_i`` the entries of row ``i`` in the CSC columns ``cols``.
 
     The cost of building ``X_W^T diag(h) X_W`` row by row, counted without
-    gathering the columns of ``W``.
+    gathering the columns of ``W``.  ``count`` (int64, one zero per row on
+    entry) receives the ``c_i`` (:func:`row_counts`), which
+    :func:`~blitzlearn._problems._gram.add_gram_rows` can take.
     """
-    count = np.zeros(n, dtype=np.int64)
     row_counts(indices, indptr, cols, count)
     total = 0.0
-    for i in range(n):
+    for i in range(count.shape[0]):
         total += float(count[i]) * float(count[i])
     return total
 

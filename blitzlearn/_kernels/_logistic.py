@@ -70,15 +70,18 @@ def _entropy(q):
 def _record(i, m, y, s, r, h, ent):
     """Fill ``r[i]``, ``h[i]`` and the entropy sums at the margin ``m``; return
     sample ``i``'s loss.  One exponential and one logarithm serve
-    ``sigma(-m)``, ``log(1 + exp(-m))`` and ``log sigma(-m)``."""
+    ``sigma(-m)``, ``log(1 + exp(-m))``, ``log sigma(-m)`` and ``log sigma(m)
+    = -loss / s_i``."""
     e = np.exp(-abs(m))
     soft = np.log1p(e)
     if m > 0.0:
         p = e / (1.0 + e)
+        p_c = 1.0 / (1.0 + e)  # 1 - p, without the cancellation
         loss = s[i] * soft
         log_p = -m - soft
     else:
         p = 1.0 / (1.0 + e)
+        p_c = e / (1.0 + e)
         loss = s[i] * (soft - m)
         log_p = -soft
     r[i] = s[i] * y[i] * p
@@ -86,6 +89,7 @@ def _record(i, m, y, s, r, h, ent):
     side = 0 if y[i] > 0.0 else 1
     ent[side] += s[i] * p * log_p
     ent[2 + side] += s[i] * p
+    ent[4 + side] -= p_c * loss  # s_i (1 - p) log(1 - p)
     return loss
 
 
@@ -109,8 +113,9 @@ def _fill_state(y, s, z, u, t, along, r, h, ent):
 def logistic_state(y, s, z, r, h, ent):
     """Fill ``r`` and ``h`` at the scores ``z``; return the loss.
 
-    ``ent`` receives, per class (positive labels first), ``sum s_i p_i log p_i``
-    and ``sum s_i p_i``: what :func:`residual_dual` needs besides ``r``.
+    ``ent`` (6 entries) receives, per class (positive labels first), ``sum
+    s_i p_i log p_i``, ``sum s_i p_i`` and ``sum s_i (1 - p_i) log(1 - p_i)``:
+    what :func:`residual_dual` needs besides ``r``.
     """
     return _fill_state(y, s, z, z, 0.0, False, r, h, ent)
 
@@ -144,15 +149,24 @@ def residual_dual(y, s, r, k_pos, k_neg, ent):
     :func:`state_along`) call, and the factors lie in [0, 1].  With
     ``q_i = k_i p_i``, ``sum s_i q_i log q_i`` is
     ``sum_c k_c (log(k_c) sum_c s_i p_i + sum_c s_i p_i log p_i)``: only the
-    ``(1 - q) log(1 - q)`` half of the entropy costs a logarithm per sample.
+    ``(1 - q) log(1 - q)`` half of the entropy costs a logarithm per sample,
+    and not even that in a class whose factor is 1 (its sum is in ``ent``):
+    the dual of the residual itself, without intercept, costs no pass.
     """
     total = 0.0
     for side, k in ((0, k_pos), (1, k_neg)):
         if k > 0.0:
             total -= k * (np.log(k) * ent[2 + side] + ent[side])
+        if k == 1.0:
+            total -= ent[4 + side]
+    if k_pos == 1.0 and k_neg == 1.0:
+        return total
     for i in range(r.shape[0]):
         if s[i] > 0.0:
-            q = (k_pos if y[i] > 0.0 else k_neg) * (y[i] * r[i] / s[i])
+            k = k_pos if y[i] > 0.0 else k_neg
+            if k == 1.0:
+                continue
+            q = k * (y[i] * r[i] / s[i])
             if q < 1.0:
                 total -= s[i] * (1.0 - q) * np.log1p(-q)
     return total
@@ -278,15 +292,17 @@ def state_after_step(y, s, z, r, h, ent, n_evals, loss, fit_intercept):
 
 
 @layout_kernel
-def _ws_gap(X, y, s, r, ent, ws, pen, primal, positive):
-    """Gap of the rescaled residual on the working set's constraints.
+def _ws_scale(X, r, ws, pen, positive):
+    """The rescaling of the residual on the working set's constraints.
 
     With ``positive`` the constraints are the one-sided ``x_j^T theta <= lam
     v_j`` of ``w >= 0``.
 
-    Returns ``(gap, kappa)``.  ``r`` is used as is: the intercept's condition
-    ``sum(r) = 0`` is only approximately met here, which is fine for a
-    stopping test (the certificate itself is computed outside).
+    Returns ``(kappa, conj_value)`` (see :func:`._l1.dual_scale`): the gap of
+    ``kappa r`` is ``primal - (residual_dual(.., kappa, kappa, ..) -
+    conj_value)``.  ``r`` is used as is: the intercept's condition ``sum(r) =
+    0`` is only approximately met here, which is fine for a stopping test
+    (the certificate itself is computed outside).
     """
     data, indices, indptr, n, sparse = X
     v = pen[1]
@@ -295,9 +311,7 @@ def _ws_gap(X, y, s, r, ent, ws, pen, primal, positive):
     for k in range(ws.shape[0]):
         g = col_dot(data, indices, indptr, n, sparse, ws[k], r)
         top, conj = constraint_term(g, v[ws[k]], pen, positive, top, conj)
-    kappa, conj_value = dual_scale(top, conj, pen)
-    return (primal - (residual_dual(y, s, r, kappa, kappa, ent) - conj_value),
-            kappa)
+    return dual_scale(top, conj, pen)
 
 
 @layout_kernel
@@ -351,7 +365,7 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, pen, budget,
     w_ws = np.empty(n_ws)
     hx = np.empty(n_ws)
     curv = np.empty(n_ws)
-    ent = np.empty(4)
+    ent = np.empty(6)
     lam, v, l2 = pen
     v_ws = np.empty(n_ws)
     for k in range(n_ws):
@@ -372,13 +386,20 @@ def logistic_subproblem(X, y, s, fit_intercept, gamma, w, z, ws, pen, budget,
     state = np.uint64(seed)
     while True:
         primal = loss + l1
-        gap, kappa = _ws_gap(X, y, s, r, ent, ws, pen, primal, positive)
+        kappa, conj_value = _ws_scale(X, r, ws, pen, positive)
         work += nnz_ws + n
         if budget_spent(budget, epochs, work):
+            gap = primal - (residual_dual(y, s, r, kappa, kappa, ent) - conj_value)
             break
-        if gap_reached(budget, work, gap) and enough_progress(
-                budget, gamma, p_start - primal, sq_distance(r_start, kappa, r)):
-            break
+        # the stopping rule; a rescaled residual's gap costs a logarithm per
+        # sample, so it waits for the rule's other half (the same decision)
+        if kappa == 1.0 or (work >= budget[2] and enough_progress(
+                budget, gamma, p_start - primal, sq_distance(r_start, kappa, r))):
+            gap = primal - (residual_dual(y, s, r, kappa, kappa, ent) - conj_value)
+            if gap_reached(budget, work, gap) and (kappa != 1.0 or enough_progress(
+                    budget, gamma, p_start - primal,
+                    sq_distance(r_start, kappa, r))):
+                break
         # -- quadratic model: weighted column statistics ---------------------
         h_sum = 0.0
         r_sum = 0.0

@@ -61,7 +61,7 @@ def gram_budget(X):
 
 
 def add_gram_rows(cols, n, features, first, weights, block_bytes, gram, *,
-                  centre=None, single=False):
+                  centre=None, single=False, counts=None):
     """Compute the rows ``first ..`` of ``X_F^T diag(weights) X_F`` into ``gram``.
 
     ``F`` is ``features``; ``weights`` (non-negative, one per sample) may be
@@ -82,15 +82,18 @@ def add_gram_rows(cols, n, features, first, weights, block_bytes, gram, *,
     sum(weights)`` without the cancellation of subtracting it afterwards;
     ``single`` forms the product in float32 BLAS (twice the speed, entries
     to a relative 1e-6 or so: for a model that only steers a method whose
-    steps and certificate are computed in float64).
+    steps and certificate are computed in float64).  Sparse ``X`` only:
+    ``counts`` are the entries of each row in ``F`` when the caller has them
+    (from :func:`~blitzlearn._kernels._gram.row_pair_count`).
     """
     data, indices, indptr, sparse = cols
     m = features.size
     if (centre is not None or single) and (sparse or first != 0):
         raise ValueError("centre and single apply to a whole dense Gram matrix")
     if sparse:
-        counts = np.zeros(n, dtype=np.int64)
-        row_counts(indices, indptr, features, counts)
+        if counts is None:
+            counts = np.zeros(n, dtype=np.int64)
+            row_counts(indices, indptr, features, counts)
         before = np.zeros(n + 1, dtype=np.int64)  # entries above row i
         np.cumsum(counts, out=before[1:])
         most = max(block_bytes // 12, m)  # entries per block (a row at least)

@@ -420,8 +420,14 @@ class L1DualProblem(L1Loss):
             step = _slab_step(self._scaled(self.aty[outside], outside),
                               kappa_ws * self._scaled(att[outside], outside), lam,
                               pos)
-            cand = (1.0 - step) * self.theta + (step * kappa_ws) * target
-            value = self._dual(cand)
+            if step == 1.0:
+                # the point kappa_ws * target, valued as candidate 1 (one
+                # pass of the loss's dual at most; none when it is that point)
+                value = (best[0] if kappa_ws == best[1]
+                         else self._target_dual(target, kappa_ws))
+            else:
+                cand = (1.0 - step) * self.theta + (step * kappa_ws) * target
+                value = self._dual(cand)
             if value > best[0]:
                 best = (value, kappa_ws * step, 1.0 - step)
         # Candidate 3: keep theta (its value is known from the last refresh).

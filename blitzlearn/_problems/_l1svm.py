@@ -260,7 +260,8 @@ class L1SVMProblem(L1DualProblem):
         if m * m <= self._gram_entries and m * m <= 2.0 * nnz:
             real = working_set[working_set < self.n_features]
             if self.cols[3]:  # by rows: the squares of their lengths in W
-                build = row_pair_count(self.cols[1], self.cols[2], self.n, real)
+                build = row_pair_count(self.cols[1], self.cols[2], real,
+                                       np.zeros(self.n, dtype=np.int64))
             else:
                 build = self.n * m ** 2 / 8.0  # BLAS
             if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:

@@ -162,7 +162,7 @@ class LogisticProblem(L1DualProblem):
         self.z = np.empty(n)
         self._r_raw = np.empty(n)
         self._h = np.empty(n)
-        self._ent = np.empty(4)  # entropy sums of the state (logistic_state)
+        self._ent = np.empty(6)  # entropy sums of the state (logistic_state)
         self._factors = (1.0, 1.0)  # self.r = _r_raw scaled by class
         self._n_solves = 0  # seeds the coordinate order of each subproblem
         # Gram-form model: the matrix's size is bounded by a share of X's
@@ -229,6 +229,8 @@ class LogisticProblem(L1DualProblem):
                                    kappa * f_neg, self._ent))
 
     def _dual(self, theta):
+        if not theta.any():  # D(0) = 0 (a fresh start's dual point)
+            return 0.0
         return float(logistic_dual(self.y, self.s, theta, 1.0))
 
     def _curvature(self):
@@ -246,13 +248,14 @@ class LogisticProblem(L1DualProblem):
         """The current intercept ``c``."""
         return self.c
 
-    def _dual_gap_on(self, g, ws, penalty):
-        """Gap of ``kappa * r`` on the working set ``ws``, for a stopping test.
+    def _ws_point(self, g, ws):
+        """The dual point ``kappa * r`` of a stopping test on the working set ``ws``.
 
         ``g = X_W^T r`` for the unbalanced ``r``; ``r`` is balanced before it is
         scaled (with an intercept), which moves ``X_W^T r`` by the intercept's
-        tiny residual error only.  ``penalty`` is the weights' penalty.
-        Returns ``(gap, theta)``.
+        tiny residual error only.  Returns ``(theta, (k_pos, k_neg, conj))``:
+        the point, its per-class factors on ``_r_raw`` and the conjugate term
+        of the L2 part (what :meth:`_ws_gap` needs).
         """
         r, (f_pos, f_neg) = self._balanced()
         conj = 0.0
@@ -263,11 +266,37 @@ class LogisticProblem(L1DualProblem):
             top = float((scaled if self.positive else np.abs(scaled))
                         .max(initial=0.0))
             scale = 1.0 if top <= self.lam else self.lam / top
-        dual = float(residual_dual(self.y, self.s, self._r_raw, scale * f_pos,
-                                   scale * f_neg, self._ent))
+        return r * scale, (scale * f_pos, scale * f_neg, conj)
+
+    def _ws_gap(self, point, penalty):
+        """Gap of the point of :meth:`_ws_point` (``penalty``: the weights')."""
+        k_pos, k_neg, conj = point
+        dual = float(residual_dual(self.y, self.s, self._r_raw, k_pos, k_neg,
+                                   self._ent))
         if conj:
             dual -= conj
-        return self.loss + penalty - dual, r * scale
+        return self.loss + penalty - dual
+
+    def _ws_stop(self, budget, work, theta, point, penalty, progress, r_start):
+        """The stopping rule of :mod:`.._kernels._stopping` at ``theta``.
+
+        Returns ``(stop, gap)``.  The gap costs a logarithm per sample unless
+        ``theta`` is the residual itself (factors 1): it is computed only
+        when the rule's other half, the rise of the lower bound, holds (the
+        same decision; ``gap`` is None when it was not computed).
+        """
+        def moved():
+            return float(((r_start - theta) ** 2).sum())
+
+        if point[0] == 1.0 and point[1] == 1.0:
+            gap = self._ws_gap(point, penalty)
+            return gap_reached(budget, work, gap) and enough_progress(
+                budget, self.gamma, progress, moved()), gap
+        if not (work >= budget[2]
+                and enough_progress(budget, self.gamma, progress, moved())):
+            return False, None
+        gap = self._ws_gap(point, penalty)
+        return gap_reached(budget, work, gap), gap
 
     # -- Problem interface ----------------------------------------------------
     def solve(self, working_set, eps, gap, min_work, max_work, max_epochs):
@@ -278,12 +307,14 @@ class LogisticProblem(L1DualProblem):
         # a Gram-form Newton iteration costs the build plus passes of m^2
         if (GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz
                 and m * m <= self._gram_entries):
+            counts = None
             if sparse:  # building by rows costs the squares of their lengths in W
-                build = row_pair_count(indices, indptr, self.n, working_set)
+                counts = np.zeros(self.n, dtype=np.int64)
+                build = row_pair_count(indices, indptr, working_set, counts)
             else:
                 build = self.n * m ** 2 / 8.0  # BLAS
             if build + GRAM_PASSES * m ** 2 <= GRAM_PASSES * 2.0 * nnz:
-                return self._solve_gram(working_set, build, budget)
+                return self._solve_gram(working_set, build, budget, counts)
         epochs, work, sub_gap, shift = logistic_subproblem(
             column_bundle(self.cols, self.n), self.y, self.s, self.fit_intercept,
             self.gamma, self.w, self.z, working_set, self._pen, budget,
@@ -293,12 +324,13 @@ class LogisticProblem(L1DualProblem):
         self._residual(rescore=False)  # z was updated in place by the kernel
         return epochs, work, sub_gap
 
-    def _solve_gram(self, ws, build, budget):
+    def _solve_gram(self, ws, build, budget, counts=None):
         """Proximal Newton on the working set with the model in Gram form.
 
         ``X`` is read in place (no copy of the working set's columns): the
         products with ``X_W`` by column kernels, the weighted Gram matrix
-        ``X_W^T diag(h) X_W`` from blocks of rows.
+        ``X_W^T diag(h) X_W`` from blocks of rows (sparse ``X``: ``counts``
+        holds each row's entries in ``ws``, from :meth:`solve`).
         """
         data, indices, indptr, sparse = self.cols
         full = np.zeros(self.w.size)
@@ -328,13 +360,15 @@ class LogisticProblem(L1DualProblem):
         work, passes = 0.0, 0
         while True:
             g = xt(r)
-            sub_gap, theta = self._dual_gap_on(g, ws, penalty)
+            theta, point = self._ws_point(g, ws)
             work += nnz + self.n
             if budget_spent(budget, passes, work):
+                sub_gap = self._ws_gap(point, penalty)
                 break
-            if gap_reached(budget, work, sub_gap) and enough_progress(
-                    budget, self.gamma, p_start - (self.loss + penalty),
-                    float(((r_start - theta) ** 2).sum())):
+            stop, sub_gap = self._ws_stop(budget, work, theta, point, penalty,
+                                          p_start - (self.loss + penalty),
+                                          r_start)
+            if stop:
                 break
             # -- the Newton model, intercept eliminated ------------------------
             hx = xt(h) if self.fit_intercept else None  # for the centring only
@@ -343,7 +377,7 @@ class LogisticProblem(L1DualProblem):
                 gram.fill(0.0)  # add_gram_rows adds into one triangle
             add_gram_rows(self.cols, self.n, ws, 0, h, self._gram_block, gram,
                           centre=hx / h_sum if centre_rows else None,
-                          single=single)
+                          single=single, counts=counts)
             gram_finish(gram, 0, hx if centre_after else np.zeros(m),
                         h_sum if centre_after else 1.0, sparse)
             if self.fit_intercept:
@@ -355,7 +389,9 @@ class LogisticProblem(L1DualProblem):
             work += build + k * m * m + 2.0 * nnz
             dc = (r_sum - float(hx @ dw)) / h_sum if self.fit_intercept else 0.0
             if not dw.any() and abs(dc) <= 1e-15 * (1.0 + abs(self.c)):
-                break  # the model is solved at the current point
+                if sub_gap is None:  # the model is solved at the current point
+                    sub_gap = self._ws_gap(point, penalty)
+                break
             u = np.full(self.n, dc)
             add_cols(data, indices, indptr, self.n, sparse, ws, dw, u)  # X_W dw + dc
             # the line search leaves the state at the step it returns

@@ -268,8 +268,16 @@ def check_labels(estimator, y, sample_weight):
     """
     name = type(estimator).__name__
     y = single_target(y, name)
-    check_classification_targets(y)
-    classes = np.unique(y)
+    # numeric labels are classes unless a float one is not integral (what
+    # type_of_target calls "continuous"); anything else, and that case, goes
+    # through scikit-learn's check (and its errors)
+    numeric = isinstance(y, np.ndarray) and y.dtype.kind in "biuf"
+    classes = np.unique(y) if numeric else None
+    if not numeric or (y.dtype.kind == "f"
+                       and not np.array_equal(classes, classes.astype(int))):
+        check_classification_targets(y)
+    if classes is None:
+        classes = np.unique(y)
     y_idx = np.searchsorted(classes, y)  # cheaper than unique's inverse
     if classes.size < 2:
         raise ValueError(
