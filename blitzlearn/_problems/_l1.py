@@ -91,6 +91,15 @@ def _as_float64(block):
     return block.astype(np.float64, copy=False)
 
 
+def free_basis(X, free, first):
+    """Dense float64 columns ``[first, X[:, free]]`` (``first`` left out when
+    None): the unpenalised directions a dual point is projected against."""
+    block = X[:, np.flatnonzero(free)]
+    block = block.toarray() if hasattr(block, "toarray") else block
+    parts = [] if first is None else [np.asarray(first, dtype=np.float64)[:, None]]
+    return np.hstack(parts + [_as_float64(np.asarray(block))])
+
+
 def _column_stats(X, d, with_d, block=256):
     """Squared norms of every column and, with ``with_d``, their products with
     ``d`` (zeros without), in float64.
@@ -328,11 +337,8 @@ class L1DualProblem(L1Loss):
         if not self._needs_projection():
             return self.r, atx
         if self._basis is None:
-            free = np.flatnonzero(self._free & (self.sq_norms > 0))
-            block = self.X[:, free]
-            block = block.toarray() if hasattr(block, "toarray") else block
-            parts = [self.d[:, None]] if self.fit_intercept else []
-            self._basis = np.hstack(parts + [_as_float64(np.asarray(block))])
+            self._basis = free_basis(self.X, self._free & (self.sq_norms > 0),
+                                     self.d if self.fit_intercept else None)
         M = self._basis
         h = self._curvature()
         r = self.r

@@ -55,7 +55,13 @@ from .._kernels._multinomial import (
 )
 from .._kernels._multinomial_penalty import conjugate, penalty, sq_norm
 from .._kernels._stopping import make_budget
-from ._l1 import L1DualProblem, _slab_step, check_penalty, column_stats
+from ._l1 import (
+    L1DualProblem,
+    _slab_step,
+    check_penalty,
+    column_stats,
+    free_basis,
+)
 
 # Newton steps allowed on the intercept alone when the weights are (re)set,
 # and after each subproblem or before a certificate.
@@ -401,11 +407,8 @@ class MultinomialProblem(ModelProblem):
         if not self._needs_projection():
             return self.r, atx
         if self._basis is None:
-            free = np.flatnonzero(self._free & (self.sq_norms > 0))
-            block = self.X[:, free]
-            block = block.toarray() if hasattr(block, "toarray") else block
-            parts = [np.ones((self.n, 1))] if self.fit_intercept else []
-            self._basis = np.hstack(parts + [np.asarray(block, dtype=np.float64)])
+            self._basis = free_basis(self.X, self._free & (self.sq_norms > 0),
+                                     np.ones(self.n) if self.fit_intercept else None)
         F, P = self._basis, self.P
         SP = self.s[:, None] * P
         m, K = F.shape[1], self.K
