@@ -429,11 +429,14 @@ def test_polish_minimises_the_model_on_its_sign_pattern(sparse, solve, enet):
         before = _model_value(X, s, P, R, W, dW, db, ws, lam, v, l2)
         nonzero = np.count_nonzero(W[ws] + dW)
         data, indices, indptr, is_sparse = as_columns(X)
-        bohning = 0.5 * np.asarray(X.multiply(X).T @ s if sparse
-                                   else (X * X).T @ s).ravel()[ws]
+        X2 = X.multiply(X) if sparse else X * X
+        bohning = 0.5 * np.asarray(X2.T @ s).ravel()[ws]
+        # the diagonals of the model's Hessian (no damping) plus l2
+        H_diag = s[:, None] * P * (1.0 - P)
+        curv = np.asarray(X2.T @ H_diag)[ws] + l2
         polish(data, indices, indptr, n, is_sparse, s, P, R, U, mu, W, dW, db,
-               ws, True, lam, v, l2, 0.0, bohning, 0.5 * s.sum(), np.inf,
-               1000 if solve == "dense" else 0)
+               ws, True, lam, v, l2, 0.0, bohning, 0.5 * s.sum(), curv,
+               H_diag.sum(axis=0), np.inf, 1000 if solve == "dense" else 0)
         after = _model_value(X, s, P, R, W, dW, db, ws, lam, v, l2)
         assert after <= before + 1e-12 * abs(before)
         # the model state kept in place is the direction's

@@ -23,7 +23,7 @@ import numpy as np
 from .._jit import njit
 from ._columns import JIT, layout_kernel, shuffle
 from ._logistic import ARMIJO, MAX_PASSES, MIN_PASSES, PASS_DROP, ROUNDING
-from ._multinomial_model import MAX_DENSE, polish
+from ._multinomial_model import MAX_DENSE, intercept_grad, intercept_move, polish
 from ._multinomial_model import entry_row as _row
 from ._multinomial_model import entry_span as _span
 from ._multinomial_model import model_grad as _model_grad
@@ -486,16 +486,12 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             work += 2.0 * nnz_ws * K
             if fit_intercept:  # coordinate steps on the intercept's classes
                 for k in range(K):
-                    g_k = 0.0
-                    for i in range(n):
-                        g_k += s[i] * P[i, k] * (U[i, k] - mu[i]) - R[i, k]
+                    g_k = intercept_grad(s, P, R, U, mu, k)
                     step = -g_k / cb[k] if cb[k] > 0.0 else 0.0
                     if step != 0.0:
                         db[k] += step
                         moved += cb[k] * step * step
-                        for i in range(n):
-                            U[i, k] += step
-                            mu[i] += P[i, k] * step
+                        intercept_move(P, U, mu, k, step)
                 work += 2.0 * n * K
             epochs += 1
             if n_pass == 0:
@@ -510,7 +506,8 @@ def multinomial_subproblem(X, y, s, group, fit_intercept, gamma, W, b, Z, ws, la
             # coordinates, for at most the work of MAX_PASSES passes
             work += polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W,
                            dW, db, ws, fit_intercept, lam, v, l2, nu, bohning,
-                           bohning_b, 2.0 * MAX_PASSES * nnz_ws * K, MAX_DENSE)
+                           bohning_b, curv, cb, 2.0 * MAX_PASSES * nnz_ws * K,
+                           MAX_DENSE)
             passes = POLISHED_PASSES
         # -- Armijo line search on the true objective ----------------------------
         decrease = lam * (penalty_along(W, dW, ws, 1.0, group, v) - pen)

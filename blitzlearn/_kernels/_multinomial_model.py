@@ -91,6 +91,24 @@ def model_move(data, indices, sparse, start, stop, P, U, mu, k, step):
         mu[i] += P[i, k] * du
 
 
+@njit(inline="always")
+def intercept_grad(s, P, R, U, mu, k):
+    """Gradient of the quadratic model in the intercept's class ``k``:
+    ``sum_i s_i p_ik (u_ik - m_i) - R_ik``."""
+    g = 0.0
+    for i in range(P.shape[0]):
+        g += s[i] * P[i, k] * (U[i, k] - mu[i]) - R[i, k]
+    return g
+
+
+@njit(inline="always")
+def intercept_move(P, U, mu, k, step):
+    """The model's state after the intercept's class ``k`` moved by ``step``."""
+    for i in range(P.shape[0]):
+        U[i, k] += step
+        mu[i] += P[i, k] * step
+
+
 @njit(**JIT)
 def _by_rows(data, indices, indptr, n, sparse, ws, col, count):
     """The active coordinates' column entries regrouped by sample:
@@ -226,9 +244,10 @@ def _hess_vec(data, indices, indptr, n, sparse, s, P, ws, col, cls, count, nb,
 
 @njit(**JIT)
 def _cg_solve(data, indices, indptr, n, sparse, s, P, ws, col, cls, count, nb,
-              diag, first, weight, rhs, max_iter):
-    """Preconditioned conjugate gradients (Jacobi) on the system of
-    :func:`_dense_solve`, from 0; returns ``(delta, iterations)``."""
+              diag, first, weight, rhs, pre, max_iter):
+    """Preconditioned conjugate gradients on the system of :func:`_dense_solve`,
+    from 0, with the system's diagonal ``pre`` as preconditioner (Jacobi);
+    returns ``(delta, iterations)``."""
     size = count + nb
     K = P.shape[1]
     x = np.zeros(size)
@@ -236,20 +255,6 @@ def _cg_solve(data, indices, indptr, n, sparse, s, P, ws, col, cls, count, nb,
     z = np.empty(size)
     Hp = np.empty(size)
     Uv = np.empty((n, K))
-    # the preconditioner: the system's diagonal
-    pre = diag.copy()
-    for a in range(count):
-        start, stop = entry_span(indptr, n, sparse, ws[col[a]])
-        k = cls[a]
-        for t in range(start, stop):
-            i = entry_row(indices, sparse, start, t)
-            pre[a] += s[i] * data[t] * data[t] * P[i, k] * (1.0 - P[i, k])
-    for k in range(nb):
-        for i in range(n):
-            pre[count + k] += s[i] * P[i, k] * (1.0 - P[i, k])
-    for q in range(first.shape[0]):
-        for a in range(first[q], first[q] + K):
-            pre[a] += weight[q]
     r0 = 0.0
     rz = 0.0
     for a in range(size):
@@ -287,7 +292,8 @@ def _cg_solve(data, indices, indptr, n, sparse, s, P, ws, col, cls, count, nb,
 
 @njit(**JIT)
 def polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W, dW, db, ws,
-           fit_intercept, lam, v, l2, nu, bohning, bohning_b, budget, max_dense):
+           fit_intercept, lam, v, l2, nu, bohning, bohning_b, curv, cb, budget,
+           max_dense):
     """Minimise the model ``q`` on its nonzero coordinates, signs kept.
 
     From the direction ``(dW, db)`` (rows of ``dW`` indexed by position in
@@ -298,7 +304,9 @@ def polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W, dW, db, ws,
     dW_a)``: ``(H + l2 + D) delta = -(g + l2 (W + dW) + lam v_j sign)``,
     ``H`` the loss's Hessian in those coordinates, ``g`` the model's
     gradient, ``D`` the Levenberg-Marquardt damping ``nu`` times Bohning's
-    bound (as the coordinate steps use).  Shifting all K classes of the
+    bound (as the coordinate steps use; ``curv`` and ``cb``, the diagonals
+    of ``H + l2 + D`` for the working set's weights and the intercept, are
+    theirs).  Shifting all K classes of the
     intercept, or (without the L2 part) of a feature whose K weights are
     nonzero, changes neither a probability nor the penalty's slope: a
     penalty on each such shift's sum (of Bohning's weight) makes the system
@@ -340,6 +348,7 @@ def polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W, dW, db, ws,
             break
         rhs = np.empty(size)
         diag = np.empty(size)
+        pre = np.empty(size)
         per_row[:] = nb
         nnz = 0.0
         for a in range(count):
@@ -354,12 +363,11 @@ def polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W, dW, db, ws,
             rhs[a] = -(model_grad(data, indices, sparse, start, stop, s, P, R, U,
                                   mu, k) + l2 * w + (thr if w > 0.0 else -thr))
             diag[a] = nu * bohning[c] + l2
+            pre[a] = curv[c, k]
         for k in range(nb):
-            g = 0.0
-            for i in range(n):
-                g += s[i] * P[i, k] * (U[i, k] - mu[i]) - R[i, k]
-            rhs[count + k] = -g
+            rhs[count + k] = -intercept_grad(s, P, R, U, mu, k)
             diag[count + k] = nu * bohning_b
+            pre[count + k] = cb[k]
         work += 2.0 * nnz + n * nb
         first, weight = _shift_blocks(col, count, K, nb, bohning, bohning_b,
                                       l2 == 0.0)
@@ -377,8 +385,11 @@ def polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W, dW, db, ws,
                 max_iter = int((budget - work) / per_iter)
             if max_iter < MIN_CG:
                 break
+            for q in range(first.shape[0]):
+                for a in range(first[q], first[q] + K):
+                    pre[a] += weight[q]
             delta, used = _cg_solve(data, indices, indptr, n, sparse, s, P, ws, col,
-                                    cls, count, nb, diag, first, weight, rhs,
+                                    cls, count, nb, diag, first, weight, rhs, pre,
                                     max_iter)
             work += used * per_iter
         if not np.all(np.isfinite(delta)):
@@ -406,9 +417,7 @@ def polish(data, indices, indptr, n, sparse, s, P, R, U, mu, W, dW, db, ws,
         for k in range(nb):
             step = t * delta[count + k]
             db[k] += step
-            for i in range(n):
-                U[i, k] += step
-                mu[i] += P[i, k] * step
+            intercept_move(P, U, mu, k, step)
         work += 2.0 * nnz + n * nb
         if stop_at < 0:
             break
